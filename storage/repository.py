@@ -1,0 +1,187 @@
+"""Repositories: the domain's objects in and out of a workspace's TinyDB.
+
+Objects handed out are shared with a per-process cache: treat them as read-only
+and save a changed copy (``dataclasses.replace``). The cache is rebuilt when the
+database is reloaded (another process's commit, or a rolled-back transaction).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
+
+from tinydb import Query, TinyDB
+
+from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
+from storage.database import WorkspaceDatabase
+
+T = TypeVar("T")
+
+
+class Collection(Generic[T]):
+    """One table of domain objects, keyed by one of their fields."""
+
+    def __init__(
+        self,
+        repo: WorkspaceRepository,
+        table: str,
+        key: str,
+        from_doc: Callable[[dict], T],
+        to_doc: Callable[[T], dict] = dataclasses.asdict,
+    ) -> None:
+        self._repo = repo
+        self.table = table
+        self.key = key
+        self._from_doc = from_doc
+        self._to_doc = to_doc
+        self._epoch = -1
+        self._objects: dict[str, T] = {}
+        self._doc_ids: dict[str, int] = {}
+
+    def _load(self) -> None:
+        database = self._repo.database
+        if self._epoch == database.epoch:
+            return
+        objects: dict[str, T] = {}
+        doc_ids: dict[str, int] = {}
+        for doc in database.db.table(self.table).all():
+            key = doc[self.key]
+            objects[key] = self._from_doc(doc)
+            doc_ids[key] = doc.doc_id
+        self._objects, self._doc_ids, self._epoch = objects, doc_ids, database.epoch
+
+    def get(self, key: str) -> T | None:
+        with self._repo.database.reading():
+            self._load()
+            return self._objects.get(key)
+
+    def all(self) -> list[T]:
+        with self._repo.database.reading():
+            self._load()
+            return list(self._objects.values())
+
+    def save_many(self, items: Iterable[T]) -> None:
+        """Insert or replace; must run inside a transaction."""
+        self._repo.require_transaction()
+        self._load()
+        table = self._repo.database.db.table(self.table)
+        inserts: list[T] = []
+        updates: dict[str, dict] = {}
+        for item in items:
+            key = getattr(item, self.key)
+            if key in self._doc_ids:
+                updates[key] = self._to_doc(item)
+            else:
+                inserts.append(item)
+            self._objects[key] = item
+        if updates:
+
+            def replace(doc: dict) -> None:
+                new = updates[doc[self.key]]
+                doc.clear()
+                doc.update(new)
+
+            ids = [self._doc_ids[k] for k in updates]
+            table.update(replace, doc_ids=ids)
+        if inserts:
+            new_ids = table.insert_multiple(self._to_doc(i) for i in inserts)
+            for item, doc_id in zip(inserts, new_ids, strict=True):
+                self._doc_ids[getattr(item, self.key)] = doc_id
+
+    def save(self, item: T) -> None:
+        self.save_many([item])
+
+    def delete(self, key: str) -> None:
+        self._repo.require_transaction()
+        self._load()
+        doc_id = self._doc_ids.pop(key, None)
+        self._objects.pop(key, None)
+        if doc_id is not None:
+            self._repo.database.db.table(self.table).remove(doc_ids=[doc_id])
+
+
+def _number(doc: dict) -> Number:
+    fields = {k: v for k, v in doc.items() if k in _NUMBER_FIELDS}
+    fields["area_names"] = tuple(fields.get("area_names", ()))
+    return Number(**fields)
+
+
+def _only(cls: type[T]) -> Callable[[dict], T]:
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return lambda doc: cls(**{k: v for k, v in doc.items() if k in names})
+
+
+_NUMBER_FIELDS = {f.name for f in dataclasses.fields(Number)}
+
+
+class WorkspaceRepository:
+    """All of one workspace's data."""
+
+    def __init__(self, database: WorkspaceDatabase) -> None:
+        self.database = database
+        self.numbers: Collection[Number] = Collection(self, "numbers", "e164", _number)
+        self.addresses: Collection[Address] = Collection(self, "addresses", "id", _only(Address))
+        self.groups: Collection[Group] = Collection(self, "groups", "id", _only(Group))
+        self.campaigns: Collection[Campaign] = Collection(self, "campaigns", "id", _only(Campaign))
+        self.agents: Collection[Agent] = Collection(self, "agents", "id", _only(Agent))
+        self.requests: Collection[Request] = Collection(self, "requests", "id", _only(Request))
+
+    @property
+    def generation(self) -> int:
+        return self.database.generation
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.database.transaction():
+            yield
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.database.reading():
+            yield
+
+    def require_transaction(self) -> None:
+        if not self.database.in_transaction:
+            raise RuntimeError("writes must happen inside repo.transaction()")
+
+    # -- audit log (append-only) ---------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        self.require_transaction()
+        self._table("audit").insert(dataclasses.asdict(entry))
+
+    def audit_entries(self, subjects: set[str] | None = None) -> list[AuditEntry]:
+        """Newest first; with ``subjects``, only entries about those."""
+        with self.database.reading():
+            docs = self._table("audit").all()
+        entries = [AuditEntry(**doc) for doc in reversed(docs)]
+        if subjects is not None:
+            entries = [e for e in entries if e.subject in subjects]
+        return entries
+
+    # -- manager grants ------------------------------------------------------------
+    def grants(self) -> set[str]:
+        with self.database.reading():
+            return {doc["user_id"] for doc in self._table("access").all()}
+
+    def set_grant(self, user_id: str, granted: bool) -> None:
+        self.require_transaction()
+        table = self._table("access")
+        table.remove(Query().user_id == user_id)
+        if granted:
+            table.insert({"user_id": user_id})
+
+    # -- small key/value settings (digest dates, counters) ------------------------
+    def get_value(self, key: str, default: Any = None) -> Any:
+        with self.database.reading():
+            doc = self._table("values").get(Query().key == key)
+        return doc["value"] if doc else default
+
+    def set_value(self, key: str, value: Any) -> None:
+        self.require_transaction()
+        self._table("values").upsert({"key": key, "value": value}, Query().key == key)
+
+    def _table(self, name: str):
+        db: TinyDB = self.database.db
+        return db.table(name)
