@@ -29,3 +29,11 @@ class StorageBusy(DomainError):
 
 class StorageFailure(DomainError):
     """The change could not be written to disk; nothing was changed."""
+
+
+class ValidationError(DomainError):
+    """Several form fields are wrong at once: ``errors`` maps field name to message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()), field=next(iter(errors), None))
+        self.errors = errors

@@ -1,0 +1,852 @@
+"""Use cases: the only way to read or change a workspace's numbers.
+
+Every change checks the actor's role, validates everything before writing,
+writes an audit entry, and happens inside one repository transaction: either
+all of it is on disk when the method returns, or none of it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import pycountry
+
+from bot.compliance import Rules, Status, Verdict, verdict
+from bot.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from bot.model import (
+    Actor,
+    Address,
+    AuditEntry,
+    Campaign,
+    Group,
+    Number,
+    new_id,
+    utcnow,
+)
+from bot.phone import format_number, parse_number
+
+MAX_NAME = 75  # a name must fit a Slack option's text
+MAX_FIELD = 200
+MAX_LABEL = 75
+EXPORT_COLUMNS = [
+    "number",
+    "country",
+    "kind",
+    "area",
+    "address",
+    "verdict",
+    "reason",
+    "label",
+    "source",
+    "groups",
+    "campaigns",
+]
+
+
+@dataclass(frozen=True)
+class NumberInfo:
+    """A number with what a person needs to see about it."""
+
+    number: Number
+    address: Address | None
+    verdict: Verdict
+
+    @property
+    def e164(self) -> str:
+        return self.number.e164
+
+    @property
+    def display(self) -> str:
+        return format_number(self.number.e164)
+
+
+@dataclass(frozen=True)
+class NumberDetail:
+    info: NumberInfo
+    groups: list[Group]
+    campaigns: list[Campaign]
+
+
+@dataclass
+class AddResult:
+    added: list[NumberInfo] = field(default_factory=list)
+    invalid: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
+    already: list[str] = field(default_factory=list)
+
+    @property
+    def needing_attention(self) -> list[NumberInfo]:
+        return [i for i in self.added if not i.verdict.ok]
+
+
+@dataclass
+class LinkResult:
+    address: Address | None
+    changed: list[NumberInfo]
+
+    @property
+    def needing_attention(self) -> list[NumberInfo]:
+        return [i for i in self.changed if not i.verdict.ok]
+
+
+@dataclass
+class AddressChange:
+    address: Address
+    newly_failing: list[NumberInfo]  # linked numbers that were OK before this change
+
+
+@dataclass
+class CampaignPool:
+    campaign: Campaign
+    groups: list[Group]
+    usable: list[NumberInfo]
+    warnings: list[tuple[NumberInfo, str]]  # numbers left out, with why
+
+    @property
+    def size(self) -> int:
+        return len(self.usable)
+
+
+@dataclass
+class Summary:
+    total: int
+    by_status: Counter
+    addresses: int
+    groups: int
+    campaigns: int
+
+    @property
+    def needing_attention(self) -> int:
+        return self.total - self.by_status.get(Status.OK, 0)
+
+
+@dataclass
+class ImportResult:
+    added: list[NumberInfo]
+    skipped: list[tuple[int, str]]  # (line, why)
+    errors: list[tuple[int, str]]  # (line, reason)
+
+
+def casefold(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def resolve_country(text: str) -> str:
+    """An ISO alpha-2 code from a code or an English name ("DE", "Germany")."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Country is required.", field="country")
+    try:
+        country = pycountry.countries.lookup(text)
+    except LookupError:
+        raise DomainError(
+            f"Unknown country “{text[:40]}”: use a code like DE or a name like Germany.",
+            field="country",
+        ) from None
+    return country.alpha_2
+
+
+def resolve_region(text: str, country: str) -> str:
+    """An ISO 3166-2 code where the country has subdivisions, else the text as typed."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    subdivisions = pycountry.subdivisions.get(country_code=country) or []
+    if not subdivisions:
+        return text[:MAX_FIELD]
+    wanted = casefold(text)
+    for sub in subdivisions:
+        short = sub.code.split("-", 1)[1]
+        if wanted in (sub.code.casefold(), short.casefold(), casefold(sub.name)):
+            return sub.code
+    name = pycountry.countries.get(alpha_2=country).name
+    example = subdivisions[0]
+    raise DomainError(
+        f"“{text[:40]}” is not a region of {name} (for example {example.code} or {example.name}).",
+        field="region",
+    )
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
+
+
+class _Views:
+    """Derived data for one generation of the database."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        repo = inventory.repo
+        self.addresses = {a.id: a for a in repo.addresses.all()}
+        self.address_by_name = {casefold(a.name): a for a in self.addresses.values()}
+        self.groups = {g.id: g for g in repo.groups.all()}
+        self.group_by_name = {casefold(g.name): g for g in self.groups.values()}
+        self.campaigns = {c.id: c for c in repo.campaigns.all()}
+        self.campaign_by_name = {casefold(c.name): c for c in self.campaigns.values()}
+        rules = inventory.rules
+        self.infos: dict[str, NumberInfo] = {}
+        for n in repo.numbers.all():
+            address = self.addresses.get(n.address_id) if n.address_id else None
+            self.infos[n.e164] = NumberInfo(n, address, verdict(n, address, rules))
+
+
+class Inventory:
+    """One workspace's numbers, addresses, groups and campaigns."""
+
+    def __init__(
+        self,
+        repo: Any,
+        rules: Rules,
+        default_region: str = "FI",
+        clock: Callable[[], str] = utcnow,
+    ) -> None:
+        self.repo = repo
+        self.rules = rules
+        self.default_region = default_region
+        self.clock = clock
+        self._views: _Views | None = None
+        self._views_generation = -1
+        self._views_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ reading
+    def views(self) -> _Views:
+        with self.repo.reading(), self._views_lock:
+            generation = self.repo.generation
+            if self._views is None or self._views_generation != generation:
+                self._views = _Views(self)
+                self._views_generation = generation
+            return self._views
+
+    def numbers(
+        self,
+        status: str = "all",
+        country: str | None = None,
+        group: str | None = None,
+    ) -> list[NumberInfo]:
+        """Numbers in E.164 order; status is all | attention | unaddressed | ok | a Status."""
+        views = self.views()
+        infos: Iterable[NumberInfo] = views.infos.values()
+        if group:
+            members = set(self.group(group).numbers)
+            infos = (i for i in infos if i.e164 in members)
+        if country:
+            code = resolve_country(country)
+            infos = (i for i in infos if i.number.country == code)
+        if status == "attention":
+            infos = (i for i in infos if not i.verdict.ok)
+        elif status == "unaddressed":
+            infos = (i for i in infos if i.number.address_id is None)
+        elif status in {s.value for s in Status}:
+            infos = (i for i in infos if i.verdict.status == status)
+        elif status != "all":
+            raise DomainError(f"Unknown filter “{status}”: use all, attention, unaddressed or ok.")
+        return sorted(infos, key=lambda i: i.e164)
+
+    def summary(self) -> Summary:
+        views = self.views()
+        return Summary(
+            total=len(views.infos),
+            by_status=Counter(i.verdict.status for i in views.infos.values()),
+            addresses=len(views.addresses),
+            groups=len(views.groups),
+            campaigns=len(views.campaigns),
+        )
+
+    def info(self, text: str) -> NumberInfo:
+        e164 = self.parse(text).e164
+        info = self.views().infos.get(e164)
+        if info is None:
+            raise NotFound(f"{format_number(e164)} is not in the inventory.")
+        return info
+
+    def detail(self, text: str) -> NumberDetail:
+        info = self.info(text)
+        views = self.views()
+        groups = [g for g in views.groups.values() if info.e164 in g.numbers]
+        group_ids = {g.id for g in groups}
+        campaigns = [
+            c
+            for c in views.campaigns.values()
+            if info.e164 in c.numbers or group_ids.intersection(c.groups)
+        ]
+        return NumberDetail(info, sorted(groups, key=_by_name), sorted(campaigns, key=_by_name))
+
+    def search_numbers(self, text: str, limit: int = 100) -> list[NumberInfo]:
+        """Numbers whose E.164, national form, label, area or address contain the text."""
+        wanted = "".join(text.split()).casefold()
+        digits = "".join(ch for ch in wanted if ch.isdigit())
+        found = []
+        for info in self.numbers():
+            n = info.number
+            haystack = (n.e164, n.label.casefold(), n.area.casefold())
+            hit = (
+                not wanted
+                or (digits and digits in n.e164)
+                or any(wanted in h.replace(" ", "") for h in haystack[1:])
+                or (info.address and wanted in casefold(info.address.name).replace(" ", ""))
+            )
+            if hit:
+                found.append(info)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def addresses(self) -> list[Address]:
+        return sorted(self.views().addresses.values(), key=_by_name)
+
+    def address(self, name: str) -> Address:
+        address = self.views().address_by_name.get(casefold(name))
+        if address is None:
+            raise NotFound(f"There is no address called “{name[:MAX_NAME]}”.")
+        return address
+
+    def address_numbers(self, address_id: str) -> list[NumberInfo]:
+        return [i for i in self.numbers() if i.number.address_id == address_id]
+
+    def groups(self) -> list[Group]:
+        return sorted(self.views().groups.values(), key=_by_name)
+
+    def group(self, name: str) -> Group:
+        group = self.views().group_by_name.get(casefold(name))
+        if group is None:
+            raise NotFound(f"There is no group called “{name[:MAX_NAME]}”.")
+        return group
+
+    def campaigns(self) -> list[Campaign]:
+        return sorted(self.views().campaigns.values(), key=_by_name)
+
+    def campaign(self, name: str) -> Campaign:
+        campaign = self.views().campaign_by_name.get(casefold(name))
+        if campaign is None:
+            raise NotFound(f"There is no campaign called “{name[:MAX_NAME]}”.")
+        return campaign
+
+    def pool(self, name: str) -> CampaignPool:
+        """The campaign's caller-ID pool: its numbers ∪ its groups' numbers, minus warnings."""
+        campaign = self.campaign(name)
+        views = self.views()
+        groups = [views.groups[g] for g in campaign.groups if g in views.groups]
+        members = dict.fromkeys(campaign.numbers)
+        for g in groups:
+            members.update(dict.fromkeys(g.numbers))
+        usable, warnings = [], []
+        for e164 in sorted(members):
+            info = views.infos.get(e164)
+            if info is None:
+                continue
+            allowed, why = self.rules.can_be_caller_id(info.number.country, info.number.kind)
+            if not allowed:
+                warnings.append((info, why))
+            elif not info.verdict.ok:
+                warnings.append((info, info.verdict.reason))
+            else:
+                usable.append(info)
+        return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings)
+
+    def audit(self, subject: str | None = None) -> list[AuditEntry]:
+        if not subject:
+            return self.repo.audit_entries()
+        keys = set()
+        views = self.views()
+        for lookup in (views.address_by_name, views.group_by_name, views.campaign_by_name):
+            found = lookup.get(casefold(subject))
+            if found:
+                keys.add(found.id)
+        try:
+            keys.add(self.parse(subject).e164)
+        except DomainError:
+            pass
+        if not keys:
+            raise NotFound(f"Nothing called “{subject[:MAX_NAME]}” is known (a number or a name).")
+        return self.repo.audit_entries(keys)
+
+    def grants(self) -> set[str]:
+        return self.repo.grants()
+
+    def parse(self, text: str):
+        return parse_number(text, self.default_region)
+
+    # ------------------------------------------------------------------ changing
+    def _require_manager(self, actor: Actor, doing: str) -> None:
+        if not actor.is_manager:
+            raise PermissionDenied(
+                f"Only managers can {doing}. A manager can give you the role with "
+                "`/numbers access grant @you`."
+            )
+
+    def _audit(self, actor: Actor, action: str, subject: str, before=None, after=None) -> None:
+        self.repo.append_audit(
+            AuditEntry(
+                at=self.clock(),
+                who=actor.user_id,
+                action=action,
+                subject=subject,
+                before=_plain(before),
+                after=_plain(after),
+            )
+        )
+
+    def _existing_numbers(self, texts: Sequence[str]) -> list[Number]:
+        """Every text resolved to a number of the inventory, or one error naming all bad ones."""
+        if not texts:
+            raise DomainError("Name at least one number.", field="numbers")
+        views = self.views()
+        found, problems = {}, []
+        for text in texts:
+            try:
+                e164 = self.parse(text).e164
+            except DomainError as exc:
+                problems.append(f"{text[:40]}: {exc.message}")
+                continue
+            info = views.infos.get(e164)
+            if info is None:
+                problems.append(f"{format_number(e164)} is not in the inventory")
+            else:
+                found[e164] = info.number
+        if problems:
+            raise DomainError("; ".join(problems[:10]) + _more(len(problems) - 10), field="numbers")
+        return list(found.values())
+
+    def add_numbers(
+        self,
+        actor: Actor,
+        texts: Sequence[str],
+        label: str = "",
+        source: str = "import",
+        address_name: str | None = None,
+        first_line: int = 1,
+    ) -> AddResult:
+        """Add the valid numbers (all in one write); report each invalid line with its reason."""
+        self._require_manager(actor, "add numbers")
+        label = _clean(label, "label", MAX_LABEL, required=False)
+        address = self.address(address_name) if address_name else None
+        result = AddResult()
+        views = self.views()
+        new: dict[str, Number] = {}
+        now = self.clock()
+        for line, text in enumerate(texts, start=first_line):
+            text = text.strip()
+            if not text:
+                continue
+            try:
+                parsed = self.parse(text)
+            except DomainError as exc:
+                result.invalid.append((line, text[:64], exc.message))
+                continue
+            if parsed.e164 in views.infos or parsed.e164 in new:
+                result.already.append(parsed.e164)
+                continue
+            new[parsed.e164] = Number(
+                e164=parsed.e164,
+                country=parsed.country,
+                kind=parsed.kind,
+                area=parsed.area,
+                area_names=tuple(parsed.area_names),
+                address_id=address.id if address else None,
+                label=label,
+                source=source,
+                added_by=actor.user_id,
+                added_at=now,
+            )
+        if new:
+            with self.repo.transaction():
+                self.repo.numbers.save_many(new.values())
+                for n in new.values():
+                    self._audit(actor, "number.add", n.e164, after=n)
+        result.added = [
+            NumberInfo(n, address, verdict(n, address, self.rules)) for n in new.values()
+        ]
+        return result
+
+    def remove_number(self, actor: Actor, text: str) -> Number:
+        self._require_manager(actor, "remove numbers")
+        (number,) = self._existing_numbers([text])
+        with self.repo.transaction():
+            self._detach_numbers({number.e164})
+            self.repo.numbers.delete(number.e164)
+            self._audit(actor, "number.remove", number.e164, before=number)
+        return number
+
+    def _detach_numbers(self, e164s: set[str]) -> None:
+        for group in self.repo.groups.all():
+            if e164s.intersection(group.numbers):
+                kept = [n for n in group.numbers if n not in e164s]
+                self.repo.groups.save(replace(group, numbers=kept))
+        for campaign in self.repo.campaigns.all():
+            if e164s.intersection(campaign.numbers):
+                kept = [n for n in campaign.numbers if n not in e164s]
+                self.repo.campaigns.save(replace(campaign, numbers=kept))
+        for agent in self.repo.agents.all():
+            if agent.caller_id in e164s:
+                self.repo.agents.save(replace(agent, caller_id=None))
+
+    # addresses --------------------------------------------------------------
+    def _validated_address(self, fields: dict[str, Any], current: Address | None) -> dict:
+        errors: dict[str, str] = {}
+        clean: dict[str, str] = {}
+        for key, label, limit in (
+            ("name", "Name", MAX_NAME),
+            ("customer_name", "Customer name", MAX_FIELD),
+            ("street", "Street", MAX_FIELD),
+            ("postal_code", "Postal code", 20),
+            ("city", "City", MAX_FIELD),
+        ):
+            try:
+                clean[key] = _clean(fields.get(key), key, limit, label=label)
+            except DomainError as exc:
+                errors[key] = exc.message
+        try:
+            clean["country"] = resolve_country(fields.get("country") or "")
+        except DomainError as exc:
+            errors["country"] = exc.message
+        if "country" in clean:
+            try:
+                clean["region"] = resolve_region(fields.get("region") or "", clean["country"])
+            except DomainError as exc:
+                errors["region"] = exc.message
+        if "name" in clean:
+            other = self.views().address_by_name.get(casefold(clean["name"]))
+            if other and (current is None or other.id != current.id):
+                errors["name"] = f"An address called “{other.name}” exists already."
+        if not fields.get("confirmed"):
+            errors["confirmed"] = (
+                "Confirm that this is the real business address of the numbers' user."
+            )
+        if errors:
+            raise ValidationError(errors)
+        return clean
+
+    def create_address(self, actor: Actor, fields: dict[str, Any]) -> Address:
+        self._require_manager(actor, "create addresses")
+        clean = self._validated_address(fields, None)
+        now = self.clock()
+        address = Address(
+            id=new_id(), created_by=actor.user_id, created_at=now, updated_at=now, **clean
+        )
+        with self.repo.transaction():
+            self.repo.addresses.save(address)
+            self._audit(actor, "address.create", address.id, after=address)
+        return address
+
+    def update_address(self, actor: Actor, name: str, fields: dict[str, Any]) -> AddressChange:
+        self._require_manager(actor, "edit addresses")
+        current = self.address(name)
+        clean = self._validated_address(fields, current)
+        updated = replace(current, updated_at=self.clock(), **clean)
+        before = {i.e164: i for i in self.address_numbers(current.id)}
+        with self.repo.transaction():
+            self.repo.addresses.save(updated)
+            self._audit(actor, "address.edit", current.id, before=current, after=updated)
+        failing = []
+        for e164, old in before.items():
+            now = self.views().infos.get(e164)
+            if now and old.verdict.ok and not now.verdict.ok:
+                failing.append(now)
+        return AddressChange(updated, failing)
+
+    def delete_address(self, actor: Actor, name: str) -> Address:
+        self._require_manager(actor, "delete addresses")
+        address = self.address(name)
+        linked = self.address_numbers(address.id)
+        if linked:
+            shown = ", ".join(i.display for i in linked[:10]) + _more(len(linked) - 10)
+            raise DomainError(
+                f"“{address.name}” cannot be deleted: {len(linked)} number(s) are linked to it "
+                f"({shown}). Unlink them first."
+            )
+        with self.repo.transaction():
+            self.repo.addresses.delete(address.id)
+            self._audit(actor, "address.delete", address.id, before=address)
+        return address
+
+    # links ------------------------------------------------------------------
+    def link(self, actor: Actor, texts: Sequence[str], address_name: str) -> LinkResult:
+        self._require_manager(actor, "link numbers")
+        if not (address_name or "").strip():
+            raise DomainError("Choose an address.", field="address")
+        address = self.address(address_name)
+        numbers = self._existing_numbers(texts)
+        return self._set_address(actor, numbers, address)
+
+    def unlink(self, actor: Actor, texts: Sequence[str]) -> LinkResult:
+        self._require_manager(actor, "unlink numbers")
+        return self._set_address(actor, self._existing_numbers(texts), None)
+
+    def _set_address(
+        self, actor: Actor, numbers: list[Number], address: Address | None
+    ) -> LinkResult:
+        target = address.id if address else None
+        changed = [replace(n, address_id=target) for n in numbers if n.address_id != target]
+        if changed:
+            with self.repo.transaction():
+                self.repo.numbers.save_many(changed)
+                for old, new in zip(
+                    (n for n in numbers if n.address_id != target), changed, strict=True
+                ):
+                    self._audit(
+                        actor,
+                        "number.link" if address else "number.unlink",
+                        new.e164,
+                        before={"address_id": old.address_id},
+                        after={"address_id": target},
+                    )
+        infos = self.views().infos
+        return LinkResult(address, [infos[n.e164] for n in numbers])
+
+    def confirm_area(self, actor: Actor, text: str) -> NumberInfo:
+        """A manager confirms by hand that the linked address lies in the number's area."""
+        self._require_manager(actor, "confirm areas")
+        info = self.info(text)
+        if info.verdict.status != Status.UNVERIFIABLE:
+            raise DomainError(f"{info.display} does not need a confirmation ({info.verdict.reason}).")
+        with self.repo.transaction():
+            self.repo.numbers.save(replace(info.number, area_confirmed_by=actor.user_id))
+            self._audit(
+                actor,
+                "number.confirm_area",
+                info.e164,
+                after={"area_confirmed_by": actor.user_id},
+            )
+        return self.info(info.e164)
+
+    # groups -----------------------------------------------------------------
+    def _unique_name(self, kind: str, name: str, lookup: dict, current_id: str | None) -> str:
+        name = _clean(name, "name", MAX_NAME, label="Name")
+        other = lookup.get(casefold(name))
+        if other and other.id != current_id:
+            raise DomainError(f"A {kind} called “{other.name}” exists already.", field="name")
+        return name
+
+    def _members(self, texts: Sequence[str]) -> list[str]:
+        return [n.e164 for n in self._existing_numbers(texts)] if texts else []
+
+    def save_group(
+        self,
+        actor: Actor,
+        name: str,
+        numbers: Sequence[str],
+        current_name: str | None = None,
+    ) -> Group:
+        """Create a group, or with ``current_name`` replace that group's name and members."""
+        self._require_manager(actor, "change groups")
+        current = self.group(current_name) if current_name else None
+        name = self._unique_name(
+            "group", name, self.views().group_by_name, current.id if current else None
+        )
+        members = self._members(numbers)
+        group = Group(id=current.id if current else new_id(), name=name, numbers=members)
+        with self.repo.transaction():
+            self.repo.groups.save(group)
+            self._audit(
+                actor, "group.edit" if current else "group.create", group.id, current, group
+            )
+        return group
+
+    def delete_group(self, actor: Actor, name: str) -> Group:
+        self._require_manager(actor, "delete groups")
+        group = self.group(name)
+        with self.repo.transaction():
+            for campaign in self.repo.campaigns.all():
+                if group.id in campaign.groups:
+                    kept = [g for g in campaign.groups if g != group.id]
+                    self.repo.campaigns.save(replace(campaign, groups=kept))
+            self.repo.groups.delete(group.id)
+            self._audit(actor, "group.delete", group.id, before=group)
+        return group
+
+    # campaigns --------------------------------------------------------------
+    def save_campaign(
+        self,
+        actor: Actor,
+        name: str,
+        numbers: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        current_name: str | None = None,
+    ) -> CampaignPool:
+        self._require_manager(actor, "change campaigns")
+        current = self.campaign(current_name) if current_name else None
+        name = self._unique_name(
+            "campaign", name, self.views().campaign_by_name, current.id if current else None
+        )
+        members = self._members(numbers)
+        group_ids = []
+        for group_name in groups:
+            group = self.group(group_name)
+            if group.id not in group_ids:
+                group_ids.append(group.id)
+        campaign = Campaign(
+            id=current.id if current else new_id(), name=name, numbers=members, groups=group_ids
+        )
+        with self.repo.transaction():
+            self.repo.campaigns.save(campaign)
+            self._audit(
+                actor,
+                "campaign.edit" if current else "campaign.create",
+                campaign.id,
+                current,
+                campaign,
+            )
+        return self.pool(campaign.name)
+
+    def delete_campaign(self, actor: Actor, name: str) -> Campaign:
+        self._require_manager(actor, "delete campaigns")
+        campaign = self.campaign(name)
+        with self.repo.transaction():
+            self.repo.campaigns.delete(campaign.id)
+            self._audit(actor, "campaign.delete", campaign.id, before=campaign)
+        return campaign
+
+    # access -----------------------------------------------------------------
+    def set_access(self, actor: Actor, user_id: str, granted: bool) -> None:
+        self._require_manager(actor, "grant or revoke the manager role")
+        if granted == (user_id in self.repo.grants()):
+            state = "already has" if granted else "does not have"
+            raise DomainError(f"<@{user_id}> {state} a granted manager role.")
+        with self.repo.transaction():
+            self.repo.set_grant(user_id, granted)
+            self._audit(
+                actor,
+                "access.grant" if granted else "access.revoke",
+                user_id,
+                after={"manager": granted},
+            )
+
+    # CSV --------------------------------------------------------------------
+    def export_csv(self) -> str:
+        views = self.views()
+        groups_of: dict[str, list[str]] = {}
+        for g in views.groups.values():
+            for e164 in g.numbers:
+                groups_of.setdefault(e164, []).append(g.name)
+        campaigns_of: dict[str, list[str]] = {}
+        for c in views.campaigns.values():
+            members = set(c.numbers)
+            for gid in c.groups:
+                members.update(views.groups[gid].numbers if gid in views.groups else ())
+            for e164 in members:
+                campaigns_of.setdefault(e164, []).append(c.name)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        for info in self.numbers():
+            n = info.number
+            writer.writerow(
+                [
+                    n.e164,
+                    n.country,
+                    n.kind,
+                    n.area,
+                    info.address.name if info.address else "",
+                    info.verdict.status,
+                    "" if info.verdict.ok else info.verdict.reason,
+                    n.label,
+                    n.source,
+                    ";".join(sorted(groups_of.get(n.e164, []))),
+                    ";".join(sorted(campaigns_of.get(n.e164, []))),
+                ]
+            )
+        return out.getvalue()
+
+    def import_csv(self, actor: Actor, text: str) -> ImportResult:
+        """Rows of number, address, label, groups (header row); bad lines reported, good kept."""
+        self._require_manager(actor, "import numbers")
+        reader = csv.DictReader(io.StringIO(text))
+        header = [h.strip().casefold() for h in reader.fieldnames or []]
+        if "number" not in header:
+            raise DomainError("The CSV needs a header row with a “number” column.")
+        reader.fieldnames = header
+        views = self.views()
+        errors: list[tuple[int, str]] = []
+        skipped: list[tuple[int, str]] = []
+        new: dict[str, Number] = {}
+        addresses: dict[str, Address | None] = {}
+        memberships: dict[str, list[str]] = {}  # group name -> numbers
+        now = self.clock()
+        for row in reader:
+            line = reader.line_num
+            text_number = (row.get("number") or "").strip()
+            if not text_number:
+                continue
+            try:
+                parsed = self.parse(text_number)
+                address_name = (row.get("address") or "").strip()
+                address = self.address(address_name) if address_name else None
+                label = _clean(row.get("label"), "label", MAX_LABEL, required=False)
+                group_names = [
+                    _clean(g, "group", MAX_NAME, label="Group")
+                    for g in (row.get("groups") or "").split(";")
+                    if g.strip()
+                ]
+            except DomainError as exc:
+                errors.append((line, exc.message))
+                continue
+            if parsed.e164 in views.infos or parsed.e164 in new:
+                skipped.append((line, f"{format_number(parsed.e164)} is already in the inventory"))
+                continue
+            new[parsed.e164] = Number(
+                e164=parsed.e164,
+                country=parsed.country,
+                kind=parsed.kind,
+                area=parsed.area,
+                area_names=tuple(parsed.area_names),
+                address_id=address.id if address else None,
+                label=label,
+                source="import",
+                added_by=actor.user_id,
+                added_at=now,
+            )
+            addresses[parsed.e164] = address
+            for g in group_names:
+                memberships.setdefault(g, []).append(parsed.e164)
+        if new:
+            with self.repo.transaction():
+                self.repo.numbers.save_many(new.values())
+                for n in new.values():
+                    self._audit(actor, "number.add", n.e164, after=n)
+                for group_name, members in memberships.items():
+                    group = views.group_by_name.get(casefold(group_name))
+                    if group is None:
+                        group = Group(id=new_id(), name=group_name, numbers=[])
+                        self._audit(actor, "group.create", group.id, after=group)
+                    updated = replace(group, numbers=list(dict.fromkeys(group.numbers + members)))
+                    self.repo.groups.save(updated)
+                    self._audit(actor, "group.edit", group.id, group, updated)
+        added = [
+            NumberInfo(n, addresses[n.e164], verdict(n, addresses[n.e164], self.rules))
+            for n in new.values()
+        ]
+        return ImportResult(added, skipped, errors)
+
+
+def _by_name(item: Any) -> str:
+    return casefold(item.name)
+
+
+def _more(extra: int) -> str:
+    return f" and {extra} more" if extra > 0 else ""
+
+
+def _clean(
+    value: Any, field_name: str, limit: int, label: str | None = None, required: bool = True
+) -> str:
+    text = " ".join(str(value or "").replace("\x00", "").split())
+    label = label or field_name.capitalize()
+    if required and not text:
+        raise DomainError(f"{label} is required.", field=field_name)
+    if len(text) > limit:
+        raise DomainError(f"{label} is too long ({len(text)} > {limit} characters).", field_name)
+    return text
+
+
+def _plain(value: Any) -> dict | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    data = asdict(value)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
