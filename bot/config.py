@@ -86,7 +86,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
 
     region = (get("NUMBERS_DEFAULT_REGION") or "FI").upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ConfigError(f"NUMBERS_DEFAULT_REGION: {region!r} is not a country code like FI or DE.")
+        raise ConfigError(
+            f"NUMBERS_DEFAULT_REGION: {region!r} is not a country code like FI or DE."
+        )
 
     api_url = get("SLACK_API_URL")
     if api_url:
@@ -101,7 +103,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
     except RulesError as exc:
         raise ConfigError(f"NUMBERS_RULES_FILE: {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"NUMBERS_RULES_FILE: cannot read {rules_file}: {exc.strerror}.") from None
+        raise ConfigError(
+            f"NUMBERS_RULES_FILE: cannot read {rules_file}: {exc.strerror}."
+        ) from None
 
     return Settings(
         bot_token=get("SLACK_BOT_TOKEN"),

@@ -603,7 +603,9 @@ class Inventory:
         self._require_manager(actor, "confirm areas")
         info = self.info(text)
         if info.verdict.status != Status.UNVERIFIABLE:
-            raise DomainError(f"{info.display} does not need a confirmation ({info.verdict.reason}).")
+            raise DomainError(
+                f"{info.display} does not need a confirmation ({info.verdict.reason})."
+            )
         with self.repo.transaction():
             self.repo.numbers.save(replace(info.number, area_confirmed_by=actor.user_id))
             self._audit(

@@ -1,0 +1,32 @@
+"""The composition root: settings + storage + rules → one Inventory per workspace."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.config import Settings
+from bot.services import Inventory
+from storage.database import Databases
+from storage.repository import WorkspaceRepository
+
+
+class Workspaces:
+    """The inventories of every workspace under one data dir, opened once per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.databases = Databases(settings.data_dir)
+        self._inventories: dict[str, Inventory] = {}
+        self._lock = threading.Lock()
+
+    def inventory(self, team_id: str) -> Inventory:
+        with self._lock:
+            inventory = self._inventories.get(team_id)
+            if inventory is None:
+                repo = WorkspaceRepository(self.databases.for_team(team_id))
+                inventory = Inventory(repo, self.settings.rules, self.settings.default_region)
+                self._inventories[team_id] = inventory
+            return inventory
+
+    def team_ids(self) -> list[str]:
+        return self.databases.team_ids()
