@@ -1,0 +1,461 @@
+"""The one phone-number parser of the product.
+
+Every place that reads a number a person typed (slash commands, modals, CSV
+imports) goes through :func:`parse_number`; every place that shows one uses
+:func:`format_number`. Both wrap Google's libphonenumber (``phonenumbers``).
+
+Kinds (``Kind``) are derived from phonenumbers' number types:
+
+========================  ============================================================
+phonenumbers type         kind
+========================  ============================================================
+FIXED_LINE                ``local``
+FIXED_LINE_OR_MOBILE      ``local`` when the geocoder names an area below country level
+                          (US/CA geographic numbers), else ``mobile``
+MOBILE                    ``mobile``
+TOLL_FREE                 ``toll_free``
+UAN, PERSONAL_NUMBER,     ``national``: non-geographic numbers reachable nationwide.
+SHARED_COST, VOIP         VOIP is included because the ranges phonenumbers calls VOIP
+                          are national non-geographic ranges (Austria's +43 720, which
+                          COMPLIANCE.md lists as "national"; the UK's 056).
+PREMIUM_RATE, PAGER,      ``other``
+VOICEMAIL, UNKNOWN
+========================  ============================================================
+
+Area: the geocoder's English description of the prefix ("Munich", "San Francisco,
+CA"), or ``""`` when the geocoder names no area below the country (mobile numbers,
+non-geographic ranges, countries without geocoding data). ``area_names`` holds the
+distinct descriptions in English and the country's official languages
+(``("Munich", "München")``), used for area matching in ``bot.compliance``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+import phonenumbers
+import pycountry
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import geocoder as _geocoder
+from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
+
+from bot.errors import DomainError
+
+__all__ = [
+    "KIND_LABELS",
+    "MAX_INPUT_LENGTH",
+    "Kind",
+    "PhoneNumber",
+    "country_name",
+    "country_phrase",
+    "format_number",
+    "looks_like_number",
+    "parse_number",
+]
+
+
+class Kind(StrEnum):
+    LOCAL = "local"
+    MOBILE = "mobile"
+    TOLL_FREE = "toll_free"
+    NATIONAL = "national"
+    OTHER = "other"
+
+
+KIND_LABELS: dict[str, str] = {
+    Kind.LOCAL.value: "Local",
+    Kind.MOBILE.value: "Mobile",
+    Kind.TOLL_FREE.value: "Toll-free",
+    Kind.NATIONAL.value: "National",
+    Kind.OTHER.value: "Other",
+}
+
+#: Inputs longer than this (after trimming outer whitespace) are refused unparsed.
+MAX_INPUT_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    e164: str
+    country: str
+    kind: str
+    area: str
+    area_names: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- countries
+
+# Geocoder languages (see phonenumbers.geodata) of each country's official languages.
+# English is always consulted as well.
+COUNTRY_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "AT": ("de",),
+    "BE": ("nl", "fr", "de"),
+    "BG": ("bg",),
+    "BR": ("pt",),
+    "CA": ("fr",),
+    "CH": ("de", "fr", "it"),
+    "CN": ("zh",),
+    "CZ": ("cs",),
+    "DE": ("de",),
+    "ES": ("es", "ca"),
+    "FI": ("fi", "sv"),
+    "FR": ("fr",),
+    "GR": ("el",),
+    "HR": ("hr",),
+    "HU": ("hu",),
+    "IT": ("it",),
+    "JP": ("ja",),
+    "KR": ("ko",),
+    "LI": ("de",),
+    "LU": ("fr", "de"),
+    "MX": ("es",),
+    "AR": ("es",),
+    "CL": ("es",),
+    "CO": ("es",),
+    "PE": ("es",),
+    "NL": ("nl",),
+    "PL": ("pl",),
+    "PT": ("pt",),
+    "RO": ("ro",),
+    "RU": ("ru",),
+    "SE": ("sv",),
+    "SI": ("sl",),
+    "SM": ("it",),
+    "TR": ("tr",),
+    "TW": ("zh_Hant",),
+    "UA": ("uk",),
+}
+
+# Names that read better with an article inside a sentence ("in the Netherlands").
+_WITH_ARTICLE = {
+    "US",
+    "GB",
+    "NL",
+    "PH",
+    "AE",
+    "DO",
+    "BS",
+    "GM",
+    "CF",
+    "KM",
+    "MV",
+    "MH",
+    "SB",
+    "VA",
+    "CD",
+    "CG",
+}
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str:
+    """English short name of an ISO 3166-1 alpha-2 code ("DE" -> "Germany").
+
+    Uses pycountry's common name where it has one ("South Korea", "Iran");
+    returns the code itself when pycountry does not know it.
+    """
+    try:
+        c = pycountry.countries.get(alpha_2=code.upper()) if code else None
+    except (KeyError, LookupError, AttributeError):
+        c = None
+    if c is None:
+        return code
+    name = getattr(c, "common_name", None) or c.name
+    if ", " in name:  # "Congo, The Democratic Republic of the" -> "Congo"
+        name = name.split(", ")[0]
+    return name
+
+
+def country_phrase(code: str) -> str:
+    """Country name for use inside a sentence: "Germany", "the United States"."""
+    name = country_name(code)
+    return f"the {name}" if code.upper() in _WITH_ARTICLE and name != code else name
+
+
+# --------------------------------------------------------------------------- parsing
+
+# Whitespace-like characters (incl. non-breaking and thin spaces) and dashes people paste.
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_ALLOWED_PUNCT = frozenset("+()-./ ")
+_INVISIBLE = re.compile(r"[\u200c-\u200f\u202a-\u202e\u2060-\u2069]")
+
+_POSSIBLE_REASONS = {
+    phonenumbers.ValidationResult.TOO_SHORT: "is too short",
+    phonenumbers.ValidationResult.TOO_LONG: "is too long",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "has the wrong length",
+    # Written with its country code, a number possible only locally lacks digits.
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "is too short",
+}
+
+_KIND_BY_TYPE = {
+    PhoneNumberType.FIXED_LINE: Kind.LOCAL,
+    PhoneNumberType.MOBILE: Kind.MOBILE,
+    PhoneNumberType.TOLL_FREE: Kind.TOLL_FREE,
+    PhoneNumberType.UAN: Kind.NATIONAL,
+    PhoneNumberType.PERSONAL_NUMBER: Kind.NATIONAL,
+    PhoneNumberType.SHARED_COST: Kind.NATIONAL,
+    PhoneNumberType.VOIP: Kind.NATIONAL,
+}
+
+
+def _ascii_digits(text: str) -> str:
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
+def _echo(text: str, limit: int = 40) -> str:
+    """The person's input, safe to quote back: no control characters, not too long."""
+    shown = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch == " ")
+    shown = shown.strip()
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return shown
+
+
+def _quote(text: str) -> str:
+    shown = _echo(text)
+    return f'"{shown}"' if shown else "the text"
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))  # fullwidth ＋４９ -> +49
+    text = _SPACES.sub(" ", text).strip()
+    text = _DASHES.sub("-", text)
+    if text[:4].lower() == "tel:":
+        text = text[4:].strip()
+    return text
+
+
+def _only_number_characters(text: str) -> bool:
+    return all(ch.isdecimal() or ch in _ALLOWED_PUNCT for ch in text)
+
+
+def looks_like_number(text: str) -> bool:
+    """Cheap check: is this token an attempt at a phone number?
+
+    True for tokens made only of digits, ``+`` and the separators ``()-./`` and
+    spaces (unicode spaces and dashes included, ``tel:`` allowed) with at least
+    three digits, or a ``+`` followed by a digit. It does not say the number is
+    valid: :func:`parse_number` does that, with a reason.
+    """
+    if not isinstance(text, str) or not text or len(text) > 4 * MAX_INPUT_LENGTH:
+        return False
+    cleaned = _clean(text)
+    if not cleaned or not _only_number_characters(cleaned):
+        return False
+    digits = sum(ch.isdecimal() for ch in cleaned)
+    if digits >= 3:
+        return True
+    return cleaned.startswith("+") and digits >= 1
+
+
+def parse_number(text: str, default_region: str = "FI") -> PhoneNumber:
+    """Parse a number in any common format into a :class:`PhoneNumber`.
+
+    ``default_region`` (ISO alpha-2) is the country assumed for numbers written
+    without ``+``/international prefix ("089 1234567"). Raises
+    :class:`~bot.errors.DomainError` with a reason written for a person when the
+    text is not a valid number; never raises anything else.
+    """
+    if not isinstance(text, str):
+        raise DomainError("not a phone number")
+    raw = text.strip()
+    if not raw:
+        raise DomainError("no phone number given")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise DomainError(
+            f"{_echo(raw)} is too long to be a phone number (at most {MAX_INPUT_LENGTH} characters)"
+        )
+    cleaned = _clean(raw)
+    if not cleaned:
+        raise DomainError("no phone number given")
+    if not _only_number_characters(cleaned) or not any(ch.isdecimal() for ch in cleaned):
+        raise DomainError(f"{_quote(raw)} is not a phone number")
+    if cleaned.lstrip("+") != cleaned:
+        bad_cc = _unknown_country_code(cleaned)
+        if bad_cc:
+            raise DomainError(f"+{bad_cc} is not a known country code")
+    region = (default_region or "").upper() or None
+    try:
+        num = phonenumbers.parse(cleaned, region)
+    except NumberParseException as e:
+        raise DomainError(_parse_failure(e, cleaned, region)) from None
+    except Exception:  # noqa: BLE001 - phonenumbers on hostile input; a person gets a reason
+        raise DomainError(f"{_quote(raw)} is not a phone number") from None
+    return _from_parsed(num, raw)
+
+
+def _unknown_country_code(cleaned: str) -> str:
+    """For "+999 123": "999" when no known country code starts the digits, else ""."""
+    after_plus = cleaned.lstrip("+").lstrip(" (")
+    after_plus = _ascii_digits(after_plus)
+    digits = "".join(ch for ch in after_plus if ch.isdecimal())
+    known = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+    if not digits.startswith("0") and any(
+        len(digits) >= n and int(digits[:n]) in known for n in (1, 2, 3)
+    ):
+        return ""
+    first_group = re.match(r"[^\d]*(\d{1,3})", after_plus)
+    return first_group.group(1) if first_group else digits[:3]
+
+
+def _parse_failure(e: NumberParseException, cleaned: str, region: str | None) -> str:
+    shown = _echo(cleaned)
+    if e.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+        if cleaned.startswith("+"):
+            cc = _unknown_country_code(cleaned)
+            return f"+{cc} is not a known country code" if cc else f"{shown} has no country code"
+        return f"{shown} has no country code; write it with + and the country code"
+    if e.error_type in (
+        NumberParseException.TOO_SHORT_NSN,
+        NumberParseException.TOO_SHORT_AFTER_IDD,
+    ):
+        return f"{shown} is too short to be a phone number"
+    if e.error_type == NumberParseException.TOO_LONG:
+        return f"{shown} is too long to be a phone number"
+    return f"{_quote(cleaned)} is not a phone number"
+
+
+def _from_parsed(num: phonenumbers.PhoneNumber, raw: str) -> PhoneNumber:
+    try:
+        region = phonenumbers.region_code_for_number(num)
+        shown = phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL)
+        possible = phonenumbers.is_possible_number_with_reason(num)
+        # number_type() is UNKNOWN exactly when is_valid_number() is False (the latter
+        # is number_type() != UNKNOWN for the number's own region); one call, not two.
+        if possible == phonenumbers.ValidationResult.IS_POSSIBLE:
+            ntype = phonenumbers.number_type(num)
+        else:
+            ntype = PhoneNumberType.UNKNOWN
+        valid = ntype != PhoneNumberType.UNKNOWN
+        e164 = phonenumbers.format_number(num, PhoneNumberFormat.E164)
+    except Exception:  # noqa: BLE001 - never let a library error reach a person
+        raise DomainError(f"{_quote(raw)} is not a phone number") from None
+    if not region or len(region) != 2:
+        # Invalid numbers have no region; name the main country of the code (GB for +44).
+        region = phonenumbers.region_code_for_country_code(num.country_code)
+    if num.country_code == 1:
+        where_for = where_in = "for North America (+1)"
+    elif region and len(region) == 2 and region != "ZZ":
+        where_for, where_in = f"for {country_phrase(region)}", f"in {country_phrase(region)}"
+    else:
+        where_for = where_in = f"for country code +{num.country_code}"
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        if possible == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+            raise DomainError(f"+{num.country_code} is not a known country code")
+        why = _POSSIBLE_REASONS.get(possible, "is not a possible number")
+        raise DomainError(f"{shown} {why} {where_for}")
+    if not valid:
+        raise DomainError(f"{shown} is not a valid number {where_in}")
+    if not region or len(region) != 2 or region == "001":
+        raise DomainError(
+            f"{shown} is an international non-geographic number; it cannot be used as caller ID"
+        )
+    if num.extension:
+        raise DomainError(f"{shown} has an extension; caller-ID numbers cannot have one")
+    names = _area_names(num, region, ntype)
+    if ntype == PhoneNumberType.FIXED_LINE_OR_MOBILE:
+        kind = Kind.LOCAL if names else Kind.MOBILE
+    else:
+        kind = _KIND_BY_TYPE.get(ntype, Kind.OTHER)
+    return PhoneNumber(
+        e164=e164,
+        country=region,
+        kind=kind.value,
+        area=names[0] if names else "",
+        area_names=names,
+    )
+
+
+# --------------------------------------------------------------------------- areas
+
+_area_cache: dict[tuple[str, str, int], tuple[str, ...]] = {}
+_AREA_CACHE_MAX = 100_000
+
+
+def _geo_prefix(num: phonenumbers.PhoneNumber) -> str:
+    """The longest prefix of the number that has geocoding data ("" if none).
+
+    The geocoder's descriptions depend only on this prefix, the region and the
+    number type, so it keys the memo of :func:`_area_names`.
+    """
+    digits = f"{num.country_code}{phonenumbers.national_significant_number(num)}"
+    for length in range(min(len(digits), GEOCODE_LONGEST_PREFIX), 0, -1):
+        if digits[:length] in GEOCODE_DATA:
+            return digits[:length]
+    return ""
+
+
+def _area_names(num: phonenumbers.PhoneNumber, region: str, ntype: int) -> tuple[str, ...]:
+    prefix = _geo_prefix(num)
+    key = (prefix, region, int(ntype))
+    hit = _area_cache.get(key)
+    if hit is not None:
+        return hit
+    names: list[str] = []
+    if prefix:
+        for lang in ("en", *COUNTRY_LANGUAGES.get(region, ())):
+            desc = _geocoder.description_for_number(num, lang).strip()
+            if not desc or desc in names:
+                continue
+            if desc == _geocoder.country_name_for_number(num, lang) or desc in _country_names(
+                region
+            ):
+                continue  # a country is not an area
+            names.append(desc)
+    result = tuple(names)
+    if len(_area_cache) >= _AREA_CACHE_MAX:
+        _area_cache.clear()
+    _area_cache[key] = result
+    return result
+
+
+@lru_cache(maxsize=512)
+def _country_names(region: str) -> frozenset[str]:
+    names = {country_name(region)}
+    c = pycountry.countries.get(alpha_2=region)
+    if c is not None:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(c, attr, None)
+            if value:
+                names.add(value)
+    return frozenset(names)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+@lru_cache(maxsize=65_536)
+def format_number(e164: str) -> str:
+    """International format for display: "+49891234567" -> "+49 89 1234567".
+
+    Returns the input unchanged when it is not a number phonenumbers can read.
+    Memoised; does not run the full parser (verdicts format many numbers).
+    """
+    if not isinstance(e164, str) or not e164.startswith("+") or not e164[1:].isdigit():
+        try:
+            return phonenumbers.format_number(
+                phonenumbers.parse(e164, None), PhoneNumberFormat.INTERNATIONAL
+            )
+        except Exception:  # noqa: BLE001
+            return e164
+    digits = e164[1:]
+    for cc_len in (1, 2, 3):
+        cc = int(digits[:cc_len])
+        if cc in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            rest = digits[cc_len:]
+            if not rest:
+                return e164
+            zeros = len(rest) - len(rest.lstrip("0"))
+            num = phonenumbers.PhoneNumber(
+                country_code=cc,
+                national_number=int(rest),
+                italian_leading_zero=True if zeros else None,
+                number_of_leading_zeros=zeros if zeros > 1 else None,
+            )
+            return phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL)
+    return e164
