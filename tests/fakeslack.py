@@ -75,9 +75,12 @@ class _Fault:
 class FakeSlack:
     """Slack's Web API on 127.0.0.1:<random port>, recording and validating every call."""
 
-    def __init__(self, token: str = BOT_TOKEN, *, trigger_ttl: float = 3.0) -> None:
+    def __init__(
+        self, token: str = BOT_TOKEN, *, trigger_ttl: float = 3.0, strict_triggers: bool = True
+    ) -> None:
         self.token = token
-        self.trigger_ttl = trigger_ttl
+        self.trigger_ttl = trigger_ttl  # Slack: a trigger_id expires 3 s after the action
+        self.strict_triggers = strict_triggers  # False: accept trigger_ids the fake never issued
         self.calls: list[Call] = []
         self.violations: list[tuple[str, list[str]]] = []  # (method, problems)
         self.uploads: dict[str, bytes] = {}
@@ -373,11 +376,11 @@ class FakeSlack:
                 return {"ok": False, "error": "invalid_arguments"}
             with self._cond:
                 issued = self._triggers.get(trigger)
-                if issued is None:
+                if issued is None and self.strict_triggers:
                     return {"ok": False, "error": "invalid_trigger_id"}
                 if trigger in self._used_triggers:
                     return {"ok": False, "error": "exchanged_trigger_id"}
-                if time.monotonic() - issued > self.trigger_ttl:
+                if issued is not None and time.monotonic() - issued > self.trigger_ttl:
                     return {"ok": False, "error": "expired_trigger_id"}
                 self._used_triggers.add(trigger)
         if method == "views.publish" and not body.get("user_id"):
