@@ -7,6 +7,7 @@ all of it is on disk when the method returns, or none of it is.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import threading
@@ -305,6 +306,12 @@ class Inventory:
             raise NotFound(f"There is no address called “{name[:MAX_NAME]}”.")
         return address
 
+    def address_by_id(self, address_id: str) -> Address:
+        address = self.views().addresses.get(address_id)
+        if address is None:
+            raise NotFound("Choose an address (that one no longer exists).", field="address")
+        return address
+
     def address_numbers(self, address_id: str) -> list[NumberInfo]:
         return [i for i in self.numbers() if i.number.address_id == address_id]
 
@@ -357,10 +364,8 @@ class Inventory:
             found = lookup.get(casefold(subject))
             if found:
                 keys.add(found.id)
-        try:
+        with contextlib.suppress(DomainError):
             keys.add(self.parse(subject).e164)
-        except DomainError:
-            pass
         if not keys:
             raise NotFound(f"Nothing called “{subject[:MAX_NAME]}” is known (a number or a name).")
         return self.repo.audit_entries(keys)
@@ -372,7 +377,7 @@ class Inventory:
         return parse_number(text, self.default_region)
 
     # ------------------------------------------------------------------ changing
-    def _require_manager(self, actor: Actor, doing: str) -> None:
+    def require_manager(self, actor: Actor, doing: str) -> None:
         if not actor.is_manager:
             raise PermissionDenied(
                 f"Only managers can {doing}. A manager can give you the role with "
@@ -422,7 +427,7 @@ class Inventory:
         first_line: int = 1,
     ) -> AddResult:
         """Add the valid numbers (all in one write); report each invalid line with its reason."""
-        self._require_manager(actor, "add numbers")
+        self.require_manager(actor, "add numbers")
         label = _clean(label, "label", MAX_LABEL, required=False)
         address = self.address(address_name) if address_name else None
         result = AddResult()
@@ -464,7 +469,7 @@ class Inventory:
         return result
 
     def remove_number(self, actor: Actor, text: str) -> Number:
-        self._require_manager(actor, "remove numbers")
+        self.require_manager(actor, "remove numbers")
         (number,) = self._existing_numbers([text])
         with self.repo.transaction():
             self._detach_numbers({number.e164})
@@ -522,7 +527,7 @@ class Inventory:
         return clean
 
     def create_address(self, actor: Actor, fields: dict[str, Any]) -> Address:
-        self._require_manager(actor, "create addresses")
+        self.require_manager(actor, "create addresses")
         clean = self._validated_address(fields, None)
         now = self.clock()
         address = Address(
@@ -534,7 +539,7 @@ class Inventory:
         return address
 
     def update_address(self, actor: Actor, name: str, fields: dict[str, Any]) -> AddressChange:
-        self._require_manager(actor, "edit addresses")
+        self.require_manager(actor, "edit addresses")
         current = self.address(name)
         clean = self._validated_address(fields, current)
         updated = replace(current, updated_at=self.clock(), **clean)
@@ -550,7 +555,7 @@ class Inventory:
         return AddressChange(updated, failing)
 
     def delete_address(self, actor: Actor, name: str) -> Address:
-        self._require_manager(actor, "delete addresses")
+        self.require_manager(actor, "delete addresses")
         address = self.address(name)
         linked = self.address_numbers(address.id)
         if linked:
@@ -566,7 +571,7 @@ class Inventory:
 
     # links ------------------------------------------------------------------
     def link(self, actor: Actor, texts: Sequence[str], address_name: str) -> LinkResult:
-        self._require_manager(actor, "link numbers")
+        self.require_manager(actor, "link numbers")
         if not (address_name or "").strip():
             raise DomainError("Choose an address.", field="address")
         address = self.address(address_name)
@@ -574,7 +579,7 @@ class Inventory:
         return self._set_address(actor, numbers, address)
 
     def unlink(self, actor: Actor, texts: Sequence[str]) -> LinkResult:
-        self._require_manager(actor, "unlink numbers")
+        self.require_manager(actor, "unlink numbers")
         return self._set_address(actor, self._existing_numbers(texts), None)
 
     def _set_address(
@@ -600,7 +605,7 @@ class Inventory:
 
     def confirm_area(self, actor: Actor, text: str) -> NumberInfo:
         """A manager confirms by hand that the linked address lies in the number's area."""
-        self._require_manager(actor, "confirm areas")
+        self.require_manager(actor, "confirm areas")
         info = self.info(text)
         if info.verdict.status != Status.UNVERIFIABLE:
             raise DomainError(
@@ -635,7 +640,7 @@ class Inventory:
         current_name: str | None = None,
     ) -> Group:
         """Create a group, or with ``current_name`` replace that group's name and members."""
-        self._require_manager(actor, "change groups")
+        self.require_manager(actor, "change groups")
         current = self.group(current_name) if current_name else None
         name = self._unique_name(
             "group", name, self.views().group_by_name, current.id if current else None
@@ -650,7 +655,7 @@ class Inventory:
         return group
 
     def delete_group(self, actor: Actor, name: str) -> Group:
-        self._require_manager(actor, "delete groups")
+        self.require_manager(actor, "delete groups")
         group = self.group(name)
         with self.repo.transaction():
             for campaign in self.repo.campaigns.all():
@@ -670,7 +675,7 @@ class Inventory:
         groups: Sequence[str] = (),
         current_name: str | None = None,
     ) -> CampaignPool:
-        self._require_manager(actor, "change campaigns")
+        self.require_manager(actor, "change campaigns")
         current = self.campaign(current_name) if current_name else None
         name = self._unique_name(
             "campaign", name, self.views().campaign_by_name, current.id if current else None
@@ -696,7 +701,7 @@ class Inventory:
         return self.pool(campaign.name)
 
     def delete_campaign(self, actor: Actor, name: str) -> Campaign:
-        self._require_manager(actor, "delete campaigns")
+        self.require_manager(actor, "delete campaigns")
         campaign = self.campaign(name)
         with self.repo.transaction():
             self.repo.campaigns.delete(campaign.id)
@@ -705,7 +710,7 @@ class Inventory:
 
     # access -----------------------------------------------------------------
     def set_access(self, actor: Actor, user_id: str, granted: bool) -> None:
-        self._require_manager(actor, "grant or revoke the manager role")
+        self.require_manager(actor, "grant or revoke the manager role")
         if granted == (user_id in self.repo.grants()):
             state = "already has" if granted else "does not have"
             raise DomainError(f"<@{user_id}> {state} a granted manager role.")
@@ -756,7 +761,7 @@ class Inventory:
 
     def import_csv(self, actor: Actor, text: str) -> ImportResult:
         """Rows of number, address, label, groups (header row); bad lines reported, good kept."""
-        self._require_manager(actor, "import numbers")
+        self.require_manager(actor, "import numbers")
         reader = csv.DictReader(io.StringIO(text))
         header = [h.strip().casefold() for h in reader.fieldnames or []]
         if "number" not in header:

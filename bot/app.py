@@ -1,0 +1,61 @@
+"""Building the Bolt app: the Slack client, the middleware, every listener."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.bootstrap import Workspaces
+from bot.config import Settings
+from bot.permissions import Roles
+
+log = logging.getLogger(__name__)
+
+
+def web_client(settings: Settings) -> WebClient:
+    """A client that retries rate limits (honouring Retry-After), 5xx and lost connections."""
+    kwargs = {"base_url": settings.api_url} if settings.api_url else {}
+    return WebClient(
+        token=settings.bot_token,
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+        **kwargs,
+    )
+
+
+def admin_lookup(client: WebClient):
+    def is_admin(team_id: str, user_id: str) -> bool:
+        user = client.users_info(user=user_id)["user"]
+        return bool(user.get("is_admin") or user.get("is_owner"))
+
+    return is_admin
+
+
+def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
+    from handlers import register
+
+    settings.require_slack()
+    client = web_client(settings)
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        process_before_response=False,
+        # auth.test at start-up fails fast on a bad token
+        token_verification_enabled=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    workspaces = workspaces or Workspaces(settings)
+    roles = Roles(settings.managers, admin_lookup(client))
+    register(app, workspaces, roles, settings)
+    return app

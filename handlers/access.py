@@ -1,0 +1,38 @@
+"""`/numbers access`: who holds the manager role."""
+
+from __future__ import annotations
+
+from handlers.mrkdwn import user
+from handlers.router import Call, Reply, UsageError, subcommand
+
+
+@subcommand(
+    "access",
+    "access [list | grant @user | revoke @user]",
+    "access grant @maria",
+    "who may change things; managers grant and revoke",
+)
+def access(call: Call) -> Reply:
+    verb = call.words[0].casefold() if call.words else "list"
+    settings_managers = sorted(call.session.roles.managers)
+    if verb == "list":
+        granted = sorted(call.inventory.grants())
+        lines = [
+            "*Managers* (everyone else can read but not change):",
+            "• From NUMBERS_MANAGERS: " + (", ".join(map(user, settings_managers)) or "nobody"),
+            "• Granted here: " + (", ".join(map(user, granted)) or "nobody"),
+            "• Workspace admins and owners are managers too.",
+            f"You are {'a manager' if call.actor.is_manager else 'not a manager'}.",
+        ]
+        return Reply("\n".join(lines))
+    if verb in ("grant", "revoke"):
+        if len(call.words) != 2 or call.words[1][:1] not in ("U", "W"):
+            raise UsageError("access", "Mention one person, like @maria.")
+        target = call.words[1]
+        call.inventory.set_access(call.actor, target, verb == "grant")
+        done = "is now a manager" if verb == "grant" else "is no longer a granted manager"
+        note = ""
+        if verb == "revoke" and target in settings_managers:
+            note = " (still a manager through NUMBERS_MANAGERS)"
+        return Reply(f"{user(target)} {done}{note}.")
+    raise UsageError("access", f"I don't know “{verb[:30]}”.")

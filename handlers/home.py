@@ -1,0 +1,46 @@
+"""App Home, the `/numbers` overview, and the buttons that open the main forms."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.interactions import on_action
+from handlers.router import Call, Reply, subcommand
+from handlers.views import addresses as address_views
+from handlers.views import home as V
+
+log = logging.getLogger(__name__)
+HOME_EXTRAS = []  # callables (session) -> blocks, added by other surfaces (requests, …)
+
+
+@subcommand("", "", "", "overview: counts, needing attention, buttons")
+def overview(call: Call) -> Reply:
+    inventory = call.inventory
+    summary = inventory.summary()
+    return Reply(
+        f"{summary.total} numbers, {summary.needing_attention} need attention",
+        V.overview(summary, inventory.numbers("attention")),
+    )
+
+
+def publish_home(session, client, notify_channel: str | None) -> None:
+    inventory = session.inventory
+    extra = [block for extra in HOME_EXTRAS for block in extra(session)]
+    view = V.home_view(inventory.summary(), inventory.numbers("attention"), extra, notify_channel)
+    client.views_publish(user_id=session.user_id, view=view)
+
+
+def register(app, settings) -> None:
+    @app.event("app_home_opened")
+    def _home_opened(event, client, context):
+        if event.get("tab", "home") != "home":
+            return
+        try:
+            publish_home(context["session"], client, settings.notify_channel)
+        except Exception:
+            log.exception("App Home publish failed")
+
+    @on_action(app, "open_address_new")
+    def _new_address(session, action, body, client, respond):
+        session.require_manager("create addresses")
+        client.views_open(trigger_id=body["trigger_id"], view=address_views.address_modal())

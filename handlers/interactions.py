@@ -1,0 +1,118 @@
+"""Wrappers that give every button and form the same error handling.
+
+A DomainError becomes a message for the person: inline on the form field for a
+view submission, an ephemeral reply (or a small modal where there is no message
+to reply to) for a button. Anything else is logged with its traceback and
+answered with a short apology.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from bot.errors import DomainError, ValidationError
+from handlers import blocks as B
+from handlers.mrkdwn import escape
+from handlers.router import APOLOGY
+
+log = logging.getLogger(__name__)
+
+
+def input_block_ids(view: dict) -> list[str]:
+    return [b.get("block_id", "") for b in view.get("blocks", []) if b.get("type") == "input"]
+
+
+def form_errors(exc: DomainError, view: dict) -> dict[str, str]:
+    """Errors keyed by the input blocks of the view (block ids are the field names)."""
+    inputs = input_block_ids(view)
+    fallback = inputs[0] if inputs else "error"
+    raw = exc.errors if isinstance(exc, ValidationError) else {exc.field or fallback: exc.message}
+    errors: dict[str, str] = {}
+    for field, message in raw.items():
+        block = field if field in inputs else fallback
+        errors[block] = (errors.get(block, "") + " " + message).strip()[:2000]
+    return errors
+
+
+def tell(body: dict, client, respond, text: str) -> None:
+    """Tell the person who clicked something, wherever they clicked it."""
+    if body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    elif body.get("trigger_id"):
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=B.modal("notice", "numbers-bot", [B.section(text)], submit=None, close="OK"),
+        )
+    else:
+        client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+
+def on_submit(app, callback_id: str):
+    """Register a view submission: fn(session, view, values, body, client) -> result view | None.
+
+    Returning a view replaces the form with it (the confirmation); None closes the form.
+    """
+
+    def register(fn: Callable):
+        @functools.wraps(fn)
+        def listener(ack, body, view, client, context):
+            try:
+                result = fn(context["session"], view, B.form(view), body, client)
+            except DomainError as exc:
+                ack(response_action="errors", errors=form_errors(exc, view))
+                return
+            except Exception:
+                log.exception("view submission %s failed", callback_id)
+                ack(response_action="errors", errors=form_errors(DomainError(APOLOGY), view))
+                return
+            if result is None:
+                ack()
+            else:
+                ack(response_action="update", view=result)
+
+        app.view(callback_id)(listener)
+        return fn
+
+    return register
+
+
+def on_action(app, action_id: str):
+    """Register a button: fn(session, action, body, client, respond); ack comes first."""
+
+    def register(fn: Callable):
+        @functools.wraps(fn)
+        def listener(ack, body, action, client, respond, context):
+            ack()
+            try:
+                fn(context["session"], action, body, client, respond)
+            except DomainError as exc:
+                tell(body, client, respond, f":warning: {escape(exc.message)}")
+            except Exception:
+                log.exception("action %s failed", action_id)
+                tell(body, client, respond, APOLOGY)
+
+        app.action(action_id)(listener)
+        return fn
+
+    return register
+
+
+def on_options(app, action_id: str):
+    """Register an options load: fn(session, text, body) -> options (at most 100)."""
+
+    def register(fn: Callable):
+        @functools.wraps(fn)
+        def listener(ack, body, context):
+            try:
+                options = fn(context["session"], (body.get("value") or "")[:200], body)
+            except Exception:
+                log.exception("options %s failed", action_id)
+                options = []
+            ack(options=options[:100])
+
+        app.options(action_id)(listener)
+        return fn
+
+    return register

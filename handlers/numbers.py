@@ -1,0 +1,253 @@
+"""Numbers: list, show, add, remove, link, unlink; the link and bulk-add forms; search."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.errors import DomainError
+from bot.services import NumberInfo
+from handlers import blocks as B
+from handlers.interactions import on_action, on_options, on_submit
+from handlers.mrkdwn import escape
+from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
+from handlers.views import numbers as V
+
+FILTERS = ("all", "attention", "unaddressed", "ok")
+LIST_TITLES = {
+    "all": "Numbers",
+    "attention": "Numbers needing attention",
+    "unaddressed": "Numbers without an address",
+    "ok": "Compliant numbers",
+}
+
+
+def _list_reply(session, status: str, country: str | None, group: str | None, page: int) -> Reply:
+    infos = session.inventory.numbers(status, country=country, group=group)
+    title = LIST_TITLES[status]
+    if country:
+        title += f" in {country.upper()}"
+    if group:
+        title += f" of group {group}"
+    pager = json.dumps({"s": status, "c": country, "g": group}, separators=(",", ":"))
+    blocks, text = V.number_list(infos, title, page, pager)
+    return Reply(text, blocks)
+
+
+@subcommand(
+    "list",
+    "list [all|attention|unaddressed|ok] [country=XX] [group=NAME] [page=N]",
+    "list attention country=DE",
+    "list numbers with their verdicts, a page at a time",
+)
+def list_numbers(call: Call) -> Reply:
+    positional, named = call.options()
+    status = positional[0].casefold() if positional else "all"
+    if status not in FILTERS or len(positional) > 1:
+        raise UsageError("list", f"I don't know the filter “{' '.join(positional)[:40]}”.")
+    unknown = set(named) - {"country", "group", "page"}
+    if unknown:
+        raise UsageError("list", f"I don't know the option {sorted(unknown)[0]}=.")
+    page_text = named.get("page", "1")
+    if not page_text.isdigit() or int(page_text) < 1:
+        raise UsageError("list", "page= takes a page number like 2.")
+    return _list_reply(
+        call.session, status, named.get("country"), named.get("group"), int(page_text)
+    )
+
+
+def _page(session, action, respond) -> None:
+    page, _, raw = action["value"].partition("|")
+    args = json.loads(raw)
+    reply = _list_reply(session, args["s"], args.get("c"), args.get("g"), int(page))
+    respond(replace_original=True, **reply.payload())
+
+
+@subcommand(
+    "show", "show NUMBER", "show +49 89 1234567", "kind, area, address, verdict, groups, campaigns"
+)
+def show_number(call: Call) -> Reply:
+    if not call.words:
+        raise UsageError("show", "Which number?")
+    detail = call.inventory.detail(" ".join(call.words))
+    return Reply(detail.info.display, V.number_detail(detail, can_link=True))
+
+
+def _report_added(result) -> list[str]:
+    lines = [f"Added {len(result.added)} number(s)."]
+    attention = result.needing_attention
+    if attention:
+        lines.append(f":warning: {len(attention)} of them still need an address:")
+        lines += [f"• {V.number_line(i)}" for i in attention[:15]]
+        if len(attention) > 15:
+            lines.append(f"… and {len(attention) - 15} more (`/numbers list attention`).")
+    if result.already:
+        lines.append(f"{len(result.already)} already in the inventory, left as they were.")
+    if result.invalid:
+        lines.append(f"{len(result.invalid)} line(s) not added:")
+        lines += [f"• line {n}: {escape(text)} — {escape(why)}" for n, text, why in result.invalid]
+    return lines
+
+
+@subcommand(
+    "add",
+    "add NUMBER... (no number: a form to paste many)",
+    "add +49 89 1234567 +49 30 1234567",
+    "add numbers the company already holds (managers)",
+)
+def add_numbers(call: Call) -> Reply | OpenModal:
+    call.session.require_manager("add numbers")
+    if not call.words:
+        return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
+    result = call.inventory.add_numbers(call.actor, call.words, source="import")
+    lines = _report_added(result)
+    return Reply(lines[0], B.sections(lines))
+
+
+@subcommand("remove", "remove NUMBER", "remove +49 89 1234567", "take a number out (managers)")
+def remove_number(call: Call) -> Reply:
+    call.session.require_manager("remove numbers")
+    if not call.words:
+        raise UsageError("remove", "Which number?")
+    detail = call.inventory.detail(" ".join(call.words))
+    used = len(detail.groups) + len(detail.campaigns)
+    text = f"Remove *{detail.info.display}* from the inventory?" + (
+        f" It also leaves {len(detail.groups)} group(s) and {len(detail.campaigns)} campaign(s)."
+        if used
+        else ""
+    )
+    confirm = B.confirm("Remove this number?", f"{detail.info.display} leaves the inventory.")
+    return Reply(
+        text,
+        [
+            B.section(text),
+            B.actions(
+                B.button("Remove", "remove_number", detail.info.e164, "danger", confirm),
+                block_id="remove",
+            ),
+        ],
+    )
+
+
+def _split_link(words: list[str]) -> tuple[list[str], str]:
+    lowered = [w.casefold() for w in words]
+    if "to" not in lowered:
+        raise UsageError("link", "Say which address with “to NAME”.")
+    at = len(lowered) - 1 - lowered[::-1].index("to")
+    numbers, name = words[:at], " ".join(words[at + 1 :])
+    if not numbers or not name:
+        raise UsageError("link", "Name the numbers and the address.")
+    return numbers, name
+
+
+def _link_lines(result, verb: str) -> list[str]:
+    target = f" to *{escape(result.address.name)}*" if result.address else ""
+    lines = [f"{verb} {len(result.changed)} number(s){target}."]
+    attention = result.needing_attention
+    if attention:
+        lines.append(f":warning: {len(attention)} still need attention:")
+        lines += [f"• {V.number_line(i)}" for i in attention[:20]]
+        if len(attention) > 20:
+            lines.append(f"… and {len(attention) - 20} more.")
+    return lines
+
+
+@subcommand(
+    "link",
+    "link NUMBER... to NAME (no argument: a form)",
+    'link +49 89 1234567 to "HQ Munich"',
+    "link numbers to an address (managers)",
+)
+def link(call: Call) -> Reply | OpenModal:
+    call.session.require_manager("link numbers")
+    if not call.words:
+        return OpenModal(V.link_modal())
+    numbers, name = _split_link(call.words)
+    lines = _link_lines(call.inventory.link(call.actor, numbers, name), "Linked")
+    return Reply(lines[0], B.sections(lines))
+
+
+@subcommand("unlink", "unlink NUMBER...", "unlink +49 89 1234567", "remove numbers' address")
+def unlink(call: Call) -> Reply:
+    call.session.require_manager("unlink numbers")
+    if not call.words:
+        raise UsageError("unlink", "Which numbers?")
+    lines = _link_lines(call.inventory.unlink(call.actor, call.words), "Unlinked")
+    return Reply(lines[0], B.sections(lines))
+
+
+def split_pasted(text: str) -> list[tuple[int, str]]:
+    """Pasted numbers: one per line or separated by commas or semicolons, with line numbers."""
+    found = []
+    for line_no, line in enumerate((text or "").splitlines(), start=1):
+        found += [(line_no, p.strip()) for p in re.split(r"[,;]", line) if p.strip()]
+    return found
+
+
+def register(app) -> None:
+    on_action(app, "list_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
+    on_action(app, "list_page_next")(lambda s, a, b, c, respond: _page(s, a, respond))
+
+    @on_action(app, "remove_number")
+    def _remove(session, action, body, client, respond):
+        number = session.inventory.remove_number(session.actor, action["value"])
+        from bot.phone import format_number
+
+        respond(replace_original=True, text=f"Removed {format_number(number.e164)}.")
+
+    @on_action(app, "open_link")
+    def _open_link(session, action, body, client, respond):
+        session.require_manager("link numbers")
+        initial: list[NumberInfo] = []
+        if action.get("value"):
+            initial = [session.inventory.info(action["value"])]
+        client.views_open(trigger_id=body["trigger_id"], view=V.link_modal(initial))
+
+    @on_action(app, "open_bulk_add")
+    def _open_bulk(session, action, body, client, respond):
+        session.require_manager("add numbers")
+        client.views_open(trigger_id=body["trigger_id"], view=V.bulk_add_modal())
+
+    @on_submit(app, "link_form")
+    def _link(session, view, values, body, client):
+        inventory = session.inventory
+        address = inventory.address_by_id(values.get("address") or "")
+        result = inventory.link(session.actor, values.get("numbers") or [], address.name)
+        return V.result_modal("Numbers linked", B.sections(_link_lines(result, "Linked")))
+
+    @on_submit(app, "bulk_add_form")
+    def _bulk_add(session, view, values, body, client):
+        inventory = session.inventory
+        pasted = split_pasted(values.get("numbers", ""))
+        if not pasted:
+            raise DomainError("Paste at least one number.", field="numbers")
+        address = inventory.address_by_id(values["address"]) if values.get("address") else None
+        # Parse first: when no line at all is valid, the form stays open with the reasons.
+        bad = []
+        for line, text in pasted:
+            try:
+                inventory.parse(text)
+            except DomainError as exc:
+                bad.append(f"line {line}: {text[:40]} — {exc.message}")
+        if len(bad) == len(pasted):
+            raise DomainError("; ".join(bad[:5]) + (" …" if len(bad) > 5 else ""), "numbers")
+        result = inventory.add_numbers(
+            session.actor,
+            [text for _, text in pasted],
+            label=values.get("label", ""),
+            source="import",
+            address_name=address.name if address else None,
+        )
+        # Report invalid entries by their line in the pasted text.
+        result.invalid = [(pasted[i - 1][0], t, why) for i, t, why in result.invalid]
+        return V.result_modal("Numbers added", B.sections(_report_added(result)))
+
+    @on_options(app, "numbers_search")
+    def _numbers(session, text, body):
+        return [V.option_for(i) for i in session.inventory.search_numbers(text, 100)]
+
+    @on_options(app, "address_search")
+    def _addresses(session, text, body):
+        wanted = text.casefold().strip()
+        found = [a for a in session.inventory.addresses() if wanted in a.name.casefold()]
+        return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]

@@ -1,0 +1,215 @@
+"""The `/numbers` command: splitting the text, finding the subcommand, answering.
+
+Each domain module registers its words with ``@subcommand``. A subcommand returns
+a ``Reply`` (answered in the ack, ephemeral), an ``OpenModal`` (ack first, then
+views.open with the trigger_id at once) or a ``Later`` (ack with a note, the slow
+work after it, answered through response_url).
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import DomainError
+from handlers import blocks as B
+from handlers.mrkdwn import escape, mention_user, unescape
+from handlers.session import Session
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on our side. The error was logged; please try again."
+MAX_TEXT = 4000  # longer command text is refused before it is split
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict] | None = None
+    in_channel: bool = False
+
+    def payload(self) -> dict:
+        blocks = self.blocks or [B.section(self.text)]
+        body = B.message(blocks, self.text)
+        body["response_type"] = "in_channel" if self.in_channel else "ephemeral"
+        return body
+
+
+@dataclass
+class OpenModal:
+    view: dict
+
+
+@dataclass
+class Later:
+    note: str
+    work: Callable[[], Reply | None]
+
+
+@dataclass
+class Call:
+    """One `/numbers` invocation, as the subcommand sees it."""
+
+    words: list[str]  # after the subcommand word, unescaped; mentions as user ids
+    session: Session
+    body: dict
+    client: Any
+
+    @property
+    def inventory(self):
+        return self.session.inventory
+
+    @property
+    def actor(self):
+        return self.session.actor
+
+    @property
+    def channel_id(self) -> str:
+        return self.body.get("channel_id", "")
+
+    def options(self) -> tuple[list[str], dict[str, str]]:
+        """Positional words and key=value options (keys lower-cased)."""
+        positional, named = [], {}
+        for word in self.words:
+            key, sep, value = word.partition("=")
+            if sep and key.isidentifier():
+                named[key.casefold()] = value
+            else:
+                positional.append(word)
+        return positional, named
+
+    def page(self, named: dict[str, str]) -> int:
+        text = named.get("page", "1")
+        if not text.isdigit() or int(text) < 1:
+            raise DomainError("page= takes a page number like 2.")
+        return int(text)
+
+
+@dataclass
+class Subcommand:
+    name: str
+    usage: str
+    example: str
+    summary: str
+    run: Callable[[Call], Reply | OpenModal | Later]
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+ORDER: list[str] = []
+
+
+def subcommand(name: str, usage: str, example: str, summary: str, aliases: tuple[str, ...] = ()):
+    def register(fn: Callable[[Call], Reply | OpenModal | Later]):
+        entry = Subcommand(name, usage, example, summary, fn, aliases)
+        for word in (name, *aliases):
+            SUBCOMMANDS[word] = entry
+        ORDER.append(name)
+        return fn
+
+    return register
+
+
+class UsageError(DomainError):
+    """The words do not fit the subcommand; the reply shows its usage line."""
+
+    def __init__(self, name: str, message: str = "") -> None:
+        entry = SUBCOMMANDS.get(name)
+        usage = (
+            f"`/numbers {entry.usage}` — for example `/numbers {entry.example}`" if entry else ""
+        )
+        super().__init__(f"{message} Usage: {usage}".strip())
+
+
+def split(text: str) -> list[str]:
+    """Split like a shell; typographic quotes count as straight ones; Slack's escapes undone."""
+    text = (text or "").replace("\x00", "").translate(_QUOTES).strip()
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"That is too long for a command ({len(text)} characters).")
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        raise DomainError("A quote is not closed: put names with spaces in “quotes”.") from None
+    return [mention_user(w) or unescape(w) for w in words]
+
+
+def help_reply(hint: str | None = None) -> Reply:
+    lines = [f"*{escape(hint)}*\n" if hint else "", "*`/numbers` — what you can do*"]
+    seen = []
+    for name in ORDER:
+        entry = SUBCOMMANDS[name]
+        if entry in seen:
+            continue
+        seen.append(entry)
+        lines.append(
+            f"• `/numbers {entry.usage}` — {entry.summary} (e.g. `/numbers {entry.example}`)"
+        )
+    text = "\n".join(line for line in lines if line)
+    chunks, current = [], ""
+    for line in text.split("\n"):
+        if len(current) + len(line) + 1 > 2900:
+            chunks.append(current)
+            current = ""
+        current += line + "\n"
+    chunks.append(current)
+    return Reply(text="/numbers help", blocks=[B.section(c) for c in chunks if c.strip()])
+
+
+def dispatch(call_words: list[str], session: Session, body: dict, client: Any):
+    if not call_words:
+        return SUBCOMMANDS[""].run(Call([], session, body, client))
+    word = call_words[0].casefold()
+    entry = SUBCOMMANDS.get(word)
+    if entry is None:
+        return help_reply(f"I don't know “{call_words[0][:40]}”. Here is what I know:")
+    return entry.run(Call(call_words[1:], session, body, client))
+
+
+def numbers_command(ack, body, client, context, respond):
+    session: Session = context["session"]
+    try:
+        result = dispatch(split(body.get("text", "")), session, body, client)
+    except DomainError as exc:
+        ack(**Reply(f":warning: {escape(exc.message)}").payload())
+        return
+    except Exception:
+        log.exception("/numbers %r failed", (body.get("text") or "")[:100])
+        ack(**Reply(APOLOGY).payload())
+        return
+    if isinstance(result, Reply):
+        ack(**result.payload())
+    elif isinstance(result, OpenModal):
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=result.view)
+    elif isinstance(result, Later):
+        ack(**Reply(result.note).payload())
+        try:
+            reply = result.work()
+        except DomainError as exc:
+            reply = Reply(f":warning: {escape(exc.message)}")
+        except Exception:
+            log.exception("/numbers %r failed after ack", (body.get("text") or "")[:100])
+            reply = Reply(APOLOGY)
+        if reply:
+            respond(**reply.payload())
+
+
+@subcommand("help", "help", "help", "every subcommand with an example")
+def _help(call: Call) -> Reply:
+    return help_reply()
+
+
+def coming_soon(name: str, usage: str, summary: str) -> None:
+    def run(call: Call) -> Reply:
+        return Reply(f"`/numbers {name}` is coming soon: {summary}.")
+
+    subcommand(name, usage, usage, summary)(run)
+
+
+def register(app) -> None:
+    app.command("/numbers")(numbers_command)

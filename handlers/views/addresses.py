@@ -1,0 +1,118 @@
+"""Views about addresses: the address form, lists and details."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+
+from bot.model import Address
+from bot.services import NumberInfo
+from handlers import blocks as B
+from handlers.mrkdwn import escape
+from handlers.views.numbers import number_line
+
+OBLIGATIONS = "This is the real business address of the numbers' user"
+
+
+@lru_cache(maxsize=1)
+def country_option_groups() -> tuple[dict, ...]:
+    """Every ISO country, grouped by first letter (each group far below 100 options)."""
+    groups: dict[str, list[dict]] = {}
+    for c in sorted(pycountry.countries, key=lambda c: c.name):
+        groups.setdefault(c.name[0], []).append(B.option(f"{c.name} ({c.alpha_2})", c.alpha_2))
+    return tuple({"label": B.plain(letter, 75), "options": opts} for letter, opts in groups.items())
+
+
+def country_option(code: str) -> dict | None:
+    for group in country_option_groups():
+        for opt in group["options"]:
+            if opt["value"] == code:
+                return opt
+    return None
+
+
+def address_modal(address: Address | None = None) -> dict:
+    a = address
+    metadata = {"address_id": a.id} if a else None
+    obligations = B.option(OBLIGATIONS, "confirmed")
+    return B.modal(
+        "address_form",
+        "Edit address" if a else "New address",
+        [
+            B.input_block(
+                "name",
+                "Name",
+                B.text_input("name", a.name if a else None, placeholder="HQ Munich", max_length=75),
+                hint="How the address is referred to everywhere else.",
+            ),
+            B.input_block(
+                "customer_name",
+                "Customer name",
+                B.text_input("customer_name", a.customer_name if a else None, max_length=200),
+                hint="The company or customer that uses the numbers.",
+            ),
+            B.input_block(
+                "street", "Street", B.text_input("street", a.street if a else None, max_length=200)
+            ),
+            B.input_block(
+                "postal_code",
+                "Postal code",
+                B.text_input("postal_code", a.postal_code if a else None, max_length=20),
+            ),
+            B.input_block(
+                "city", "City", B.text_input("city", a.city if a else None, max_length=200)
+            ),
+            B.input_block(
+                "region",
+                "Region",
+                B.text_input("region", a.region if a else None, max_length=200),
+                optional=True,
+                hint="State or province, as a name or ISO code (BY, DE-BY, Bavaria).",
+            ),
+            B.input_block(
+                "country",
+                "Country",
+                B.static_select(
+                    "country",
+                    option_groups=list(country_option_groups()),
+                    initial=country_option(a.country) if a else None,
+                    placeholder="Type a country",
+                ),
+            ),
+            B.input_block(
+                "confirmed",
+                "Obligations",
+                B.checkboxes("confirmed", [obligations], [obligations] if a else None),
+            ),
+        ],
+        metadata=metadata,
+    )
+
+
+def address_detail(address: Address, numbers: list[NumberInfo]) -> list[dict]:
+    a = address
+    blocks = [
+        B.header(a.name),
+        B.fields(
+            [
+                f"*Customer*\n{escape(a.customer_name)}",
+                f"*Street*\n{escape(a.street)}",
+                f"*Postal code / City*\n{escape(a.postal_code)} {escape(a.city)}",
+                f"*Region*\n{escape(a.region) or '—'}",
+                f"*Country*\n{a.country}",
+                f"*Numbers linked*\n{len(numbers)}",
+            ]
+        ),
+    ]
+    blocks += [B.section(number_line(i)) for i in numbers[:30]]
+    if len(numbers) > 30:
+        blocks.append(B.context(f"… and {len(numbers) - 30} more numbers."))
+    return blocks
+
+
+def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]:
+    return [
+        f"• *{escape(a.name)}* — {escape(a.one_line())} · {counts.get(a.id, 0)} number(s)"
+        for a in addresses
+    ]

@@ -1,0 +1,86 @@
+"""The dashboard: App Home and the `/numbers` overview."""
+
+from __future__ import annotations
+
+from bot.compliance import STATUS_LABELS
+from bot.services import NumberInfo, Summary
+from handlers import blocks as B
+from handlers.views.numbers import STATUS_ICONS, number_line
+
+PER_STATUS = 10  # numbers shown per verdict on App Home
+
+
+def main_buttons() -> dict:
+    return B.actions(
+        B.button("New address", "open_address_new", style="primary"),
+        B.button("Link numbers", "open_link"),
+        B.button("Add numbers", "open_bulk_add"),
+        B.button("New group", "open_group_new"),
+        B.button("New campaign", "open_campaign_new"),
+        block_id="main_buttons",
+    )
+
+
+def totals(summary: Summary) -> dict:
+    counts = [f"*{summary.total}* numbers"] + [
+        f"{STATUS_ICONS[s]} {label}: *{summary.by_status.get(s, 0)}*"
+        for s, label in STATUS_LABELS.items()
+    ]
+    return B.fields(
+        [
+            " · ".join(counts[:2]),
+            " · ".join(counts[2:4]),
+            " · ".join(counts[4:]),
+            f"*{summary.addresses}* addresses · *{summary.groups}* groups · "
+            f"*{summary.campaigns}* campaigns",
+        ]
+    )
+
+
+def attention_blocks(attention: list[NumberInfo], per_status: int = PER_STATUS) -> list[dict]:
+    """Needing-attention numbers grouped by verdict, a few of each (bounded block count)."""
+    blocks: list[dict] = []
+    for status, label in STATUS_LABELS.items():
+        if status == "ok":
+            continue
+        group = [i for i in attention if i.verdict.status == status]
+        if not group:
+            continue
+        lines = [f"*{STATUS_ICONS[status]} {label} ({len(group)})*"]
+        lines += [f"• {number_line(i)}" for i in group[:per_status]]
+        if len(group) > per_status:
+            lines.append(f"… and {len(group) - per_status} more: `/numbers list attention`")
+        blocks += B.sections(lines, limit=3)
+    return blocks
+
+
+def home_view(
+    summary: Summary,
+    attention: list[NumberInfo],
+    extra: list[dict] | None = None,
+    notify_channel: str | None = None,
+) -> dict:
+    blocks = [B.header("Caller-ID numbers"), totals(summary), main_buttons(), B.divider()]
+    if attention:
+        blocks.append(B.header(f"Needing attention: {len(attention)}"))
+        blocks += attention_blocks(attention)
+    else:
+        blocks.append(B.section(":white_check_mark: Every number has the address it needs."))
+    blocks += extra or []
+    if not notify_channel:
+        blocks.append(
+            B.context(
+                "No notification channel is set: set NUMBERS_NOTIFY_CHANNEL to a channel id "
+                "to get the daily digest and change alerts there."
+            )
+        )
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def overview(summary: Summary, attention: list[NumberInfo]) -> list[dict]:
+    blocks = [B.header("Caller-ID numbers"), totals(summary)]
+    if attention:
+        blocks += attention_blocks(attention, per_status=3)
+    blocks.append(main_buttons())
+    blocks.append(B.context("`/numbers help` lists every subcommand."))
+    return blocks
