@@ -612,7 +612,7 @@ class SlackSender:
     def command(
         self,
         text: str = "",
-        user: str = "U_MANAGER",
+        user: str = "UMANAGER",
         team: str = TEAM_ID,
         channel: str = "C1",
         command: str = "/numbers",
@@ -641,7 +641,7 @@ class SlackSender:
         self,
         action_id: str,
         value: str | None = None,
-        user: str = "U_MANAGER",
+        user: str = "UMANAGER",
         team: str = TEAM_ID,
         view: dict | Modal | None = None,
         block_id: str | None = None,
@@ -718,7 +718,7 @@ class SlackSender:
         self,
         view: dict | Modal,
         values: dict | None = None,
-        user: str = "U_MANAGER",
+        user: str = "UMANAGER",
         team: str = TEAM_ID,
     ) -> Response:
         if isinstance(view, Modal):
@@ -738,7 +738,7 @@ class SlackSender:
         }
         return self._payload(payload)
 
-    def view_closed(self, view: dict | Modal, user: str = "U_MANAGER", team: str = TEAM_ID):
+    def view_closed(self, view: dict | Modal, user: str = "UMANAGER", team: str = TEAM_ID):
         values = {}
         if isinstance(view, Modal):
             values, view = view.values, view.view
@@ -758,7 +758,7 @@ class SlackSender:
         self,
         action_id: str,
         value: str = "",
-        user: str = "U_MANAGER",
+        user: str = "UMANAGER",
         team: str = TEAM_ID,
         block_id: str | None = None,
         view: dict | Modal | None = None,
@@ -823,7 +823,7 @@ class SlackSender:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.send(json.dumps(envelope), "application/json", headers)
 
-    def app_home_opened(self, user: str = "U_MANAGER", team: str = TEAM_ID) -> Response:
+    def app_home_opened(self, user: str = "UMANAGER", team: str = TEAM_ID) -> Response:
         return self.event(
             {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"},
             team=team,
@@ -1026,7 +1026,7 @@ class Modal:
                 values.setdefault(block["block_id"], {})[el["action_id"]] = state
         return values
 
-    def submit(self, sender: SlackSender, user: str = "U_MANAGER", team: str = TEAM_ID):
+    def submit(self, sender: SlackSender, user: str = "UMANAGER", team: str = TEAM_ID):
         return sender.view_submission(self.view, self.values, user=user, team=team)
 
 
