@@ -1,0 +1,644 @@
+"""Compliance: the rules table and the verdict of each number.
+
+The rules table says, for a (country, kind), which address a caller-ID number
+needs (``Level``): none, any, one in the number's country, or one within the
+area of the number's prefix. It ships as ``bot/data/rules.toml`` (from
+COMPLIANCE.md, a source on every row) and an operator may replace it with a file
+of the same format (``Rules.from_file``).
+
+:func:`verdict` combines a number, its linked address and the rules into a
+``Verdict`` with a one-line reason for a person. Pure: no Slack, no storage.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import pycountry
+
+from bot.phone import KIND_LABELS, Kind, country_phrase, format_number
+
+__all__ = [
+    "CONFIDENCES",
+    "DEFAULT_SOURCE",
+    "LEVEL_LABELS",
+    "STATUS_LABELS",
+    "AddressLike",
+    "Level",
+    "NumberLike",
+    "Rule",
+    "Rules",
+    "RulesError",
+    "Status",
+    "Verdict",
+    "area_matches",
+    "verdict",
+]
+
+
+class Level(StrEnum):
+    NONE = "none"
+    ANY = "any"
+    COUNTRY = "country"
+    AREA = "area"
+
+
+LEVEL_LABELS: dict[str, str] = {
+    "none": "No address needed",
+    "any": "Any address",
+    "country": "Address in the country",
+    "area": "Address in the area",
+}
+
+CONFIDENCES = ("H", "M", "L")
+DEFAULT_SOURCE = "default (COMPLIANCE.md)"
+_STANDARD_DEFAULTS = {k.value: (Level.COUNTRY if k is Kind.LOCAL else Level.NONE) for k in Kind}
+_KINDS = frozenset(k.value for k in Kind)
+_LEVELS = frozenset(lv.value for lv in Level)
+
+
+# =========================================================================== rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    country: str
+    kind: str
+    level: str
+    source: str
+    confidence: str
+
+
+class RulesError(Exception):
+    """A rules file is unreadable or invalid; the message names the file, row and reason."""
+
+
+class Rules:
+    """The rules table: ``rule_for(country, kind)`` and ``can_be_caller_id``.
+
+    File format (TOML)::
+
+        [defaults]                       # optional; these are the standard defaults
+        local = "country"                # kinds: local mobile toll_free national other
+        mobile = "none"
+        source = "default (COMPLIANCE.md)"
+
+        [[rule]]                         # one per (country, kind)
+        country = "DE"                   # ISO 3166-1 alpha-2
+        kind = "local"
+        level = "area"                   # none | any | country | area
+        confidence = "H"                 # H | M | L
+        source = "Twilio support article 360019405013"
+
+        [[no_caller_id]]                 # kinds that may not be caller ID at all
+        country = "BE"
+        kind = "national"
+        source = "Twilio voice guidelines, Belgium"
+    """
+
+    def __init__(
+        self,
+        rows: Iterable[Rule],
+        defaults: dict[str, str] | None = None,
+        no_caller_id: dict[tuple[str, str], str] | None = None,
+        default_source: str = DEFAULT_SOURCE,
+        origin: str = "rules",
+    ) -> None:
+        self.rows: list[Rule] = list(rows)
+        self.defaults: dict[str, str] = {k: str(v) for k, v in _STANDARD_DEFAULTS.items()}
+        self.defaults.update(defaults or {})
+        self.no_caller_id: dict[tuple[str, str], str] = dict(no_caller_id or {})
+        self.default_source = default_source
+        self.origin = origin
+        self._by_key: dict[tuple[str, str], Rule] = {(r.country, r.kind): r for r in self.rows}
+
+    def __repr__(self) -> str:
+        return f"<Rules {self.origin}: {len(self.rows)} rows>"
+
+    # ----------------------------------------------------------------- loading
+
+    @classmethod
+    def shipped(cls) -> Rules:
+        """The table shipped with the package (``bot/data/rules.toml``); loaded once."""
+        return _shipped()
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Rules:
+        """A table that replaces the shipped one. Raises :class:`RulesError`."""
+        name = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RulesError(f"{name}: no such rules file") from None
+        except UnicodeDecodeError as e:
+            raise RulesError(f"{name}: not UTF-8 text (byte {e.start})") from None
+        except OSError as e:
+            raise RulesError(f"{name}: cannot read the rules file: {e.strerror or e}") from None
+        return cls.from_text(text, name)
+
+    @classmethod
+    def from_text(cls, text: str, origin: str = "rules") -> Rules:
+        """Parse and validate the TOML text of a rules table (``origin`` names it in errors)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise RulesError(f"{origin}: not valid TOML: {e}") from None
+        return _build(data, text, origin)
+
+    # ----------------------------------------------------------------- queries
+
+    def rule_for(self, country: str, kind: str) -> Rule:
+        """The row for (country, kind), or the default for the kind (source says so)."""
+        key = ((country or "").upper(), kind)
+        rule = self._by_key.get(key)
+        if rule is None:
+            level = self.defaults.get(kind, Level.NONE.value)
+            rule = Rule(key[0], kind, level, self.default_source, "L")
+            self._by_key[key] = rule
+        return rule
+
+    def can_be_caller_id(self, country: str, kind: str) -> tuple[bool, str]:
+        """``(True, "")``, or ``(False, reason naming the source)`` for barred kinds."""
+        source = self.no_caller_id.get(((country or "").upper(), kind))
+        if source is None:
+            return True, ""
+        label = KIND_LABELS.get(kind, kind).lower()
+        return False, (
+            f"{label} numbers in {country_phrase(country.upper())} "
+            f"cannot be shown as caller ID ({source})"
+        )
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Rules:
+    ref = resources.files("bot").joinpath("data", "rules.toml")
+    return Rules.from_text(ref.read_text(encoding="utf-8"), "bot/data/rules.toml")
+
+
+_ROW_KEYS = {"country", "kind", "level", "confidence", "source"}
+_BAR_KEYS = {"country", "kind", "source"}
+
+
+def _header_lines(text: str, table: str) -> list[int]:
+    """Line numbers of the ``[[table]]`` headers, to name rows in errors."""
+    pattern = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
+    return [i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)]
+
+
+def _build(data: dict[str, Any], text: str, origin: str) -> Rules:
+    unknown = set(data) - {"defaults", "rule", "no_caller_id"}
+    if unknown:
+        raise RulesError(
+            f"{origin}: unknown table or key {sorted(unknown)[0]!r} "
+            "(expected [defaults], [[rule]] and [[no_caller_id]])"
+        )
+
+    defaults_table = data.get("defaults", {})
+    if not isinstance(defaults_table, dict):
+        raise RulesError(f"{origin}: [defaults] must be a table")
+    defaults: dict[str, str] = {}
+    default_source = DEFAULT_SOURCE
+    for key, value in defaults_table.items():
+        if key == "source":
+            if not isinstance(value, str) or not value.strip():
+                raise RulesError(f"{origin}: [defaults] source must be non-empty text")
+            default_source = value.strip()
+            continue
+        if key not in _KINDS:
+            raise RulesError(f"{origin}: [defaults]: unknown kind {key!r} ({_expected(_KINDS)})")
+        if value not in _LEVELS:
+            raise RulesError(
+                f"{origin}: [defaults] {key}: unknown level {value!r} ({_expected(_LEVELS)})"
+            )
+        defaults[key] = value
+
+    rows: list[Rule] = []
+    seen: dict[tuple[str, str], str] = {}
+    lines = _header_lines(text, "rule")
+    for index, row in enumerate(_array(data, "rule", origin), 1):
+        where = _row_name(origin, "rule", index, lines, row)
+        country, kind, source = _common(row, where, _ROW_KEYS)
+        level = row.get("level")
+        if level not in _LEVELS:
+            raise RulesError(f"{where}: unknown level {level!r} ({_expected(_LEVELS)})")
+        confidence = row.get("confidence")
+        if confidence not in CONFIDENCES:
+            raise RulesError(f"{where}: confidence must be one of H, M, L (got {confidence!r})")
+        key = (country, kind)
+        if key in seen:
+            raise RulesError(f"{where}: duplicates {seen[key]}")
+        seen[key] = where.removeprefix(f"{origin}: ")
+        rows.append(Rule(country, kind, level, source, confidence))
+
+    barred: dict[tuple[str, str], str] = {}
+    lines = _header_lines(text, "no_caller_id")
+    for index, row in enumerate(_array(data, "no_caller_id", origin), 1):
+        where = _row_name(origin, "no_caller_id", index, lines, row)
+        country, kind, source = _common(row, where, _BAR_KEYS)
+        barred[(country, kind)] = source
+
+    return Rules(rows, defaults, barred, default_source, origin)
+
+
+def _expected(values: Iterable[str]) -> str:
+    return "expected one of " + ", ".join(sorted(values))
+
+
+def _array(data: dict[str, Any], table: str, origin: str) -> list[dict[str, Any]]:
+    rows = data.get(table, [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise RulesError(f"{origin}: {table} must be written as [[{table}]] tables")
+    return rows
+
+
+def _row_name(origin: str, table: str, index: int, lines: list[int], row: dict) -> str:
+    at = f", line {lines[index - 1]}" if index <= len(lines) else ""
+    label = " ".join(str(row.get(k, "?")) for k in ("country", "kind"))
+    return f"{origin}: [[{table}]] #{index} ({label}{at})"
+
+
+def _common(row: dict[str, Any], where: str, allowed: set[str]) -> tuple[str, str, str]:
+    extra = set(row) - allowed
+    if extra:
+        raise RulesError(f"{where}: unknown key {sorted(extra)[0]!r} ({_expected(allowed)})")
+    country = row.get("country")
+    if not isinstance(country, str) or not _is_country(country):
+        raise RulesError(f"{where}: {country!r} is not an ISO 3166-1 alpha-2 country code")
+    kind = row.get("kind")
+    if kind not in _KINDS:
+        raise RulesError(f"{where}: unknown kind {kind!r} ({_expected(_KINDS)})")
+    source = row.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise RulesError(f"{where}: missing source (every row needs one)")
+    return country.upper(), kind, source.strip()
+
+
+def _is_country(code: str) -> bool:
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return False
+    return pycountry.countries.get(alpha_2=code.upper()) is not None
+
+
+# =========================================================================== verdicts
+
+
+class Status(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    WRONG_COUNTRY = "wrong_country"
+    OUTSIDE_AREA = "outside_area"
+    UNVERIFIABLE = "unverifiable"
+
+
+STATUS_LABELS: dict[str, str] = {
+    "ok": "OK",
+    "missing": "Missing address",
+    "wrong_country": "Wrong country",
+    "outside_area": "Outside area",
+    "unverifiable": "Unverifiable",
+}
+
+
+class NumberLike(Protocol):
+    """What :func:`verdict` reads from a number (``bot.phone.PhoneNumber`` or a stored one).
+
+    An optional ``area_confirmed_by: str | None`` attribute records that a manager
+    confirmed by hand that the linked address is within an area the geocoder cannot
+    name; it is read with ``getattr`` so objects without it work too.
+    """
+
+    @property
+    def e164(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+    @property
+    def area_names(self) -> Sequence[str]: ...
+
+
+class AddressLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+
+
+class _Reason:
+    """A reason whose number is formatted when first read.
+
+    Formatting a number costs more than computing its verdict; lists and counts
+    need only the status, so 50,000 verdicts stay cheap.
+    """
+
+    __slots__ = ("after", "before", "e164")
+
+    def __init__(self, before: str, e164: str, after: str) -> None:
+        self.before, self.e164, self.after = before, e164, after
+
+    def __str__(self) -> str:
+        return f"{self.before}{format_number(self.e164)}{self.after}"
+
+
+class Verdict:
+    """A number's verdict: ``status`` (a ``Status`` value), one-line ``reason`` for a
+    person, the rule's ``level`` and ``source``. Immutable; compares by value."""
+
+    __slots__ = ("_reason", "level", "source", "status")
+
+    status: str
+    level: str
+    source: str
+
+    def __init__(self, status: str, reason: str | _Reason, level: str, source: str = "") -> None:
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "_reason", reason)
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "source", source)
+
+    @property
+    def reason(self) -> str:
+        reason = self._reason
+        if not isinstance(reason, str):
+            reason = str(reason)
+            object.__setattr__(self, "_reason", reason)
+        return reason
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.OK
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Verdict is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Verdict is immutable")
+
+    def _key(self) -> tuple[str, str, str, str]:
+        return (self.status, self.reason, self.level, self.source)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Verdict) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Verdict(status={self.status!r}, reason={self.reason!r}, "
+            f"level={self.level!r}, source={self.source!r})"
+        )
+
+
+def verdict(number: NumberLike, address: AddressLike | None, rules: Rules) -> Verdict:
+    """The compliance verdict of ``number`` with its linked ``address`` (or None).
+
+    * level ``none``: ok.
+    * ``any``: ok when an address is linked, else missing.
+    * ``country``: missing / wrong_country / ok.
+    * ``area``: missing / wrong_country first; then, when the number's prefix has
+      no area names, unverifiable unless ``number.area_confirmed_by`` names the
+      manager who confirmed it by hand (ok); else ``area_matches`` decides between
+      ok and outside_area.
+    """
+    country = (number.country or "").upper()
+    rule = rules.rule_for(country, number.kind)
+    level = rule.level
+    src = rule.source
+    e164 = number.e164
+
+    if level == Level.NONE:
+        what = _kind_phrase(number.kind, country)
+        return Verdict(Status.OK, f"no address is required for {what}", level, src)
+
+    if address is None:
+        if level == Level.ANY:
+            need = "an address (anywhere)"
+        elif level == Level.COUNTRY or not number.area:
+            need = f"an address in {country_phrase(country)}"
+        else:
+            need = f"an address in {number.area}"
+        reason = _Reason("", e164, f" needs {need} and none is linked")
+        return Verdict(Status.MISSING, reason, level, src)
+
+    name = address.name
+    if level == Level.ANY:
+        what = _kind_phrase(number.kind, country)
+        return Verdict(Status.OK, f"{name} is linked; any address will do for {what}", level, src)
+
+    addr_country = (address.country or "").upper()
+    if addr_country != country:
+        is_a = f"a {number.area} number" if level == Level.AREA and number.area else "a number"
+        there = country_phrase(addr_country) if addr_country else "no country"
+        reason = _Reason("", e164, f" is {is_a} in {country_phrase(country)}; {name} is in {there}")
+        return Verdict(Status.WRONG_COUNTRY, reason, level, src)
+    if level == Level.COUNTRY:
+        label = KIND_LABELS.get(number.kind, number.kind).lower()
+        return Verdict(
+            Status.OK,
+            f"{name} is in {country_phrase(country)}, as a {label} number there requires",
+            level,
+            src,
+        )
+
+    # level == area
+    names = tuple(number.area_names or ())
+    if not names:
+        confirmed_by = getattr(number, "area_confirmed_by", None)
+        if confirmed_by:
+            reason = _Reason(
+                f"{name} was confirmed by hand by {confirmed_by} as within the area of ", e164, ""
+            )
+            return Verdict(Status.OK, reason, level, src)
+        reason = _Reason(
+            "the area of ",
+            e164,
+            f" cannot be determined from its prefix; "
+            f"a manager can confirm by hand that {name} is within it",
+        )
+        return Verdict(Status.UNVERIFIABLE, reason, level, src)
+    city = address.city or ""
+    region = address.region or ""
+    area = number.area or names[0]
+    if area_matches(names, city, region, country):
+        place = ", ".join(p for p in (city, region) if p)
+        reason_ok = f"{name} is in {place}, which matches the number's area ({area})"
+        return Verdict(Status.OK, reason_ok, level, src)
+    place = city or region or "no named city"
+    reason = _Reason("", e164, f" is a {area} number; {name} is in {place}")
+    return Verdict(Status.OUTSIDE_AREA, reason, level, src)
+
+
+def _kind_phrase(kind: str, country: str) -> str:
+    label = KIND_LABELS.get(kind, kind).lower()
+    return f"{label} numbers in {country_phrase(country)}"
+
+
+# =========================================================================== area matching
+
+_FOLD = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_UMLAUT_SPELLING = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+_UMLAUTS = re.compile("[äöüÄÖÜ]")
+
+
+@lru_cache(maxsize=65_536)
+def _words(text: str) -> tuple[str, ...]:
+    """Lower-case ASCII words: accents, case, punctuation and spacing ignored."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return tuple(w for w in _NON_WORD.split(stripped.translate(_FOLD)) if w)
+
+
+def _same_place(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Equal up to spacing ("Saint-Denis" = "Saintdenis"), or the same name with
+    abbreviated words ("Frankfurt a.M." = "Frankfurt am Main": same number of words,
+    first word equal, each further word a prefix of the other's)."""
+    if not a or not b:
+        return False
+    if "".join(a) == "".join(b):
+        return True
+    if len(a) != len(b) or len(a) < 2 or a[0] != b[0]:
+        return False
+    return all(x.startswith(y) or y.startswith(x) for x, y in zip(a[1:], b[1:], strict=True))
+
+
+@lru_cache(maxsize=16_384)
+def _description_forms(desc: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """(place forms, subdivision part) of a geocoder description.
+
+    "San Francisco, CA" -> ((san francisco,),), (ca,);
+    "Halle (Saale)" -> ((halle saale,), (halle,)), ().
+    """
+    head, comma, tail = desc.partition(",")
+    forms = {_words(head), _words(head.split("(")[0])}
+    if not comma:
+        forms.add(_words(desc))
+    if _UMLAUTS.search(head):  # München also as Muenchen
+        expanded = _UMLAUTS.sub(lambda m: _UMLAUT_SPELLING[m.group()], head)
+        forms |= {_words(expanded), _words(expanded.split("(")[0])}
+    sub = _words(tail.rsplit(",", 1)[-1]) if comma else ()
+    return tuple(f for f in forms if f), sub
+
+
+def _name_variants(name: str) -> list[str]:
+    """pycountry subdivision names: "Lleida [Lérida]" -> Lleida, Lérida;
+    "Madrid, Comunidad de" -> itself, "Madrid", "Comunidad de Madrid"."""
+    variants = [name]
+    if "[" in name:
+        head, _, rest = name.partition("[")
+        variants += [head, rest.rstrip("]")]
+    for v in list(variants):
+        if "," in v:  # "Madrid, Comunidad de" -> "Madrid", "Comunidad de Madrid"
+            head, _, tail = v.partition(",")
+            variants += [head, f"{tail.strip()} {head.strip()}"]
+    return [v.strip() for v in variants if v.strip()]
+
+
+@lru_cache(maxsize=512)
+def _subdivisions_by_name(country: str) -> dict[str, Any]:
+    index: dict[str, Any] = {}
+    try:
+        subs = pycountry.subdivisions.get(country_code=country) or []
+    except (KeyError, LookupError):
+        subs = []
+    for sub in subs:
+        for variant in _name_variants(sub.name):
+            index.setdefault("".join(_words(variant)), sub)
+    return index
+
+
+def _subdivision(region: str, country: str) -> Any:
+    text = region.strip()
+    candidates = []
+    if re.fullmatch(r"[A-Za-z]{2}-[A-Za-z0-9]{1,3}", text):
+        candidates.append(text.upper())
+    elif re.fullmatch(r"[A-Za-z0-9]{1,3}", text) and country:
+        candidates.append(f"{country.upper()}-{text.upper()}")
+    for code in candidates:
+        try:
+            sub = pycountry.subdivisions.get(code=code)
+        except (KeyError, LookupError):
+            sub = None
+        if sub is not None and (not country or sub.country_code == country.upper()):
+            return sub
+    if country:
+        return _subdivisions_by_name(country.upper()).get("".join(_words(text)))
+    return None
+
+
+@lru_cache(maxsize=16_384)
+def _region_forms(region: str, country: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(names, codes) a region may be called by, normalised (spaces removed).
+
+    "US-CA", "CA" or "California" (country US) -> ({"california"}, {"ca"}).
+    """
+    names = {"".join(_words(region))} - {""}
+    codes: set[str] = set()
+    sub = _subdivision(region, country)
+    if sub is not None:
+        codes.add(sub.code.split("-", 1)[1].lower())
+        names.update("".join(_words(v)) for v in _name_variants(sub.name))
+    if len(region.strip()) <= 3:
+        codes.add("".join(_words(region)))
+    return frozenset(names - {""}), frozenset(codes - {""})
+
+
+def area_matches(area_names: Sequence[str], city: str, region: str, country: str) -> bool:
+    """Whether an address (city, region, country) lies in the area of a prefix.
+
+    ``area_names`` are the geocoder's descriptions of the prefix (``("Munich",
+    "München")``). Rules:
+
+    * Names are compared ignoring case, accents (NFKD, combining marks dropped;
+      ø/æ/ł folded), punctuation and spacing: München = Munchen = MÜNCHEN,
+      "Saint-Denis" = "Saint Denis". German umlauts may also be written out
+      (München = Muenchen, Zürich = Zuerich).
+    * Abbreviated words match when the names have the same number of words and
+      the first word is equal: "Frankfurt a.M." = "Frankfurt am Main". A shortened
+      name does *not* match ("Frankfurt" is not "Frankfurt am Main"), except
+      that a parenthesised qualifier may be left out ("Halle" = "Halle (Saale)").
+    * The city is compared with each description and its part before a comma
+      ("San Francisco" = "San Francisco, CA").
+    * The region (free text, an ISO 3166-2 code "US-CA", or the code's suffix
+      "CA") is compared, by name and by code, with the subdivision part of a
+      description (", CA"), and by name with the description itself (region
+      "ES-M", pycountry "Madrid", matches the description "Madrid").
+    """
+    return _area_matches(tuple(area_names), city or "", region or "", (country or "").upper())
+
+
+@lru_cache(maxsize=65_536)
+def _area_matches(names: tuple[str, ...], city: str, region: str, country: str) -> bool:
+    city_forms = [f for f in {_words(city), _words(city.split(",")[0].split("(")[0])} if f]
+    region_names, region_codes = _region_forms(region, country) if region else ((), ())
+    for desc in names:
+        place_forms, sub = _description_forms(desc)
+        if any(_same_place(c, f) for c in city_forms for f in place_forms):
+            return True
+        if region:
+            joined = {"".join(f) for f in place_forms}
+            if sub:
+                joined.add("".join(sub))
+            if joined & region_names:
+                return True
+            if sub and "".join(sub) in region_codes:
+                return True
+    return False
