@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -13,7 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.bootstrap import Workspaces
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.permissions import Roles
 
 log = logging.getLogger(__name__)
@@ -47,14 +49,23 @@ def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
 
     settings.require_slack()
     client = web_client(settings)
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or "",
-        process_before_response=False,
-        # auth.test at start-up fails fast on a bad token
-        token_verification_enabled=True,
-        logger=logging.getLogger("slack_bolt"),
-    )
+    try:
+        app = App(
+            client=client,
+            signing_secret=settings.signing_secret or "",
+            process_before_response=False,
+            # auth.test at start-up fails fast on a bad token
+            token_verification_enabled=True,
+            logger=logging.getLogger("slack_bolt"),
+        )
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error', 'unknown error')}); "
+            "copy the Bot User OAuth Token again (README, “Create the Slack app”)."
+        ) from None
+    except (OSError, BoltError) as exc:
+        where = settings.api_url or "slack.com"
+        raise ConfigError(f"Cannot reach Slack's Web API at {where}: {exc}") from None
     workspaces = workspaces or Workspaces(settings)
     roles = Roles(settings.managers, admin_lookup(client))
     register(app, workspaces, roles, settings)
