@@ -213,6 +213,9 @@ class Inventory:
         self._views: _Views | None = None
         self._views_generation = -1
         self._views_lock = threading.Lock()
+        # Called inside the change's transaction: listener(inventory, event, actor, data).
+        # bot.notify records alerts in the outbox in the same write as the change.
+        self.listeners: list[Callable[[Inventory, str, Actor, dict], None]] = []
 
     # ------------------------------------------------------------------ reading
     def views(self) -> _Views:
@@ -384,6 +387,11 @@ class Inventory:
                 "`/numbers access grant @you`."
             )
 
+    def _emit(self, event: str, actor: Actor, **data: Any) -> None:
+        """Tell the listeners about a change; call inside the change's transaction."""
+        for listener in self.listeners:
+            listener(self, event, actor, data)
+
     def _audit(self, actor: Actor, action: str, subject: str, before=None, after=None) -> None:
         self.repo.append_audit(
             AuditEntry(
@@ -463,6 +471,7 @@ class Inventory:
                 self.repo.numbers.save_many(new.values())
                 for n in new.values():
                     self._audit(actor, "number.add", n.e164, after=n)
+                self._emit("numbers.added", actor, numbers=list(new.values()))
         result.added = [
             NumberInfo(n, address, verdict(n, address, self.rules)) for n in new.values()
         ]
@@ -547,6 +556,7 @@ class Inventory:
         with self.repo.transaction():
             self.repo.addresses.save(updated)
             self._audit(actor, "address.edit", current.id, before=current, after=updated)
+            self._emit("address.edited", actor, before=before, address=updated)
         failing = []
         for e164, old in before.items():
             now = self.views().infos.get(e164)
@@ -815,6 +825,7 @@ class Inventory:
                 self.repo.numbers.save_many(new.values())
                 for n in new.values():
                     self._audit(actor, "number.add", n.e164, after=n)
+                self._emit("numbers.added", actor, numbers=list(new.values()))
                 for group_name, members in memberships.items():
                     group = views.group_by_name.get(casefold(group_name))
                     if group is None:

@@ -182,6 +182,48 @@ class WorkspaceRepository:
         self.require_transaction()
         self._table("values").upsert({"key": key, "value": value}, Query().key == key)
 
+    # -- outbox: notifications recorded with the change, sent afterwards ------------
+    def outbox_add(self, entry: dict) -> None:
+        """Queue a notification (a plain dict with a unique "id"); inside a transaction."""
+        self.require_transaction()
+        self._table("outbox").insert(dict(entry))
+
+    def outbox_get(self, entry_id: str) -> dict | None:
+        with self.database.reading():
+            doc = self._table("outbox").get(Query().id == entry_id)
+        return dict(doc) if doc else None
+
+    def outbox_pending(self, now: float) -> list[dict]:
+        """Unsent entries due at ``now`` (epoch seconds), oldest first."""
+        with self.database.reading():
+            docs = self._table("outbox").search(
+                (Query().sent_at == None) & (Query().next_attempt <= now)  # noqa: E711
+            )
+        return [dict(d) for d in sorted(docs, key=lambda d: d.doc_id)]
+
+    def outbox_defer(self, entry_id: str, next_attempt: float, error: str | None = None) -> None:
+        """Not before ``next_attempt``; with ``error``, count a failed attempt."""
+        self.require_transaction()
+        table = self._table("outbox")
+        doc = table.get(Query().id == entry_id)
+        if doc is None:
+            return
+        fields: dict[str, Any] = {"next_attempt": next_attempt}
+        if error is not None:
+            fields.update(attempts=doc.get("attempts", 0) + 1, last_error=error[:500])
+        table.update(fields, doc_ids=[doc.doc_id])
+
+    def outbox_mark_sent(self, entry_id: str, sent_at: str) -> None:
+        self.require_transaction()
+        self._table("outbox").update({"sent_at": sent_at}, Query().id == entry_id)
+
+    def outbox_prune(self, sent_before: str) -> None:
+        """Forget entries sent before ``sent_before`` (ISO time); unsent ones stay."""
+        self.require_transaction()
+        self._table("outbox").remove(
+            (Query().sent_at != None) & (Query().sent_at < sent_before)  # noqa: E711
+        )
+
     def _table(self, name: str):
         db: TinyDB = self.database.db
         return db.table(name)
