@@ -39,6 +39,17 @@ LOCK_TIMEOUT_SECONDS = 10.0
 MIGRATIONS: dict[int, Callable[[TinyDB], None]] = {}
 
 _TEAM_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+TEMP_SUFFIX = ".tmp"
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the file being replaced, or a new file's usual mode (0666 & ~umask)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 class AtomicJSONStorage(Storage):
@@ -107,13 +118,23 @@ class AtomicJSONStorage(Storage):
             return
         with open(self.path, "rb") as f:
             raw = f.read()
-        self._data = json.loads(raw) if raw.strip() else {}
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            raise StorageFailure(
+                f"{self.path} is not a valid numbers-bot database ({exc}); restore it from "
+                "a backup or move it away."
+            ) from None
+        if not isinstance(data, dict):
+            raise StorageFailure(f"{self.path} is not a valid numbers-bot database.")
+        self._data = data
         self._signature = signature
 
     def _flush(self) -> None:
         directory = self.path.parent
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=TEMP_SUFFIX, dir=directory)
         try:
+            os.fchmod(fd, _file_mode(self.path))
             with os.fdopen(fd, "wb") as f:
                 f.write(json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode())
                 f.flush()
@@ -143,6 +164,8 @@ class WorkspaceDatabase:
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
+        # Per-transaction buffers (name -> (items, flush)), written just before the commit.
+        self._buffers: dict[str, tuple[list, Callable[[list], None]]] = {}
         # Increases whenever the data may have changed: caches key on it.
         self.generation = 0
         # Increases when the in-memory copy is dropped (another process's commit, a
@@ -150,6 +173,7 @@ class WorkspaceDatabase:
         self.epoch = 0
         with self.transaction() as db:
             self._migrate(db)
+            self._remove_stale_temp_files()
 
     @property
     def db(self) -> TinyDB:
@@ -193,9 +217,13 @@ class WorkspaceDatabase:
             self._depth = 1
             try:
                 self._refresh()
+                self._buffers = {}
                 self._storage.begin()
                 try:
                     yield self._db
+                    for items, flush in self._buffers.values():
+                        if items:
+                            flush(items)
                     written = self._storage.commit()
                 except DomainError:
                     self._storage.rollback()
@@ -215,8 +243,19 @@ class WorkspaceDatabase:
                 if written:
                     self.generation += 1
             finally:
+                self._buffers = {}
                 self._depth = 0
                 self._release_file_lock()
+
+    def buffer(self, name: str, flush: Callable[[list], None]) -> list:
+        """A list that lives as long as the current transaction; ``flush(items)`` writes it
+        just before the commit (a rollback discards it). Lets many appends become one write.
+        """
+        if not self._depth:
+            raise RuntimeError("buffers exist only inside a transaction")
+        if name not in self._buffers:
+            self._buffers[name] = ([], flush)
+        return self._buffers[name][0]
 
     def _acquire_file_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
@@ -247,12 +286,18 @@ class WorkspaceDatabase:
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def _remove_stale_temp_files(self) -> None:
+        # Left by a process killed mid-commit; the file lock is ours, so none is in use.
+        for stale in self.path.parent.glob(self.path.name + ".*" + TEMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
     def _migrate(self, db: TinyDB) -> None:
         meta = db.table("meta")
         row = meta.get(doc_id=1)
         version = row["schema"] if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StorageFailure(
                 f"{self.path} has schema version {version}, newer than this numbers-bot "
                 f"understands ({SCHEMA_VERSION}); upgrade numbers-bot."
             )
@@ -281,7 +326,13 @@ class Databases:
         with self._lock:
             db = self._open.get(team_id)
             if db is None:
-                self.data_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.data_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StorageFailure(
+                        f"The data directory {self.data_dir} cannot be created "
+                        f"({exc.strerror or exc})."
+                    ) from None
                 db = WorkspaceDatabase(self.data_dir / f"team-{team_id}.json")
                 self._open[team_id] = db
             return db

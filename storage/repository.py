@@ -108,6 +108,11 @@ def _number(doc: dict) -> Number:
     return Number(**fields)
 
 
+def _copy(value: dict | None) -> dict | None:
+    """A shallow copy of an audit before/after (plain data already): cheaper than asdict."""
+    return dict(value) if value is not None else None
+
+
 def _only(cls: type[T]) -> Callable[[dict], T]:
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     return lambda doc: cls(**{k: v for k, v in doc.items() if k in names})
@@ -148,13 +153,29 @@ class WorkspaceRepository:
 
     # -- audit log (append-only) ---------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> None:
+        # Buffered and written with one insert at commit: TinyDB's insert copies the
+        # whole table, so one insert per entry made a 10,000-number import quadratic.
         self.require_transaction()
-        self._table("audit").insert(dataclasses.asdict(entry))
+        self.database.buffer("audit", self._write_audit).append(
+            {
+                "at": entry.at,
+                "who": entry.who,
+                "action": entry.action,
+                "subject": entry.subject,
+                "before": _copy(entry.before),
+                "after": _copy(entry.after),
+            }
+        )
+
+    def _write_audit(self, docs: list[dict]) -> None:
+        self._table("audit").insert_multiple(docs)
 
     def audit_entries(self, subjects: set[str] | None = None) -> list[AuditEntry]:
         """Newest first; with ``subjects``, only entries about those."""
         with self.database.reading():
             docs = self._table("audit").all()
+            if self.database.in_transaction:  # this thread's entries not yet written
+                docs = docs + self.database.buffer("audit", self._write_audit)
         entries = [AuditEntry(**doc) for doc in reversed(docs)]
         if subjects is not None:
             entries = [e for e in entries if e.subject in subjects]
