@@ -8,7 +8,6 @@ answered with a short apology.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 
@@ -49,6 +48,13 @@ def tell(body: dict, client, respond, text: str) -> None:
         client.chat_postMessage(channel=body["user"]["id"], text=text)
 
 
+def _named_like(listener: Callable, fn: Callable) -> None:
+    """Name the listener after fn for logs. Not functools.wraps: Bolt unwraps __wrapped__
+    to decide which arguments to pass, and would pass fn's (session, …) to the listener."""
+    listener.__name__ = getattr(fn, "__name__", listener.__name__)
+    listener.__qualname__ = getattr(fn, "__qualname__", listener.__qualname__)
+
+
 def on_submit(app, callback_id: str):
     """Register a view submission: fn(session, view, values, body, client) -> result view | None.
 
@@ -56,7 +62,6 @@ def on_submit(app, callback_id: str):
     """
 
     def register(fn: Callable):
-        @functools.wraps(fn)
         def listener(ack, body, view, client, context):
             try:
                 result = fn(context["session"], view, B.form(view), body, client)
@@ -72,6 +77,7 @@ def on_submit(app, callback_id: str):
             else:
                 ack(response_action="update", view=result)
 
+        _named_like(listener, fn)
         app.view(callback_id)(listener)
         return fn
 
@@ -82,7 +88,6 @@ def on_action(app, action_id: str):
     """Register a button: fn(session, action, body, client, respond); ack comes first."""
 
     def register(fn: Callable):
-        @functools.wraps(fn)
         def listener(ack, body, action, client, respond, context):
             ack()
             try:
@@ -93,6 +98,7 @@ def on_action(app, action_id: str):
                 log.exception("action %s failed", action_id)
                 tell(body, client, respond, APOLOGY)
 
+        _named_like(listener, fn)
         app.action(action_id)(listener)
         return fn
 
@@ -103,7 +109,6 @@ def on_options(app, action_id: str):
     """Register an options load: fn(session, text, body) -> options (at most 100)."""
 
     def register(fn: Callable):
-        @functools.wraps(fn)
         def listener(ack, body, context):
             try:
                 options = fn(context["session"], (body.get("value") or "")[:200], body)
@@ -112,6 +117,7 @@ def on_options(app, action_id: str):
                 options = []
             ack(options=options[:100])
 
+        _named_like(listener, fn)
         app.options(action_id)(listener)
         return fn
 
