@@ -73,7 +73,58 @@ def show_number(call: Call) -> Reply:
     return Reply(detail.info.display, V.number_detail(detail, can_link=True))
 
 
-def _report_added(result) -> list[str]:
+def group_numbers(words: list[str], parse) -> list[str]:
+    """Words of a command joined back into numbers: "+49 89 1234567 030 1234567" is two.
+
+    A word starting with "+" or without digits starts a new chunk; each chunk is split
+    into the fewest valid numbers. Words that fit no valid number stay together as one
+    entry, so the person sees the text they typed with its reason.
+    """
+    chunks: list[list[str]] = []
+    for word in words:
+        starts = word.startswith("+") or not any(ch.isdigit() for ch in word)
+        if chunks and not starts and any(ch.isdigit() for ch in chunks[-1][-1]):
+            chunks[-1].append(word)
+        else:
+            chunks.append([word])
+    return [text for chunk in chunks for text in _partition(chunk, parse)]
+
+
+def _partition(words: list[str], parse, max_words: int = 6) -> list[str]:
+    def valid(i: int, j: int) -> bool:
+        try:
+            parse(" ".join(words[i:j]))
+        except DomainError:
+            return False
+        return True
+
+    if valid(0, len(words)):
+        return [" ".join(words)]
+    # best[j]: (cost, segments) covering words[:j]; a valid number costs 1, a stray word 10.
+    best: list[tuple[int, list[tuple[int, int, bool]]]] = [(0, [])]
+    for j in range(1, len(words) + 1):
+        cost, segments = best[j - 1]
+        choice = (cost + 10, [*segments, (j - 1, j, False)])
+        for i in range(max(0, j - max_words), j):
+            if best[i][0] + 1 < choice[0] and valid(i, j):
+                choice = (best[i][0] + 1, [*best[i][1], (i, j, True)])
+        best.append(choice)
+    out: list[str] = []
+    stray: list[str] = []
+    for i, j, ok in best[-1][1]:
+        if ok:
+            if stray:
+                out.append(" ".join(stray))
+                stray = []
+            out.append(" ".join(words[i:j]))
+        else:
+            stray.append(words[i])
+    if stray:
+        out.append(" ".join(stray))
+    return out
+
+
+def _report_added(result, by_line: bool = True) -> list[str]:
     lines = [f"Added {len(result.added)} number(s)."]
     attention = result.needing_attention
     if attention:
@@ -85,7 +136,10 @@ def _report_added(result) -> list[str]:
         lines.append(f"{len(result.already)} already in the inventory, left as they were.")
     if result.invalid:
         lines.append(f"{len(result.invalid)} line(s) not added:")
-        lines += [f"• line {n}: {escape(text)} — {escape(why)}" for n, text, why in result.invalid]
+        lines += [
+            f"• {f'line {n}: ' if by_line else ''}{escape(text)} — {escape(why)}"
+            for n, text, why in result.invalid
+        ]
     return lines
 
 
@@ -99,8 +153,9 @@ def add_numbers(call: Call) -> Reply | OpenModal:
     call.session.require_manager("add numbers")
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
-    result = call.inventory.add_numbers(call.actor, call.words, source="import")
-    lines = _report_added(result)
+    texts = group_numbers(call.words, call.inventory.parse)
+    result = call.inventory.add_numbers(call.actor, texts, source="import")
+    lines = _report_added(result, by_line=False)
     return Reply(lines[0], B.sections(lines))
 
 
@@ -163,6 +218,7 @@ def link(call: Call) -> Reply | OpenModal:
     if not call.words:
         return OpenModal(V.link_modal())
     numbers, name = _split_link(call.words)
+    numbers = group_numbers(numbers, call.inventory.parse)
     lines = _link_lines(call.inventory.link(call.actor, numbers, name), "Linked")
     return Reply(lines[0], B.sections(lines))
 
@@ -172,7 +228,8 @@ def unlink(call: Call) -> Reply:
     call.session.require_manager("unlink numbers")
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
-    lines = _link_lines(call.inventory.unlink(call.actor, call.words), "Unlinked")
+    numbers = group_numbers(call.words, call.inventory.parse)
+    lines = _link_lines(call.inventory.unlink(call.actor, numbers), "Unlinked")
     return Reply(lines[0], B.sections(lines))
 
 
