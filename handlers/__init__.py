@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def register(app, workspaces, roles, settings) -> None:
+    import handlers.agents  # noqa: F401 - subcommands agent, callerid
     from handlers import access, addresses, home, numbers, router  # noqa: F401 - subcommands
+    from handlers import campaigns, groups  # noqa: F401 - subcommands
     from handlers.session import session_middleware
 
     app.use(session_middleware(workspaces, roles))
@@ -12,6 +14,8 @@ def register(app, workspaces, roles, settings) -> None:
     numbers.register(app)
     addresses.register(app)
     home.register(app, settings)
+    groups.register(app)
+    campaigns.register(app)
     for name, usage, summary in (
         ("buy", "buy", "a purchase request for new numbers"),
         ("mandate", "mandate", "a mandate for numbers the company already owns"),

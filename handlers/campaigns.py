@@ -1,0 +1,114 @@
+"""`/numbers campaign …` and the campaign form with its pool report."""
+
+from __future__ import annotations
+
+from bot.errors import DomainError
+from handlers import blocks as B
+from handlers.groups import by_id, final_members, infos_of, member_options, name_and_page
+from handlers.interactions import on_action, on_options, on_submit
+from handlers.mrkdwn import escape
+from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
+from handlers.views import groups as V
+
+USAGE = "campaign new NAME | list | show NAME | edit NAME | delete NAME"
+
+
+def new_campaign_modal(inventory, name: str = "") -> dict:
+    return V.campaign_modal(None, inventory.groups(), {}, name=name)
+
+
+@subcommand(
+    "campaign", USAGE, 'campaign show "Spring promo"', "campaigns and their caller-ID pools"
+)
+def campaign(call: Call) -> Reply | OpenModal:
+    verb = call.words[0].casefold() if call.words else ""
+    inventory = call.inventory
+    if verb == "new":
+        call.session.require_manager("create campaigns")
+        return OpenModal(new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[:75]))
+    if verb == "list":
+        _, named = call.options()
+        pools = [inventory.pool(c.name) for c in inventory.campaigns()]
+        blocks, text = B.paged("Campaigns", V.campaign_lines(pools), call.page(named))
+        return Reply(text, blocks)
+    if verb == "show":
+        name, page = name_and_page(call, "campaign", "see")
+        blocks, text = V.campaign_detail(inventory.pool(name), page)
+        return Reply(text, blocks)
+    if verb == "edit":
+        call.session.require_manager("edit campaigns")
+        found = inventory.campaign(name_and_page(call, "campaign", "edit")[0])
+        return OpenModal(V.campaign_modal(found, inventory.groups(), infos_of(inventory)))
+    if verb == "delete":
+        call.session.require_manager("delete campaigns")
+        found = inventory.campaign(name_and_page(call, "campaign", "delete")[0])
+        text = (
+            f"Delete the campaign *{escape(found.name)}*? Its groups and numbers stay "
+            "in the inventory."
+        )
+        confirm = B.confirm("Delete this campaign?", f"“{found.name}” will be deleted.")
+        button = B.button("Delete", "delete_campaign", found.id, "danger", confirm)
+        return Reply(text, [B.section(text), B.actions(button, block_id="delete")])
+    raise UsageError("campaign", f"I don't know “{verb[:30]}”." if verb else "")
+
+
+def _group_names(inventory, chosen_ids: list[str], current, meta: dict) -> list[str]:
+    groups = {g.id: g for g in inventory.groups()}
+    missing = [g for g in chosen_ids if g not in groups]
+    if missing:
+        raise DomainError(
+            f"{len(missing)} of the chosen groups no longer exist: choose again.", field="groups"
+        )
+    ids = list(chosen_ids)
+    if current and meta.get("gx"):  # groups the form could not show stay
+        ids += [g for g in current.groups[V.MAX_INITIAL :] if g in groups]
+    return [groups[g].name for g in dict.fromkeys(ids)]
+
+
+def register(app) -> None:
+    @on_submit(app, "campaign_form")
+    def _save(session, view, values, body, client):
+        session.require_manager("change campaigns")
+        inventory = session.inventory
+        meta = B.metadata(view)
+        current = by_id(inventory.campaigns(), meta["c"], "campaign") if meta.get("c") else None
+        groups = _group_names(inventory, values.get("groups") or [], current, meta)
+        if current:
+            existing = infos_of(inventory)
+            kept = [e for e in current.numbers if e in existing]
+            numbers = final_members(kept, values, meta)
+        else:
+            numbers = values.get("numbers") or []
+        pool = inventory.save_campaign(
+            session.actor,
+            values.get("name", ""),
+            numbers,
+            groups,
+            current_name=current.name if current else None,
+        )
+        return V.campaign_result(pool, created=current is None)
+
+    @on_action(app, "delete_campaign")
+    def _delete(session, action, body, client, respond):
+        inventory = session.inventory
+        found = by_id(inventory.campaigns(), action["value"], "campaign")
+        inventory.delete_campaign(session.actor, found.name)
+        respond(replace_original=True, text=f"Campaign {escape(found.name)} deleted.")
+
+    @on_action(app, "open_campaign_new")
+    def _open_new(session, action, body, client, respond):
+        session.require_manager("create campaigns")
+        client.views_open(trigger_id=body["trigger_id"], view=new_campaign_modal(session.inventory))
+
+    @on_options(app, V.CAMPAIGN_MEMBER_SEARCH)
+    def _members(session, text, body):
+        meta = B.metadata(body.get("view") or {})
+        inventory = session.inventory
+        found = by_id(inventory.campaigns(), meta.get("c", ""), "campaign")
+        return member_options(inventory, found.numbers, text)
+
+    @on_options(app, V.CAMPAIGN_GROUP_SEARCH)
+    def _groups(session, text, body):
+        wanted = " ".join(text.split()).casefold()
+        found = [g for g in session.inventory.groups() if wanted in g.name.casefold()]
+        return [V.group_option(g) for g in found[:100]]

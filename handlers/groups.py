@@ -1,0 +1,140 @@
+"""`/numbers group …` and the group form."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from bot.errors import NotFound
+from handlers import blocks as B
+from handlers.interactions import on_action, on_options, on_submit
+from handlers.mrkdwn import escape
+from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
+from handlers.views import groups as V
+from handlers.views.numbers import option_for, result_modal
+
+USAGE = "group new | list | show NAME | edit NAME | delete NAME"
+_PAGE = re.compile(r"page=(\S*)", re.IGNORECASE)
+
+
+def name_and_page(call: Call, sub: str, what: str) -> tuple[str, int]:
+    """The NAME after the verb, and page=N when it is the last word."""
+    words = list(call.words[1:])
+    page = 1
+    if words and (match := _PAGE.fullmatch(words[-1])):
+        page = call.page({"page": match.group(1)})
+        words.pop()
+    name = " ".join(words).strip()
+    if not name:
+        raise UsageError(sub, f"Which {sub} do you want to {what}?")
+    return name, page
+
+
+def infos_of(inventory) -> dict:
+    return {i.e164: i for i in inventory.numbers()}
+
+
+def by_id(items, item_id: str, what: str):
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise NotFound(f"That {what} no longer exists.")
+
+
+def final_members(current: list[str], values: dict, meta: dict) -> list[str]:
+    """The members after a form: what the person removed goes, what they chose comes.
+
+    Members the form did not show (a large group, or added by someone else since the
+    form opened) always stay.
+    """
+    chosen = list(values.get("numbers") or [])
+    if meta.get("large"):
+        removed = set(values.get("remove") or [])
+    else:
+        removed = set(meta.get("shown") or []) - set(chosen)
+    kept = [e for e in current if e not in removed]
+    return list(dict.fromkeys(kept + chosen))
+
+
+def member_options(inventory, members: list[str], text: str) -> list[dict]:
+    wanted = set(members)
+    found = [i for i in inventory.search_numbers(text, limit=10**9) if i.e164 in wanted]
+    return [option_for(i) for i in found[:100]]
+
+
+@subcommand("group", USAGE, 'group show "Sales DE"', "groups of numbers (changes: managers)")
+def group(call: Call) -> Reply | OpenModal:
+    verb = call.words[0].casefold() if call.words else ""
+    inventory = call.inventory
+    if verb == "new":
+        call.session.require_manager("create groups")
+        return OpenModal(V.group_modal(None, {}))
+    if verb == "list":
+        _, named = call.options()
+        used_by = Counter(g for c in inventory.campaigns() for g in c.groups)
+        lines = V.group_lines(inventory.groups(), used_by)
+        blocks, text = B.paged("Groups", lines, call.page(named))
+        return Reply(text, blocks)
+    if verb == "show":
+        name, page = name_and_page(call, "group", "see")
+        found = inventory.group(name)
+        blocks, text = V.group_detail(found, inventory.numbers(group=found.name), page)
+        return Reply(text, blocks)
+    if verb == "edit":
+        call.session.require_manager("edit groups")
+        found = inventory.group(name_and_page(call, "group", "edit")[0])
+        return OpenModal(V.group_modal(found, infos_of(inventory)))
+    if verb == "delete":
+        call.session.require_manager("delete groups")
+        found = inventory.group(name_and_page(call, "group", "delete")[0])
+        campaigns = [c for c in inventory.campaigns() if found.id in c.groups]
+        text = f"Delete the group *{escape(found.name)}* ({len(found.numbers)} number(s))?"
+        if campaigns:
+            text += f" It leaves {len(campaigns)} campaign(s)."
+        text += " The numbers themselves stay in the inventory."
+        confirm = B.confirm("Delete this group?", f"“{found.name}” will be deleted.")
+        button = B.button("Delete", "delete_group", found.id, "danger", confirm)
+        return Reply(text, [B.section(text), B.actions(button, block_id="delete")])
+    raise UsageError("group", f"I don't know “{verb[:30]}”." if verb else "")
+
+
+def register(app) -> None:
+    @on_submit(app, "group_form")
+    def _save(session, view, values, body, client):
+        session.require_manager("change groups")
+        inventory = session.inventory
+        meta = B.metadata(view)
+        name = values.get("name", "")
+        if not meta.get("g"):
+            created = inventory.save_group(session.actor, name, values.get("numbers") or [])
+            text = f"Group *{escape(created.name)}* created with {len(created.numbers)} number(s)."
+            return result_modal("Group created", [B.section(text)])
+        current = by_id(inventory.groups(), meta["g"], "group")
+        existing = {i.e164 for i in inventory.numbers(group=current.name)}
+        members = final_members([e for e in current.numbers if e in existing], values, meta)
+        saved = inventory.save_group(session.actor, name, members, current_name=current.name)
+        before, after = set(current.numbers), set(saved.numbers)
+        text = (
+            f"Group *{escape(saved.name)}* saved: {len(saved.numbers)} number(s) "
+            f"({len(after - before)} added, {len(before - after)} removed)."
+        )
+        return result_modal("Group saved", [B.section(text)])
+
+    @on_action(app, "delete_group")
+    def _delete(session, action, body, client, respond):
+        inventory = session.inventory
+        found = by_id(inventory.groups(), action["value"], "group")
+        inventory.delete_group(session.actor, found.name)
+        respond(replace_original=True, text=f"Group {escape(found.name)} deleted.")
+
+    @on_action(app, "open_group_new")
+    def _open_new(session, action, body, client, respond):
+        session.require_manager("create groups")
+        client.views_open(trigger_id=body["trigger_id"], view=V.group_modal(None, {}))
+
+    @on_options(app, V.GROUP_MEMBER_SEARCH)
+    def _members(session, text, body):
+        meta = B.metadata(body.get("view") or {})
+        inventory = session.inventory
+        found = by_id(inventory.groups(), meta.get("g", ""), "group")
+        return member_options(inventory, found.numbers, text)

@@ -1,0 +1,246 @@
+"""Views about groups and campaigns: the forms, lists, details and the pool report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.model import Campaign, Group
+from bot.phone import format_number
+from bot.services import CampaignPool, NumberInfo
+from handlers import blocks as B
+from handlers import slack_limits as L
+from handlers.mrkdwn import escape
+from handlers.views.numbers import number_line, option_for, result_modal
+
+MAX_INITIAL = L.MAX_EXTERNAL_SELECT_OPTIONS  # initial_options of a multi select: at most 100
+MAX_GROUP_CHECKBOXES = L.MAX_CHECKBOX_OPTIONS  # more groups than this: an external select
+WARNINGS_PER_PAGE = 30
+RESULT_WARNINGS = 40
+
+GROUP_MEMBER_SEARCH = "group_member_search"
+CAMPAIGN_MEMBER_SEARCH = "campaign_member_search"
+CAMPAIGN_GROUP_SEARCH = "campaign_group_search"
+
+
+def member_option(e164: str, infos: Mapping[str, NumberInfo]) -> dict:
+    info = infos.get(e164)
+    return option_for(info) if info else B.option(format_number(e164), e164)
+
+
+def group_option(group: Group) -> dict:
+    return B.option(group.name, group.id, f"{len(group.numbers)} number(s)")
+
+
+def _name_input(initial: str | None, placeholder: str) -> dict:
+    return B.input_block(
+        "name",
+        "Name",
+        B.text_input("name", initial or None, placeholder=placeholder, max_length=75),
+    )
+
+
+def _numbers_inputs(
+    members: Sequence[str], infos: Mapping[str, NumberInfo], remove_action: str, what: str
+) -> tuple[list[dict], dict]:
+    """The Numbers input(s) and the metadata needed to compute the final member list.
+
+    Up to 100 members: one multi select with all of them preselected (the metadata
+    remembers which were shown, so members added meanwhile by someone else survive).
+    More: "Add numbers" and "Remove numbers"; every member not removed stays.
+    """
+    if len(members) <= MAX_INITIAL:
+        initial = [member_option(e, infos) for e in members]
+        block = B.input_block(
+            "numbers",
+            "Numbers",
+            B.external_select(
+                "numbers_search",
+                multi=True,
+                initial=initial or None,
+                placeholder="Type digits, an area or an address",
+            ),
+            optional=True,
+            hint="Search by digits (+4989…), area or address name.",
+        )
+        return [block], {"shown": list(members)}
+    blocks = [
+        B.context(
+            f"This {what} has *{len(members)}* numbers: too many to list here. "
+            "Add or remove some below; every other number stays."
+        ),
+        B.input_block(
+            "numbers",
+            "Add numbers",
+            B.external_select(
+                "numbers_search", multi=True, placeholder="Type digits, an area or an address"
+            ),
+            optional=True,
+        ),
+        B.input_block(
+            "remove",
+            "Remove numbers",
+            B.external_select(remove_action, multi=True, placeholder=f"Search this {what}"),
+            optional=True,
+        ),
+    ]
+    return blocks, {"large": 1}
+
+
+def group_modal(group: Group | None, infos: Mapping[str, NumberInfo]) -> dict:
+    members = group.numbers if group else []
+    number_blocks, meta = _numbers_inputs(members, infos, GROUP_MEMBER_SEARCH, "group")
+    metadata = {"g": group.id, **meta} if group else None
+    return B.modal(
+        "group_form",
+        "Edit group" if group else "New group",
+        [_name_input(group.name if group else None, "Sales DE"), *number_blocks],
+        metadata=metadata,
+    )
+
+
+def campaign_modal(
+    campaign: Campaign | None,
+    all_groups: Sequence[Group],
+    infos: Mapping[str, NumberInfo],
+    name: str = "",
+) -> dict:
+    c = campaign
+    blocks = [_name_input(c.name if c else name, "Spring promo")]
+    chosen = set(c.groups) if c else set()
+    metadata: dict = {"c": c.id} if c else {}
+    if not all_groups:
+        blocks.append(B.context("No groups yet: `/numbers group new` creates one."))
+    elif len(all_groups) <= MAX_GROUP_CHECKBOXES:
+        options = [group_option(g) for g in all_groups]
+        initial = [o for o, g in zip(options, all_groups, strict=True) if g.id in chosen]
+        blocks.append(
+            B.input_block(
+                "groups", "Groups", B.checkboxes("groups", options, initial or None), optional=True
+            )
+        )
+    else:
+        by_id = {g.id: g for g in all_groups}
+        current = [by_id[g] for g in (c.groups if c else []) if g in by_id]
+        if len(current) > MAX_INITIAL:
+            metadata["gx"] = 1  # groups beyond the first 100 are kept as they are
+        initial = [group_option(g) for g in current[:MAX_INITIAL]]
+        blocks.append(
+            B.input_block(
+                "groups",
+                "Groups",
+                B.external_select(
+                    CAMPAIGN_GROUP_SEARCH,
+                    multi=True,
+                    initial=initial or None,
+                    placeholder="Type a group name",
+                ),
+                optional=True,
+                hint="Every number of these groups joins the campaign's pool.",
+            )
+        )
+    number_blocks, meta = _numbers_inputs(
+        c.numbers if c else [], infos, CAMPAIGN_MEMBER_SEARCH, "campaign"
+    )
+    blocks += number_blocks
+    if c:
+        metadata.update(meta)
+    return B.modal(
+        "campaign_form",
+        "Edit campaign" if c else "New campaign",
+        blocks,
+        metadata=metadata or None,
+    )
+
+
+# ---------------------------------------------------------------------------- groups
+def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str]:
+    return [
+        f"• *{escape(g.name)}* — {len(g.numbers)} number(s)"
+        + (f" · in {used_by[g.id]} campaign(s)" if used_by.get(g.id) else "")
+        for g in groups
+    ]
+
+
+def group_detail(group: Group, members: Sequence[NumberInfo], page: int) -> tuple[list, str]:
+    lines = [f"• {number_line(i)}" for i in members]
+    blocks, _ = B.paged(f"Group {group.name}", lines, page, per_page=20)
+    return blocks, f"Group {escape(group.name)}: {len(members)} number(s)"
+
+
+# ------------------------------------------------------------------------- campaigns
+def warning_line(info: NumberInfo, why: str) -> str:
+    return f"• *{info.display}* — {escape(why)}"
+
+
+def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
+    lines = []
+    for p in pools:
+        c = p.campaign
+        line = (
+            f"• *{escape(c.name)}* — {len(p.groups)} group(s), {len(c.numbers)} number(s) · "
+            f"pool {p.size}"
+        )
+        if p.warnings:
+            line += f" · :warning: {len(p.warnings)} left out"
+        lines.append(line)
+    return lines
+
+
+def _pool_summary(pool: CampaignPool) -> str:
+    c = pool.campaign
+    return (
+        f"*{escape(c.name)}*: a caller-ID pool of *{pool.size}* usable number(s), from "
+        f"{len(pool.groups)} group(s) and {len(c.numbers)} number(s) of its own."
+    )
+
+
+def campaign_result(pool: CampaignPool, created: bool) -> dict:
+    """The confirmation a saved campaign form turns into: pool size and warnings."""
+    lines = [("Created " if created else "Saved ") + _pool_summary(pool)]
+    warnings = pool.warnings
+    if warnings:
+        lines.append(f":warning: *{len(warnings)}* number(s) are left out of the pool:")
+        lines += [warning_line(i, why) for i, why in warnings[:RESULT_WARNINGS]]
+        if len(warnings) > RESULT_WARNINGS:
+            lines.append(
+                f"… and {len(warnings) - RESULT_WARNINGS} more: "
+                f"`/numbers campaign show {escape(pool.campaign.name)}`."
+            )
+    else:
+        lines.append("Every number can be used as caller ID.")
+    title = "Campaign created" if created else "Campaign saved"
+    return result_modal(title, B.sections(lines, limit=L.MAX_VIEW_BLOCKS - 1))
+
+
+def campaign_detail(pool: CampaignPool, page: int) -> tuple[list[dict], str]:
+    """One page of a campaign: groups, counts, pool size and its warnings (< 50 blocks)."""
+    c = pool.campaign
+    group_names = ", ".join(escape(g.name) for g in pool.groups) or "—"
+    blocks = [
+        B.header(f"Campaign {c.name}"),
+        B.fields(
+            [
+                f"*Groups*\n{group_names}",
+                f"*Numbers of its own*\n{len(c.numbers)}",
+                f"*Usable pool*\n{pool.size}",
+                f"*Left out*\n{len(pool.warnings)}",
+            ]
+        ),
+    ]
+    warnings = pool.warnings
+    if not warnings:
+        blocks.append(B.section("Every number of the campaign can be used as caller ID."))
+        return blocks, f"Campaign {escape(c.name)}: pool of {pool.size}"
+    pages = -(-len(warnings) // WARNINGS_PER_PAGE)
+    page = min(max(page, 1), pages)
+    shown = warnings[(page - 1) * WARNINGS_PER_PAGE : page * WARNINGS_PER_PAGE]
+    lines = ["*Left out of the pool, and why:*"] + [warning_line(i, why) for i, why in shown]
+    blocks += B.sections(lines, limit=10)
+    if pages > 1:
+        blocks.append(
+            B.context(
+                f"Warnings page {page} of {pages}. Add `page={page % pages + 1}` "
+                "to the command for the next page."
+            )
+        )
+    return blocks, f"Campaign {escape(c.name)}: pool of {pool.size}, {len(warnings)} left out"
