@@ -157,7 +157,9 @@ def resolve_region(text: str, country: str) -> str:
     text = " ".join((text or "").split())
     if not text:
         return ""
-    subdivisions = pycountry.subdivisions.get(country_code=country) or []
+    # pycountry returns a set here: sort it, so the example in the error is stable.
+    found = pycountry.subdivisions.get(country_code=country) or []
+    subdivisions = sorted(found, key=lambda s: s.code)
     if not subdivisions:
         return text[:MAX_FIELD]
     wanted = casefold(text)
