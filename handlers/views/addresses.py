@@ -68,7 +68,7 @@ def address_modal(address: Address | None = None) -> dict:
                 "Region",
                 B.text_input("region", a.region if a else None, max_length=200),
                 optional=True,
-                hint="State or province, as a name or ISO code (BY, DE-BY, Bavaria).",
+                hint="State or province, as an ISO code or its local name (BY, DE-BY, Bayern).",
             ),
             B.input_block(
                 "country",
