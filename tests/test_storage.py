@@ -1,0 +1,448 @@
+"""Storage: atomic durable commits, rollback, cross-process visibility and locking.
+
+Real TinyDB files in tmp dirs, real subprocesses. The only fault injection is of the
+operating system (os.replace failing with ENOSPC), never of our own code.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import storage.database as database
+from bot.errors import DomainError, StorageBusy, StorageFailure
+from bot.model import Number
+from storage.database import SCHEMA_VERSION, Databases, WorkspaceDatabase
+from storage.repository import WorkspaceRepository
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_repo(path: Path, **kwargs) -> WorkspaceRepository:
+    return WorkspaceRepository(WorkspaceDatabase(path, **kwargs))
+
+
+def number(e164: str, **fields) -> Number:
+    return Number(e164=e164, country="DE", kind="local", area="Munich", **fields)
+
+
+def run_python(code: str, *args: str, **kwargs) -> subprocess.Popen:
+    """A real second process working on the same files."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "team-T1.json"
+
+
+def test_commit_is_on_disk_as_one_parseable_file_and_survives_reopen(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("counter", 7)
+        repo.numbers.save(number("+49892001001", label="Sales"))
+    on_disk = json.loads(path.read_text())
+    assert any(d.get("value") == 7 for d in on_disk["values"].values())
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+    again = open_repo(path)
+    assert again.get_value("counter") == 7
+    assert again.numbers.get("+49892001001").label == "Sales"
+
+
+def test_new_file_gets_the_usual_mode_not_mkstemps_0600(path):
+    open_repo(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_the_file_always_parses_while_commits_replace_it(path):
+    repo = open_repo(path)
+    stop = threading.Event()
+    problems: list[str] = []
+    reads = 0
+
+    def reader() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                json.loads(path.read_bytes())
+                reads += 1
+            except ValueError as exc:
+                problems.append(str(exc))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for i in range(150):
+            with repo.transaction():
+                repo.set_value("i", i)
+                repo.set_value(f"padding{i % 10}", "x" * 5000)
+    finally:
+        stop.set()
+        thread.join()
+    assert problems == []
+    assert reads > 0
+    assert open_repo(path).get_value("i") == 149
+
+
+def test_an_exception_rolls_back_disk_and_memory(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("counter", 1)
+        repo.numbers.save(number("+49892001001"))
+    before = path.read_bytes()
+    generation = repo.generation
+
+    with pytest.raises(ZeroDivisionError), repo.transaction():
+        repo.set_value("counter", 2)
+        repo.numbers.save(number("+49892001002"))
+        repo.numbers.delete("+49892001001")
+        assert repo.numbers.get("+49892001002") is not None  # seen inside
+        _ = 1 / 0
+
+    assert path.read_bytes() == before
+    assert repo.get_value("counter") == 1
+    assert repo.numbers.get("+49892001002") is None
+    assert repo.numbers.get("+49892001001") is not None
+    assert repo.generation > generation  # caches keyed on it are rebuilt
+    # and the database keeps working
+    with repo.transaction():
+        repo.set_value("counter", 3)
+    assert open_repo(path).get_value("counter") == 3
+
+
+def test_a_domain_error_rolls_back_too(path):
+    repo = open_repo(path)
+    with pytest.raises(DomainError), repo.transaction():
+        repo.set_value("counter", 5)
+        raise DomainError("refused")
+    assert repo.get_value("counter") is None
+    assert open_repo(path).get_value("counter") is None
+
+
+def test_nested_transactions_join_the_outer_one(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("a", 1)
+    before = path.read_bytes()
+
+    with repo.transaction():
+        with repo.transaction():
+            repo.set_value("a", 2)
+        assert path.read_bytes() == before  # the inner end writes nothing
+        repo.set_value("b", 2)
+    assert open_repo(path).get_value("a") == 2
+    assert open_repo(path).get_value("b") == 2
+
+    before = path.read_bytes()
+    with pytest.raises(KeyError), repo.transaction():
+        with repo.transaction():
+            repo.set_value("a", 3)
+        raise KeyError("outer fails after the inner one ended")
+    assert path.read_bytes() == before
+    assert repo.get_value("a") == 2
+
+
+def test_writes_outside_a_transaction_are_refused(path):
+    repo = open_repo(path)
+    with pytest.raises(RuntimeError):
+        repo.set_value("a", 1)
+    with pytest.raises(RuntimeError):
+        repo.numbers.save(number("+49892001001"))
+
+
+def test_audit_entries_of_a_transaction_are_written_with_it_or_not_at_all(path):
+    from bot.model import AuditEntry
+
+    repo = open_repo(path)
+    entry = AuditEntry(at="2026-01-01T00:00:00+00:00", who="U1", action="x.y", subject="s")
+    with repo.transaction():
+        repo.append_audit(entry)
+        repo.append_audit(AuditEntry(**{**entry.__dict__, "subject": "t"}))
+        assert [e.subject for e in repo.audit_entries()] == ["t", "s"]  # seen inside
+    with pytest.raises(ValueError), repo.transaction():
+        repo.append_audit(AuditEntry(**{**entry.__dict__, "subject": "lost"}))
+        raise ValueError
+    with repo.transaction():
+        repo.set_value("unrelated", 1)  # the rolled back entry must not leak into this
+    assert [e.subject for e in open_repo(path).audit_entries()] == ["t", "s"]
+    assert [e.subject for e in repo.audit_entries({"s"})] == ["s"]
+
+
+def test_another_database_on_the_same_file_sees_commits_without_restart(path):
+    first = open_repo(path)
+    second = open_repo(path)
+    assert first.numbers.get("+49892001001") is None  # cached before the change
+    with second.transaction():
+        second.numbers.save(number("+49892001001", label="from second"))
+        second.set_value("k", "v")
+    assert first.numbers.get("+49892001001").label == "from second"
+    assert first.get_value("k") == "v"
+    # and the first writes on top of the second's data, not over it
+    with first.transaction():
+        first.numbers.save(number("+49892001002"))
+    assert {n.e164 for n in second.numbers.all()} == {"+49892001001", "+49892001002"}
+
+
+def test_a_subprocess_commit_is_seen_without_restart(path):
+    repo = open_repo(path)
+    assert repo.get_value("who") is None
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from storage.database import WorkspaceDatabase\n"
+        "from storage.repository import WorkspaceRepository\n"
+        "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1])))\n"
+        "with repo.transaction():\n"
+        "    repo.set_value('who', 'subprocess')\n"
+    )
+    proc = run_python(code, str(path))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert repo.get_value("who") == "subprocess"
+
+
+def test_reads_do_not_reparse_the_file_until_it_changes(path, monkeypatch):
+    repo = open_repo(path)
+    other = open_repo(path)
+    repo.get_value("x")
+    loads = []
+    real_loads = json.loads
+
+    def counting_loads(*args, **kwargs):
+        loads.append(1)
+        return real_loads(*args, **kwargs)
+
+    monkeypatch.setattr(database.json, "loads", counting_loads)
+    for _ in range(100):
+        repo.get_value("x")
+        repo.numbers.all()
+    assert loads == []
+    with other.transaction():
+        other.set_value("x", 1)
+    assert repo.get_value("x") == 1
+    assert len(loads) == 1
+
+
+INCREMENT = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from storage.database import WorkspaceDatabase\n"
+    "from storage.repository import WorkspaceRepository\n"
+    "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1]), lock_timeout=30))\n"
+    "for _ in range(int(sys.argv[2])):\n"
+    "    with repo.transaction():\n"
+    "        repo.set_value('counter', repo.get_value('counter', 0) + 1)\n"
+)
+
+
+def test_concurrent_processes_and_threads_lose_no_update(path):
+    repo = open_repo(path)
+    n = 150
+    procs = [run_python(INCREMENT, str(path), str(n)) for _ in range(3)]
+
+    def bump() -> None:
+        for _ in range(n):
+            with repo.transaction():
+                repo.set_value("counter", repo.get_value("counter", 0) + 1)
+
+    threads = [threading.Thread(target=bump) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert repo.get_value("counter") == 5 * n
+    assert open_repo(path).get_value("counter") == 5 * n
+
+
+HOLD_LOCK = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from storage.database import WorkspaceDatabase\n"
+    "db = WorkspaceDatabase(Path(sys.argv[1]))\n"
+    "with db.transaction():\n"
+    "    print('locked', flush=True)\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def test_a_second_process_gets_storage_busy_after_its_lock_timeout(path):
+    repo = open_repo(path, lock_timeout=0.3)
+    before = path.read_bytes()
+    holder = run_python(HOLD_LOCK, str(path), "3")
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(StorageBusy) as caught, repo.transaction():
+            repo.set_value("x", 1)
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert 0.25 <= waited < 2.5
+    assert "busy" in caught.value.message
+    assert "Nothing was changed" in caught.value.message
+    assert path.read_bytes() == before
+    # once the holder is gone the lock is free again
+    with repo.transaction():
+        repo.set_value("x", 2)
+    assert open_repo(path).get_value("x") == 2
+
+
+def test_a_second_process_waits_briefly_for_the_lock(path):
+    repo = open_repo(path, lock_timeout=10)
+    holder = run_python(HOLD_LOCK, str(path), "0.5")
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with repo.transaction():
+            repo.set_value("x", "after the wait")
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=30)
+    assert waited >= 0.2
+    assert open_repo(path).get_value("x") == "after the wait"
+
+
+def test_a_failing_write_is_a_storage_failure_and_changes_nothing(path, monkeypatch):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("counter", 1)
+        repo.numbers.save(number("+49892001001"))
+    before = path.read_bytes()
+
+    def disk_full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(database.os, "replace", disk_full)
+    with pytest.raises(StorageFailure) as caught, repo.transaction():
+        repo.set_value("counter", 2)
+        repo.numbers.save(number("+49892001002"))
+    monkeypatch.undo()
+
+    assert "Nothing was changed" in caught.value.message
+    assert os.strerror(errno.ENOSPC) in caught.value.message
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert repo.get_value("counter") == 1
+    assert repo.numbers.get("+49892001002") is None
+    reopened = open_repo(path)
+    assert reopened.get_value("counter") == 1
+    with repo.transaction():
+        repo.set_value("counter", 3)
+    assert open_repo(path).get_value("counter") == 3
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_data_dir_is_a_storage_failure(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("counter", 1)
+    before = path.read_bytes()
+    path.parent.chmod(0o555)
+    try:
+        with pytest.raises(StorageFailure), repo.transaction():
+            repo.set_value("counter", 2)
+    finally:
+        path.parent.chmod(0o755)
+    assert path.read_bytes() == before
+    assert repo.get_value("counter") == 1
+
+
+def test_a_data_dir_that_cannot_be_created_is_a_storage_failure(tmp_path):
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(StorageFailure) as caught:
+        Databases(tmp_path / "a-file" / "data").for_team("T1")
+    assert "data directory" in caught.value.message
+
+
+def test_the_schema_version_is_stored(path):
+    open_repo(path)
+    meta = json.loads(path.read_text())["meta"]
+    assert list(meta.values()) == [{"schema": SCHEMA_VERSION}]
+
+
+def test_a_newer_schema_is_refused_clearly_and_left_alone(path):
+    path.write_text(json.dumps({"meta": {"1": {"schema": SCHEMA_VERSION + 1}}, "numbers": {}}))
+    before = path.read_bytes()
+    with pytest.raises(StorageFailure) as caught:
+        WorkspaceDatabase(path)
+    message = caught.value.message
+    assert f"schema version {SCHEMA_VERSION + 1}" in message
+    assert "upgrade numbers-bot" in message
+    assert path.read_bytes() == before
+
+
+def test_migrations_run_in_order_when_an_older_database_opens(path, monkeypatch):
+    open_repo(path)
+    ran = []
+
+    def to_2(db):
+        ran.append(2)
+        db.table("values").insert({"key": "migrated", "value": True})
+
+    monkeypatch.setattr(database, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(database.MIGRATIONS, SCHEMA_VERSION, to_2)
+    repo = open_repo(path)
+    assert ran == [2]
+    assert repo.get_value("migrated") is True
+    meta = json.loads(path.read_text())["meta"]
+    assert list(meta.values()) == [{"schema": SCHEMA_VERSION + 1}]
+    open_repo(path)
+    assert ran == [2]  # not again
+
+
+def test_a_corrupt_file_is_refused_clearly(path):
+    path.write_text('{"numbers": {"1": ')
+    with pytest.raises(StorageFailure) as caught:
+        WorkspaceDatabase(path)
+    assert str(path) in caught.value.message
+
+
+def test_temp_files_left_by_a_killed_writer_are_removed_on_open(path):
+    open_repo(path)
+    stale = path.with_name(path.name + ".abc123.tmp")
+    stale.write_text('{"half": ')
+    open_repo(path)
+    assert not stale.exists()
+
+
+def test_each_workspace_has_its_own_file(tmp_path):
+    databases = Databases(tmp_path / "data")
+    one = WorkspaceRepository(databases.for_team("T1"))
+    two = WorkspaceRepository(databases.for_team("T2"))
+    assert databases.for_team("T1") is one.database
+    with one.transaction():
+        one.numbers.save(number("+49892001001"))
+    assert two.numbers.all() == []
+    assert one.database.path != two.database.path
+    assert "+49892001001" not in two.database.path.read_text()
+    assert databases.team_ids() == ["T1", "T2"]
+
+
+@pytest.mark.parametrize("team", ["", "t1", "../T1", "T1/../T2", "T 1", "A" * 33, "T1.json"])
+def test_invalid_team_ids_are_refused(tmp_path, team):
+    databases = Databases(tmp_path / "data")
+    with pytest.raises(DomainError):
+        databases.for_team(team)
+    assert not (tmp_path / "data").exists() or list((tmp_path / "data").iterdir()) == []
