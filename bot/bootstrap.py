@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from bot.config import Settings
+from bot.notify import Notifier
 from bot.services import Inventory
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
@@ -17,6 +18,8 @@ class Workspaces:
         self.settings = settings
         self.databases = Databases(settings.data_dir)
         self._inventories: dict[str, Inventory] = {}
+        # Records change alerts in the outbox (only when NUMBERS_NOTIFY_CHANNEL is set).
+        self.notifier = Notifier(settings.notify_channel)
         self._lock = threading.Lock()
 
     def inventory(self, team_id: str) -> Inventory:
@@ -25,6 +28,7 @@ class Workspaces:
             if inventory is None:
                 repo = WorkspaceRepository(self.databases.for_team(team_id))
                 inventory = Inventory(repo, self.settings.rules, self.settings.default_region)
+                self.notifier.attach(inventory)
                 self._inventories[team_id] = inventory
             return inventory
 

@@ -14,6 +14,9 @@ def register(app, workspaces, roles, settings) -> None:
     numbers.register(app)
     addresses.register(app)
     home.register(app, settings)
+    from handlers import notifications  # subcommand digest; the delivery worker
+
+    notifications.register(app, workspaces, settings)
     groups.register(app)
     campaigns.register(app)
     for name, usage, summary in (

@@ -1,0 +1,289 @@
+"""Notifications in Slack: the digest and alert messages, the delivery worker, `/numbers digest`.
+
+What to notify and the outbox live in ``bot.notify``; this module turns an
+outbox entry into a message, posts it with the app's WebClient, and runs the
+loop that queues the daily digest and drains the outbox.
+
+Why a small loop and not APScheduler: the bot has one job that runs once a
+day, and whether it ran is already kept in the workspace's database (the digest
+date, written with the outbox entry), which is what makes "one digest per day
+across restarts" true. APScheduler would add a dependency whose job store would
+have to be kept in step with that date, and its cron trigger would skip a
+digest whose time passed while the bot was down (unless tuned with misfire
+grace times). The loop instead asks every tick "is today's digest due and not
+yet queued?", so a bot started after the digest time still posts today's once.
+The same loop drains the outbox; a change wakes it at once. It is one daemon
+thread, stopped with ``stop()`` (tests) and gone with the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slack_sdk.errors import SlackApiError
+
+from bot import notify
+from bot.notify import DeliveryError, Notifier, Send, info_from_plain
+from bot.services import country_name
+from handlers import blocks as B
+from handlers.mrkdwn import escape, user
+from handlers.router import Call, Later, Reply, subcommand
+from handlers.views.numbers import number_line, verdict_label
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WorkerConfig:
+    """How often the worker looks (seconds); tests make these short."""
+
+    tick: float = 30.0  # between looks for a due digest and due outbox entries
+    backoff: float = 10.0  # first retry after a failed post; doubles each time
+    max_backoff: float = 3600.0
+    lease: float = 300.0  # an entry being posted is not taken by another worker
+    clock: Callable[[], datetime] = field(default=_now)
+
+
+CONFIG = WorkerConfig()
+
+
+# ----------------------------------------------------------------------- messages
+def _number_lines(data: dict) -> list[dict]:
+    lines = [number_line(info_from_plain(d)) for d in data.get("shown", [])]
+    blocks = B.sections(lines, limit=10)
+    if data.get("more"):
+        blocks.append(
+            B.context(f"… and {data['more']:,} more. `/numbers list attention` shows them all.")
+        )
+    return blocks
+
+
+def _link_button() -> dict:
+    return B.actions(
+        B.button("Link numbers", "open_link", style="primary"), block_id="notify_actions"
+    )
+
+
+def digest_message(data: dict) -> dict:
+    """The daily digest: counts by verdict and country, the first numbers, a link button."""
+    count = data["count"]
+    title = f"{count:,} of {data['total']:,} numbers need attention"
+    statuses = [f"*{verdict_label(s)}*\n{n:,}" for s, n in data["by_status"].items()]
+    countries = [f"{escape(country_name(code))} {n:,}" for code, n in data["by_country"].items()]
+    if data.get("other_countries"):
+        countries.append(f"other countries {data['other_countries']:,}")
+    blocks = [
+        B.header(f"Daily digest: {title}"),
+        B.fields(statuses),
+        B.section("*By country:* " + " · ".join(countries)),
+        B.divider(),
+        *_number_lines(data),
+        _link_button(),
+        B.context(f"Digest of {data['date']} (UTC). Numbers become OK once linked to an address."),
+    ]
+    return B.message(blocks, f"Numbers digest: {title}")
+
+
+def numbers_added_message(data: dict) -> dict:
+    count = data["count"]
+    text = f"{count:,} new number(s) lack the address they need"
+    blocks = [
+        B.section(
+            f":warning: {user(data['by'])} added {count:,} number(s) without the "
+            "address they need. Calls showing them as caller ID may be blocked."
+        ),
+        *_number_lines(data),
+        _link_button(),
+    ]
+    return B.message(blocks, text)
+
+
+def address_failing_message(data: dict) -> dict:
+    count = data["count"]
+    name = escape(data["address"])
+    text = f"{count:,} number(s) no longer comply after the address {data['address']} changed"
+    blocks = [
+        B.section(
+            f":warning: {user(data['by'])} edited the address *{name}*: {count:,} "
+            "linked number(s) that were OK no longer are."
+        ),
+        *_number_lines(data),
+        _link_button(),
+    ]
+    return B.message(blocks, text)
+
+
+BUILDERS: dict[str, Callable[[dict], dict]] = {
+    "digest": digest_message,
+    "numbers_added": numbers_added_message,
+    "address_failing": address_failing_message,
+}
+
+
+def notification_message(data: dict) -> dict:
+    return BUILDERS[data["kind"]](data)
+
+
+def slack_sender(client) -> Send:
+    """``send(channel, data)`` posting with chat.postMessage; raises DeliveryError on failure.
+
+    The client's own retry handlers (rate limits, 5xx, lost connections) run first;
+    what still fails goes back to the outbox.
+    """
+
+    def send(channel: str, data: dict) -> None:
+        message = notification_message(data)
+        try:
+            client.chat_postMessage(channel=channel, unfurl_links=False, **message)
+        except SlackApiError as exc:
+            response = exc.response
+            retry_after = None
+            headers = getattr(response, "headers", None) or {}
+            for key, value in headers.items():
+                if key.lower() == "retry-after":
+                    try:
+                        retry_after = float(value[0] if isinstance(value, list) else value)
+                    except (TypeError, ValueError):
+                        retry_after = None
+            error = response.get("error") if hasattr(response, "get") else None
+            raise DeliveryError(
+                f"chat.postMessage: {error or exc}", retry_after=retry_after
+            ) from exc
+        except Exception as exc:  # network errors after the client's retries
+            raise DeliveryError(f"chat.postMessage: {type(exc).__name__}: {exc}") from exc
+
+    return send
+
+
+# ----------------------------------------------------------------------- the worker
+class NotificationWorker:
+    """One daemon thread: queues each workspace's digest when due, drains the outboxes."""
+
+    def __init__(self, workspaces, settings, send: Send, config: WorkerConfig = CONFIG) -> None:
+        self.workspaces = workspaces
+        self.settings = settings
+        self.send = send
+        self.config = config
+        self.notifier: Notifier = workspaces.notifier
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="numbers-notify", daemon=True)
+
+    def start(self) -> NotificationWorker:
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("notification worker: a round failed; trying again later")
+            self._wake.wait(self.config.tick)
+
+    def run_once(self) -> None:
+        today = notify.digest_due(self.config.clock(), self.settings.digest_time)
+        for team_id in self.workspaces.team_ids():
+            if self._stop.is_set():
+                return
+            inventory = self.workspaces.inventory(team_id)
+            if today:
+                self.notifier.queue_digest(inventory, today)
+            self.drain(inventory)
+
+    def drain(self, inventory) -> notify.Delivery:
+        config = self.config
+        return notify.deliver(
+            inventory.repo,
+            self.send,
+            backoff=config.backoff,
+            max_backoff=config.max_backoff,
+            lease=config.lease,
+            clock=time.time,
+            stop=self._stop,
+        )
+
+
+_WORKERS: list[NotificationWorker] = []
+_WORKERS_LOCK = threading.Lock()
+
+
+def stop_workers(data_dir: Path | str | None = None) -> None:
+    """Stop the workers of one data dir (every worker without one)."""
+    with _WORKERS_LOCK:
+        chosen = [
+            w for w in _WORKERS if data_dir is None or Path(w.settings.data_dir) == Path(data_dir)
+        ]
+        for w in chosen:
+            _WORKERS.remove(w)
+    for w in chosen:
+        w.stop()
+
+
+# ----------------------------------------------------------------------- /numbers digest
+@subcommand("digest", "digest", "digest", "post the needing-attention digest now")
+def digest(call: Call) -> Reply | Later:
+    inventory = call.inventory
+    notifier: Notifier = call.session.workspaces.notifier
+    channel = notifier.channel
+    if not channel:
+        data = notify.digest_data(inventory, _now().date().isoformat())
+        note = (
+            "No notification channel is set (NUMBERS_NOTIFY_CHANNEL), so nothing is posted; "
+            "here is the digest for you only."
+        )
+        if data is None:
+            return Reply(f"Nothing needs attention. {note}")
+        message = digest_message(data)
+        return Reply(message["text"], [B.context(note), *message["blocks"]][:50])
+    call.session.require_manager("post the digest to the channel")
+
+    def work() -> Reply:
+        today = CONFIG.clock().date().isoformat()
+        entry_id, data = notifier.queue_digest(inventory, today, force=True)
+        if entry_id is None:
+            return Reply("Nothing needs attention: no digest posted.")
+        notify.deliver(inventory.repo, slack_sender(call.client), backoff=CONFIG.backoff)
+        entry = inventory.repo.outbox_get(entry_id)
+        if entry and entry.get("sent_at"):
+            return Reply(f"Digest posted to <#{channel}> ({data['count']:,} numbers).")
+        return Reply(
+            f"The digest is queued for <#{channel}> and will be posted as soon as Slack accepts it."
+        )
+
+    return Later("Posting the digest…", work)
+
+
+def register(app, workspaces, settings, config: WorkerConfig | None = None) -> None:
+    """Start the delivery worker (only when a notification channel is set)."""
+    if not settings.notify_channel:
+        return
+    worker = NotificationWorker(workspaces, settings, slack_sender(app.client), config or CONFIG)
+    workspaces.notifier.on_queued = worker.wake
+    with _WORKERS_LOCK:
+        _WORKERS.append(worker)
+    worker.start()
