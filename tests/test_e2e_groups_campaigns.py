@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.phone import format_number
 from tests.conftest import READER
 from tests.fakeslack import assert_within_limits
 
@@ -273,3 +274,43 @@ def test_names_are_escaped(bot):
         assert texts and not any("<!" in t for t in texts), texts
     assert any("&lt;!channel&gt; &amp; co" in t for t in shown[0])
     assert any("&lt;!here&gt;" in t for t in shown[2])
+
+
+def test_large_campaign_report_and_edit_stay_bounded(bot):
+    many = [f"+49891234{i:04d}" for i in range(5000, 5150)]
+    add_numbers(bot, *many[:75])
+    add_numbers(bot, *many[75:])
+    modal = open_form(bot, "campaign new Big").fill("Numbers", many)
+    r = modal.submit(bot.sender)
+    assert r.json["response_action"] == "update", r.body_text
+    view = r.json["view"]
+    assert_within_limits(view=view)
+    text = blocks_text(view["blocks"])
+    assert "*150* number(s) are left out" in text and "and 110 more" in text
+
+    # `campaign show` pages through every warning, each page under 50 blocks.
+    seen = set()
+    for page in range(1, 7):
+        r = bot.command(f"campaign show Big page={page}")
+        assert_within_limits(text=r.json["text"], blocks=r.json["blocks"])
+        assert len(r.json["blocks"]) < 50
+        seen |= {e for e in many if format_number(e) in r.body_text}
+    assert seen == set(many)
+
+    modal = open_form(bot, "campaign edit Big")
+    assert modal.labels() == ["Name", "Add numbers", "Remove numbers"]
+    r = modal.fill("Remove numbers", [many[-1]]).submit(bot.sender)
+    assert r.json["response_action"] == "update", r.body_text
+    assert bot.inventory().campaign("Big").numbers == many[:-1]
+
+
+def test_group_edit_keeps_members_added_meanwhile(bot):
+    add_numbers(bot, *MUNICH)
+    save_group(bot, "Team", E164[:2])
+    first = open_form(bot, "group edit Team")
+    second = open_form(bot, "group edit Team")
+    second.fill("Numbers", E164).submit(bot.sender)
+    # The first form never showed the third number: removing the second keeps it.
+    r = first.fill("Numbers", [E164[0]]).submit(bot.sender)
+    assert r.json["response_action"] == "update", r.body_text
+    assert bot.inventory().group("Team").numbers == [E164[0], E164[2]]
