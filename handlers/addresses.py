@@ -36,7 +36,9 @@ def address(call: Call) -> Reply | OpenModal:
         return Reply(text, blocks)
     if verb == "show":
         found = inventory.address(_name(call, "see"))
-        return Reply(found.name, V.address_detail(found, inventory.address_numbers(found.id)))
+        return Reply(
+            escape(found.name), V.address_detail(found, inventory.address_numbers(found.id))
+        )
     if verb == "edit":
         call.session.require_manager("edit addresses")
         return OpenModal(V.address_modal(inventory.address(_name(call, "edit"))))

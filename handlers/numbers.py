@@ -31,7 +31,7 @@ def _list_reply(session, status: str, country: str | None, group: str | None, pa
         title += f" of group {group}"
     pager = json.dumps({"s": status, "c": country, "g": group}, separators=(",", ":"))
     blocks, text = V.number_list(infos, title, page, pager)
-    return Reply(text, blocks)
+    return Reply(escape(text), blocks)  # the title holds a typed group name
 
 
 @subcommand(
