@@ -19,6 +19,9 @@ def register(app, workspaces, roles, settings) -> None:
     notifications.register(app, workspaces, settings)
     groups.register(app)
     campaigns.register(app)
+    from handlers import requests  # subcommands buy, mandate, requests, audit, export
+
+    requests.register(app, settings)
     for name, usage, summary in (
         ("buy", "buy", "a purchase request for new numbers"),
         ("mandate", "mandate", "a mandate for numbers the company already owns"),

@@ -1,0 +1,713 @@
+"""New numbers: purchase requests and mandates, decided once by a manager.
+
+A request moves ``pending`` → ``approved`` → ``fulfilled``, or ``pending`` →
+``rejected``. Every step is one repository transaction that re-reads the request
+and checks its state before writing, so two managers (or Slack retrying a click)
+racing on the same request decide it exactly once: the loser gets
+:class:`AlreadyDecided` and nothing changes. Every step is audited.
+
+Area or prefix of a purchase (``resolve_area``)
+-------------------------------------------------
+People type either digits ("89", "089", "+49 89") or a place ("München",
+"Munich"). Digits are checked against phonenumbers' metadata: the prefix is
+accepted when some valid number of that country and kind starts with it. The
+metadata holds a regular expression per number type and Python's ``re`` cannot
+match a prefix partially, so we try completions: the prefix followed by every
+two-digit continuation and a run of one repeated digit, for each possible length
+of that type; a candidate that fits the type's pattern is confirmed with the
+product's own parser (``bot.phone.parse_number``: country and kind must match).
+A place is looked up in phonenumbers' geocoder data (every prefix of the
+country's calling code, described in English and the country's languages);
+matching ignores case, accents and punctuation, and "San Francisco, CA" also
+answers to "San Francisco".
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from phonenumbers.geodata import GEOCODE_DATA
+
+from bot.compliance import Status, verdict
+from bot.errors import DomainError, NotFound, ValidationError
+from bot.model import Actor, Address, AuditEntry, Number, Request
+from bot.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number
+from bot.services import Inventory, NumberInfo, _clean, resolve_country
+
+REQUEST_KINDS = ("purchase", "mandate")
+PURCHASE_KINDS = ("local", "mobile", "toll_free", "national")
+MAX_QUANTITY = 100
+MAX_MANDATE_NUMBERS = 200
+MAX_REASON = 500
+MAX_TEXT = 200
+MAX_PREFIXES = 50  # prefixes kept for a place (they illustrate; the place itself is checked)
+_SEQUENCE_KEY = "request_sequence"
+
+# phonenumbers metadata descriptions whose numbers we call each kind (see bot.phone).
+_TYPE_DESCS = {
+    "local": ("fixed_line",),
+    "mobile": ("mobile",),
+    "toll_free": ("toll_free",),
+    "national": ("uan", "personal_number", "shared_cost", "voip"),
+}
+
+
+class AlreadyDecided(DomainError):
+    """The request is no longer in the state the step needs; ``request`` is how it stands."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(
+            f"Request {request.id} is already decided by {request.decided_by} ({request.status})."
+        )
+        self.request = request
+
+
+@dataclass(frozen=True)
+class Area:
+    """What a purchase asks for within the country: a prefix and/or a locality."""
+
+    text: str  # as typed
+    prefixes: tuple[str, ...]  # national significant prefixes ("89"); empty: anywhere
+    area: str = ""  # English geocoder description ("Munich"), "" when none
+    area_names: tuple[str, ...] = ()
+    by_name: bool = False  # a place was typed: allocated numbers must lie in that place
+
+    def describe(self) -> str:
+        shown = ", ".join(self.prefixes[:3]) + (" …" if len(self.prefixes) > 3 else "")
+        if self.area and shown:
+            return f"{self.area} ({shown})"
+        return self.area or shown
+
+
+@dataclass
+class Decision:
+    request: Request
+    added: list[NumberInfo] = field(default_factory=list)
+    note: str = ""  # e.g. the request's address no longer exists
+
+
+# --------------------------------------------------------------------------- areas
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = text.replace("ß", "ss")
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def _calling_code(country: str) -> int:
+    code = phonenumbers.country_code_for_region(country)
+    if not code:
+        raise DomainError(
+            f"Phone numbers of {country_phrase(country)} are not known.", field="country"
+        )
+    return code
+
+
+@lru_cache(maxsize=32)
+def _place_index(calling_code: int) -> dict[str, tuple[str, ...]]:
+    """Folded place name -> geocoded prefixes (with calling code) described by it."""
+    cc = str(calling_code)
+    index: dict[str, list[str]] = {}
+    for key, names in GEOCODE_DATA.items():
+        if not key.startswith(cc):
+            continue
+        for desc in set(names.values()):
+            folded = _fold(desc)
+            forms = {folded}
+            if "," in desc:
+                forms.add(_fold(desc.split(",")[0]))
+            for form in forms:
+                if form:
+                    index.setdefault(form, []).append(key)
+    return {k: tuple(sorted(set(v), key=len)) for k, v in index.items()}
+
+
+def _geo_names(key: str, country: str) -> tuple[str, ...]:
+    """Descriptions (English first, then the country's languages) of a geocoded prefix."""
+    data = GEOCODE_DATA.get(key) or {}
+    names: list[str] = []
+    for lang in ("en", *COUNTRY_LANGUAGES.get(country, ())):
+        desc = (data.get(lang) or "").strip()
+        if desc and desc not in names:
+            names.append(desc)
+    return tuple(names)
+
+
+def _area_of_prefix(calling_code: int, prefix: str, country: str) -> tuple[str, ...]:
+    """The locality of a digits prefix: the longest geocoded key that starts it, or the one
+    locality every geocoded key under it shares; () when it spans several or none."""
+    digits = f"{calling_code}{prefix}"
+    for length in range(len(digits), len(str(calling_code)), -1):
+        if digits[:length] in GEOCODE_DATA:
+            return _geo_names(digits[:length], country)
+    under = {
+        GEOCODE_DATA[k].get("en", "")
+        for k in _keys_under(calling_code, digits)
+        if GEOCODE_DATA[k].get("en")
+    }
+    if len(under) == 1:
+        key = next(k for k in _keys_under(calling_code, digits) if GEOCODE_DATA[k].get("en"))
+        return _geo_names(key, country)
+    return ()
+
+
+@lru_cache(maxsize=32)
+def _keys_of(calling_code: int) -> tuple[str, ...]:
+    cc = str(calling_code)
+    return tuple(sorted(k for k in GEOCODE_DATA if k.startswith(cc)))
+
+
+def _keys_under(calling_code: int, digits: str) -> list[str]:
+    return [k for k in _keys_of(calling_code) if k.startswith(digits)][:500]
+
+
+def _possible_lengths(metadata, desc) -> list[int]:
+    lengths = [n for n in (desc.possible_length or ()) if n > 0]
+    return lengths or [n for n in metadata.general_desc.possible_length if n > 0]
+
+
+def prefix_fits(country: str, kind: str, prefix: str) -> str | None:
+    """A valid number of ``country`` and ``kind`` in E.164 that starts with the national
+    ``prefix`` digits, or None when there is none (see the module docstring)."""
+    from bot.phone import parse_number
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    if metadata is None:
+        return None
+    cc = metadata.country_code
+    descs = [getattr(metadata, name, None) for name in _TYPE_DESCS[kind]]
+    patterns = [
+        (re.compile(d.national_number_pattern), _possible_lengths(metadata, d))
+        for d in descs
+        if d is not None and d.national_number_pattern
+    ]
+    digits = "0123456789"
+    confirmations = 0
+    for pattern, lengths in patterns:
+        for length in sorted(set(lengths)):
+            rest = length - len(prefix)
+            if rest < 0:
+                continue
+            if rest == 0:
+                candidates: Any = [prefix]
+            else:
+                head = min(rest - 1, 2)
+                candidates = (
+                    prefix + "".join(start) + fill * (rest - head)
+                    for start in itertools.product(digits, repeat=head)
+                    for fill in digits
+                )
+            for candidate in candidates:
+                if not pattern.fullmatch(candidate):
+                    continue
+                try:
+                    parsed = parse_number(f"+{cc}{candidate}", country)
+                except DomainError:
+                    parsed = None
+                if parsed and parsed.country == country and parsed.kind == kind:
+                    return parsed.e164
+                confirmations += 1
+                if confirmations > 50:
+                    return None
+    return None
+
+
+def resolve_area(country: str, kind: str, text: str) -> Area:
+    """The area or prefix of a purchase, checked against the country and kind."""
+    raw = " ".join((text or "").split())
+    if not raw:
+        return Area("", ())
+    if len(raw) > 100:
+        raise DomainError("That area is too long (at most 100 characters).", field="area")
+    where = country_phrase(country)
+    label = KIND_LABELS.get(kind, kind).lower()
+    cc = _calling_code(country)
+    if re.fullmatch(r"[+\d][\d\s()./-]*", raw):
+        digits = re.sub(r"\D", "", raw)
+        if raw.startswith("+"):
+            if not digits.startswith(str(cc)):
+                raise DomainError(
+                    f"+{digits[:3]}… is not a prefix of {where} (+{cc}).", field="area"
+                )
+            digits = digits[len(str(cc)) :]
+        else:
+            national = phonenumbers.PhoneMetadata.metadata_for_region(country).national_prefix
+            if national and digits.startswith(national) and len(digits) > len(national):
+                digits = digits[len(national) :]
+        if not digits or len(digits) > 8:
+            raise DomainError(
+                f"“{raw[:20]}” is not a prefix: give 1 to 8 digits, like 89.", field="area"
+            )
+        if prefix_fits(country, kind, digits) is None:
+            raise DomainError(
+                f"No {label} number in {where} starts with {digits} (+{cc} {digits}).",
+                field="area",
+            )
+        names = _area_of_prefix(cc, digits, country) if kind == "local" else ()
+        return Area(raw, (digits,), names[0] if names else "", names)
+    if kind != "local":
+        raise DomainError(
+            f"Only local numbers have an area; for {label} numbers give a prefix "
+            "(digits) or leave it empty.",
+            field="area",
+        )
+    wanted = _fold(raw)
+    keys = _place_index(cc).get(wanted, ())
+    prefixes, names = [], ()
+    for key in keys:
+        national = key[len(str(cc)) :]
+        if any(national.startswith(p) for p in prefixes):
+            continue
+        if prefix_fits(country, kind, national):
+            prefixes.append(national)
+            names = names or _geo_names(key, country)
+            if len(prefixes) >= MAX_PREFIXES:
+                break
+    if not prefixes:
+        hint = _suggest(cc, wanted, country)
+        raise DomainError(
+            f"“{raw[:40]}” is not an area of local numbers in {where}"
+            + (f"; did you mean {hint}?" if hint else " (give its prefix, like 89)."),
+            field="area",
+        )
+    return Area(raw, tuple(prefixes), names[0] if names else raw, names, by_name=True)
+
+
+def _suggest(calling_code: int, wanted: str, country: str) -> str:
+    if len(wanted) < 3:
+        return ""
+    found = []
+    for name, keys in _place_index(calling_code).items():
+        if name.startswith(wanted) or f" {wanted}" in name:
+            desc = _geo_names(keys[0], country)
+            if desc and desc[0] not in found:
+                found.append(desc[0])
+        if len(found) >= 3:
+            break
+    return " or ".join(f"“{f}”" for f in found)
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+class Requests:
+    """Purchase requests and mandates of one workspace (on top of its ``Inventory``)."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.repo = inventory.repo
+
+    # reading ---------------------------------------------------------------
+    def get(self, request_id: str) -> Request:
+        found = self.repo.requests.get((request_id or "").strip().upper())
+        if found is None:
+            raise NotFound(f"There is no request {request_id[:20]}.")
+        return found
+
+    def all(self) -> list[Request]:
+        return self.repo.requests.all()
+
+    def pending(self) -> list[Request]:
+        return sorted(
+            (r for r in self.all() if r.status in ("pending", "approved")),
+            key=lambda r: (r.requested_at, _seq(r.id)),
+        )
+
+    def recent(self, limit: int = 10) -> list[Request]:
+        decided = [r for r in self.all() if r.status in ("fulfilled", "rejected")]
+        decided.sort(key=lambda r: (r.decided_at or "", _seq(r.id)), reverse=True)
+        return decided[:limit]
+
+    def address_of(self, request: Request) -> Address | None:
+        address_id = request.details.get("address_id")
+        return self.inventory.views().addresses.get(address_id) if address_id else None
+
+    def audit(self, subject: str | None) -> list[AuditEntry]:
+        """Audit entries about a request id, a number or a name (all when no subject)."""
+        if subject and self.repo.requests.get(subject.strip().upper()):
+            return self.repo.audit_entries({subject.strip().upper()})
+        return self.inventory.audit(subject)
+
+    # checks the forms use before anything is stored ---------------------------
+    def purchase_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Validated purchase details; every wrong field at once (ValidationError)."""
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {}
+        try:
+            clean["country"] = resolve_country(fields.get("country") or "")
+        except DomainError as exc:
+            errors["country"] = exc.message
+        kind = fields.get("kind") or ""
+        if kind not in PURCHASE_KINDS:
+            errors["kind"] = "Choose local, mobile, toll-free or national."
+        else:
+            clean["kind"] = kind
+        if "country" in clean and "kind" in clean:
+            try:
+                area = resolve_area(clean["country"], kind, fields.get("area") or "")
+                clean.update(
+                    area=area.area,
+                    area_text=area.text,
+                    area_names=list(area.area_names),
+                    prefixes=list(area.prefixes),
+                    area_by_name=area.by_name,
+                )
+            except DomainError as exc:
+                errors["area"] = exc.message
+        quantity = str(fields.get("quantity") or "").strip()
+        if not quantity.isdigit() or not 1 <= int(quantity) <= MAX_QUANTITY:
+            errors["quantity"] = f"Quantity is a whole number from 1 to {MAX_QUANTITY}."
+        else:
+            clean["quantity"] = int(quantity)
+        self._address_field(fields, clean, errors)
+        try:
+            clean["reason"] = _clean(fields.get("reason"), "reason", MAX_REASON, label="Reason")
+        except DomainError as exc:
+            errors["reason"] = exc.message
+        if errors:
+            raise ValidationError(errors)
+        return clean
+
+    def mandate_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Validated mandate details; each refused number named with why."""
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {}
+        texts = [t.strip() for t in fields.get("numbers") or [] if t and t.strip()]
+        if not texts:
+            errors["numbers"] = "Paste at least one number."
+        elif len(texts) > MAX_MANDATE_NUMBERS:
+            errors["numbers"] = f"At most {MAX_MANDATE_NUMBERS} numbers per mandate."
+        else:
+            try:
+                clean["numbers"] = self._new_numbers(texts)
+            except DomainError as exc:
+                errors["numbers"] = exc.message
+        for key, label in (
+            ("company", "Company legal name"),
+            ("business_id", "Business id"),
+            ("signatory_name", "Signatory name"),
+            ("signatory_title", "Signatory title"),
+        ):
+            try:
+                clean[key] = _clean(fields.get(key), key, MAX_TEXT, label=label)
+            except DomainError as exc:
+                errors[key] = exc.message
+        self._address_field(fields, clean, errors)
+        if errors:
+            raise ValidationError(errors)
+        return clean
+
+    def _address_field(self, fields: dict, clean: dict, errors: dict) -> None:
+        address_id = fields.get("address") or ""
+        if not address_id:
+            errors["address"] = "Choose the address the numbers will be linked to."
+            return
+        try:
+            clean["address_id"] = self.inventory.address_by_id(address_id).id
+        except DomainError as exc:
+            errors["address"] = exc.message
+
+    def _new_numbers(self, texts: list[str], country: str | None = None) -> list[str]:
+        """E.164 of numbers not yet in the inventory (nor twice in the list), or one error
+        naming every refused number with its reason."""
+        parse = (
+            (lambda t: self.inventory.parse(t))
+            if country is None
+            else (lambda t: _parse_in(t, country))
+        )
+        infos = self.inventory.views().infos
+        requested = self._requested_elsewhere()
+        found: list[str] = []
+        problems: list[str] = []
+        for text in texts:
+            try:
+                e164 = parse(text).e164
+            except DomainError as exc:
+                problems.append(f"{text[:40]}: {exc.message}")
+                continue
+            shown = format_number(e164)
+            if e164 in infos:
+                problems.append(f"{shown} is already in the inventory")
+            elif e164 in found:
+                problems.append(f"{shown} is given twice")
+            elif e164 in requested:
+                problems.append(f"{shown} is already in request {requested[e164]}")
+            else:
+                found.append(e164)
+        if problems:
+            more = f" and {len(problems) - 15} more" if len(problems) > 15 else ""
+            raise DomainError("; ".join(problems[:15]) + more + ".", field="numbers")
+        return found
+
+    def _requested_elsewhere(self) -> dict[str, str]:
+        """Numbers of mandates still open: e164 -> request id."""
+        return {
+            e164: r.id
+            for r in self.all()
+            if r.kind == "mandate" and r.status in ("pending", "approved")
+            for e164 in r.details.get("numbers", [])
+        }
+
+    def draft_warning(self, fields: dict[str, Any]) -> str | None:
+        """``address_warning`` for a purchase form still being filled in (None while the
+        country, kind or address is missing)."""
+        try:
+            country = resolve_country(fields.get("country") or "")
+        except DomainError:
+            return None
+        kind = fields.get("kind")
+        if kind not in PURCHASE_KINDS:
+            return None
+        details: dict[str, Any] = {
+            "country": country,
+            "kind": kind,
+            "address_id": fields.get("address"),
+        }
+        try:
+            area = resolve_area(country, kind, fields.get("area") or "")
+        except DomainError:
+            area = Area("", ())
+        details.update(area=area.area, area_names=area.area_names, prefixes=area.prefixes)
+        return self.address_warning(details)
+
+    def address_warning(self, details: dict[str, Any]) -> str | None:
+        """Why the chosen address cannot satisfy the rules for the numbers asked for, or None.
+
+        A synthetic number of the requested country, kind and area is judged with the
+        address; only a verdict the address itself causes (wrong country, outside the
+        area) warns: an area phonenumbers cannot tell is left to the manager.
+        """
+        address = self.inventory.views().addresses.get(details.get("address_id") or "")
+        country, kind = details.get("country"), details.get("kind")
+        if address is None or not country or not kind:
+            return None
+        cc = phonenumbers.country_code_for_region(country)
+        prefixes = details.get("prefixes") or [""]
+        probe = Number(
+            e164=f"+{cc}{prefixes[0]}",
+            country=country,
+            kind=kind,
+            area=details.get("area") or "",
+            area_names=tuple(details.get("area_names") or ()),
+        )
+        found = verdict(probe, address, self.inventory.rules)
+        problems = []
+        if found.status in (Status.WRONG_COUNTRY, Status.OUTSIDE_AREA):
+            problems.append(found.reason)
+        allowed, why = self.inventory.rules.can_be_caller_id(country, kind)
+        if not allowed:
+            problems.append(why)
+        return "; ".join(problems) or None
+
+    def message_of(self, request_id: str) -> dict | None:
+        """Where the request was announced: {"channel", "ts"} (None when it was not)."""
+        return self.repo.get_value(f"request_message:{request_id}")
+
+    def remember_message(self, request_id: str, channel: str, ts: str) -> None:
+        with self.repo.transaction():
+            self.repo.set_value(f"request_message:{request_id}", {"channel": channel, "ts": ts})
+
+    # changes ---------------------------------------------------------------
+    def create_purchase(self, actor: Actor, fields: dict[str, Any]) -> Request:
+        details = self.purchase_fields(fields)
+        warning = self.address_warning(details)
+        if warning:
+            details["warning"] = warning
+        return self._create(actor, "purchase", details)
+
+    def create_mandate(self, actor: Actor, fields: dict[str, Any]) -> Request:
+        details = self.mandate_fields(fields)
+        warning = self.mandate_warning(details)
+        if warning:
+            details["warning"] = warning
+        return self._create(actor, "mandate", details)
+
+    def mandate_warning(self, details: dict[str, Any]) -> str | None:
+        """Which of a mandate's numbers the chosen address would leave non-compliant."""
+        address = self.inventory.views().addresses.get(details.get("address_id") or "")
+        failing = []
+        for e164 in details.get("numbers", []):
+            parsed = self.inventory.parse(e164)
+            probe = Number(e164, parsed.country, parsed.kind, parsed.area, parsed.area_names)
+            found = verdict(probe, address, self.inventory.rules)
+            if not found.ok:
+                failing.append(found.reason)
+        if not failing:
+            return None
+        more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+        return "; ".join(failing[:5]) + more
+
+    def _create(self, actor: Actor, kind: str, details: dict[str, Any]) -> Request:
+        with self.repo.transaction():
+            if kind == "mandate":  # checked again under the lock: no number in two mandates
+                details["numbers"] = self._new_numbers(details["numbers"])
+            sequence = int(self.repo.get_value(_SEQUENCE_KEY, 0)) + 1
+            self.repo.set_value(_SEQUENCE_KEY, sequence)
+            request = Request(
+                id=f"R{sequence}",
+                kind=kind,
+                details=details,
+                requested_by=actor.user_id,
+                requested_at=self.inventory.clock(),
+            )
+            self.repo.requests.save(request)
+            self.inventory._audit(actor, f"request.{kind}", request.id, after=request)
+        return request
+
+    def approve(self, actor: Actor, request_id: str) -> Decision:
+        """Approve a pending request. A mandate is fulfilled at once with its numbers; a
+        purchase waits for the numbers the carrier allocates (``fulfil``)."""
+        self.inventory.require_manager(actor, "approve requests")
+        with self.repo.transaction():
+            current = self._current(request_id, "pending")
+            approved = replace(
+                current,
+                status="approved",
+                decided_by=actor.user_id,
+                decided_at=self.inventory.clock(),
+            )
+            self.repo.requests.save(approved)
+            self.inventory._audit(
+                actor,
+                "request.approve",
+                current.id,
+                {"status": current.status},
+                {"status": "approved"},
+            )
+            if current.kind == "mandate":
+                return self._fulfil(actor, approved, approved.details.get("numbers", []))
+        return Decision(approved)
+
+    def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
+        self.inventory.require_manager(actor, "reject requests")
+        reason = _clean(reason, "reason", MAX_REASON, label="Reason")
+        with self.repo.transaction():
+            current = self._current(request_id, "pending")
+            rejected = replace(
+                current,
+                status="rejected",
+                decided_by=actor.user_id,
+                decided_at=self.inventory.clock(),
+                reason=reason,
+            )
+            self.repo.requests.save(rejected)
+            self.inventory._audit(
+                actor,
+                "request.reject",
+                current.id,
+                {"status": current.status},
+                {"status": "rejected", "reason": reason},
+            )
+        return rejected
+
+    def fulfil(self, actor: Actor, request_id: str, texts: list[str]) -> Decision:
+        """The numbers the carrier allocated for an approved purchase enter the inventory."""
+        self.inventory.require_manager(actor, "fulfil requests")
+        with self.repo.transaction():
+            current = self._current(request_id, "approved")
+            if current.kind != "purchase":
+                raise DomainError(f"Request {current.id} is a mandate: it needs no numbers.")
+            e164s = self._allocated(current, [t for t in texts if t.strip()])
+            return self._fulfil(actor, current, e164s)
+
+    def _current(self, request_id: str, wanted: str) -> Request:
+        """The request as stored now (inside the transaction), in the ``wanted`` state."""
+        current = self.get(request_id)
+        if current.status == wanted:
+            return current
+        if wanted == "approved" and current.status == "pending":
+            raise DomainError(f"Request {current.id} is not approved yet: approve it first.")
+        raise AlreadyDecided(current)
+
+    def _allocated(self, request: Request, texts: list[str]) -> list[str]:
+        details = request.details
+        country, kind = details["country"], details["kind"]
+        quantity = int(details["quantity"])
+        if not texts:
+            raise DomainError(f"Enter the {quantity} number(s) the carrier allocated.", "numbers")
+        e164s = self._new_numbers(texts, country)
+        cc = phonenumbers.country_code_for_region(country)
+        prefixes = details.get("prefixes") or []
+        problems = []
+        for e164 in e164s:
+            parsed = _parse_in(e164, country)
+            shown = format_number(e164)
+            if parsed.country != country:
+                problems.append(f"{shown} is not a number of {country_phrase(country)}")
+            elif parsed.kind != kind:
+                got = KIND_LABELS.get(parsed.kind, parsed.kind).lower()
+                problems.append(f"{shown} is a {got} number, not {KIND_LABELS[kind].lower()}")
+            elif details.get("area_by_name"):
+                wanted = {_fold(n) for n in details.get("area_names") or ()}
+                if not wanted.intersection(_fold(n) for n in parsed.area_names):
+                    where = parsed.area or "an unknown area"
+                    problems.append(f"{shown} is a number of {where}, not of {details.get('area')}")
+            elif prefixes and not any(e164.startswith(f"+{cc}{p}") for p in prefixes):
+                want = details.get("area") or ", ".join(prefixes)
+                problems.append(f"{shown} is not in the requested area ({want})")
+        if problems:
+            raise DomainError("; ".join(problems[:15]) + ".", field="numbers")
+        if len(e164s) != quantity:
+            raise DomainError(
+                f"The request is for {quantity} number(s); you entered {len(e164s)}.",
+                field="numbers",
+            )
+        return e164s
+
+    def _fulfil(self, actor: Actor, request: Request, e164s: list[str]) -> Decision:
+        """Inside the caller's transaction: add the numbers, mark the request fulfilled."""
+        infos = self.inventory.views().infos
+        present = [format_number(e) for e in e164s if e in infos]
+        if present:
+            raise DomainError(
+                f"Request {request.id} cannot be fulfilled: {', '.join(present[:10])} "
+                "entered the inventory meanwhile. Remove them or reject the request.",
+                field="numbers",
+            )
+        address = self.address_of(request)
+        note = (
+            ""
+            if address or not request.details.get("address_id")
+            else ("The request's address no longer exists: the numbers were added without one.")
+        )
+        result = self.inventory.add_numbers(
+            actor,
+            e164s,
+            source=request.kind,
+            address_name=address.name if address else None,
+        )
+        fulfilled = replace(
+            request,
+            status="fulfilled",
+            numbers=[i.e164 for i in result.added],
+            decided_by=request.decided_by or actor.user_id,
+            decided_at=request.decided_at or self.inventory.clock(),
+        )
+        self.repo.requests.save(fulfilled)
+        self.inventory._audit(
+            actor,
+            "request.fulfil",
+            request.id,
+            {"status": request.status},
+            {"status": "fulfilled", "numbers": fulfilled.numbers},
+        )
+        return Decision(fulfilled, result.added, note)
+
+
+def _parse_in(text: str, country: str):
+    from bot.phone import parse_number
+
+    return parse_number(text, country)
+
+
+def _seq(request_id: str) -> int:
+    digits = request_id[1:]
+    return int(digits) if digits.isdigit() else 0

@@ -1,0 +1,300 @@
+"""New numbers in Slack: `/numbers buy | mandate | requests`, the approval buttons and forms;
+`/numbers audit` and `/numbers export`."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.model import Request
+from bot.phone import format_number
+from bot.requests import AlreadyDecided, Decision, Requests
+from handlers import blocks as B
+from handlers.home import HOME_EXTRAS
+from handlers.interactions import on_action, on_options, on_submit, tell
+from handlers.mrkdwn import escape, user
+from handlers.numbers import split_pasted
+from handlers.router import Call, Later, OpenModal, Reply, UsageError, subcommand
+from handlers.views import requests as V
+from handlers.views.numbers import result_modal
+
+log = logging.getLogger(__name__)
+
+
+def _service(session) -> Requests:
+    return Requests(session.inventory)
+
+
+def already_decided(request: Request) -> str:
+    """What a second click on a decided request answers."""
+    who = user(request.decided_by) if request.decided_by else "someone"
+    return (
+        f":information_source: Request *{request.id}* is already decided by {who} "
+        f"({request.status}). Nothing changed."
+    )
+
+
+# --------------------------------------------------------------------------- subcommands
+
+
+@subcommand("buy", "buy", "buy", "ask to purchase new numbers (a form; a manager approves)")
+def buy(call: Call) -> OpenModal:
+    return OpenModal(V.buy_modal())
+
+
+@subcommand("mandate", "mandate", "mandate", "file a mandate for numbers the company already owns")
+def mandate(call: Call) -> OpenModal:
+    return OpenModal(V.mandate_modal())
+
+
+@subcommand("requests", "requests", "requests", "open and recent requests; managers decide")
+def list_requests(call: Call) -> Reply:
+    if call.words:
+        raise UsageError("requests", "`/numbers requests` takes no words.")
+    service = _service(call.session)
+    blocks, text = V.requests_list(
+        service.pending(),
+        service.recent(),
+        call.inventory.views().addresses,
+        call.actor.is_manager,
+    )
+    return Reply(text, blocks)
+
+
+def _subject_names(inventory) -> dict[str, str]:
+    """Audit subjects (ids) by how people know them."""
+    views = inventory.views()
+    names: dict[str, str] = {}
+    for kind, items in (
+        ("address", views.addresses),
+        ("group", views.groups),
+        ("campaign", views.campaigns),
+    ):
+        for item_id, item in items.items():
+            names[item_id] = f"{kind} *{escape(item.name)}*"
+    return names
+
+
+@subcommand(
+    "audit",
+    "audit [NUMBER|NAME|REQUEST] [page=N]",
+    'audit "HQ Munich"',
+    "who changed what, newest first",
+)
+def audit(call: Call) -> Reply:
+    positional, named = call.options()
+    unknown = set(named) - {"page"}
+    if unknown:
+        raise UsageError("audit", f"I don't know the option {sorted(unknown)[0]}=.")
+    page = call.page(named)
+    subject = " ".join(positional).strip()
+    entries = _service(call.session).audit(subject or None)
+    if subject:
+        shown = (
+            format_number(entries[0].subject)
+            if entries and subject[:1] in "+0123456789"
+            else subject
+        )
+        title = f"Audit: {shown}"
+    else:
+        title = "Audit log"
+    names = _subject_names(call.inventory)
+    for e in entries:
+        if e.subject.startswith(("U", "W")) and e.action.startswith("access."):
+            names.setdefault(e.subject, user(e.subject))
+        elif e.subject.startswith("R") and e.action.startswith("request."):
+            names.setdefault(e.subject, f"request *{escape(e.subject)}*")
+    blocks, text = V.audit_blocks(entries, names, title[:150], page)
+    return Reply(text, blocks)
+
+
+@subcommand("export", "export", "export", "a CSV of the inventory, sent to you")
+def export(call: Call) -> Later:
+    inventory, client, user_id = call.inventory, call.client, call.session.user_id
+
+    def work() -> Reply:
+        content = inventory.export_csv()
+        rows = max(0, content.count("\n") - 1)
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(
+            channel=channel,
+            content=content,
+            filename="numbers.csv",
+            title="numbers.csv",
+            initial_comment=f"The inventory: {rows} number(s).",
+        )
+        return Reply(f"Sent *numbers.csv* ({rows} number(s)) to your direct messages.")
+
+    return Later("Preparing the CSV…", work)
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def _post(client, what: str, **kwargs):
+    try:
+        return client.chat_postMessage(**kwargs)
+    except SlackApiError as exc:
+        log.error("%s failed: %s", what, exc.response.get("error"))
+        return None
+
+
+def announce(client, service: Requests, request: Request, channel: str | None) -> bool:
+    """Post a new request with its buttons to the notify channel; False when not posted."""
+    if not channel:
+        return False
+    blocks, text = V.request_message(request, service.address_of(request))
+    sent = _post(client, f"announcing {request.id}", channel=channel, text=text, blocks=blocks)
+    if not sent:
+        return False
+    service.remember_message(request.id, sent.get("channel") or channel, sent["ts"])
+    return True
+
+
+def tell_decision(client, service: Requests, request: Request) -> None:
+    """The requester hears of the decision in a DM; the announcement shows it."""
+    _post(
+        client,
+        f"telling {request.requested_by} about {request.id}",
+        channel=request.requested_by,
+        text=V.requester_notice(request),
+    )
+    where = service.message_of(request.id)
+    if where:
+        blocks, text = V.request_message(request, service.address_of(request))
+        try:
+            client.chat_update(channel=where["channel"], ts=where["ts"], text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.error("updating the announcement of %s failed: %s", request.id, exc)
+
+
+def _pending_on_home(session) -> list[dict]:
+    waiting = _service(session).pending()
+    if not waiting:
+        return []
+    return [
+        B.section(
+            f":inbox_tray: *{len(waiting)} request(s)* wait for a decision or for numbers: "
+            "`/numbers requests`."
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def register(app, settings) -> None:
+    notify_channel = settings.notify_channel
+    HOME_EXTRAS.append(_pending_on_home)
+
+    @on_submit(app, "buy_form")
+    def _buy(session, view, values, body, client):
+        service = _service(session)
+        request = service.create_purchase(session.actor, values)
+        return _sent(client, service, request, notify_channel)
+
+    @on_submit(app, "mandate_form")
+    def _mandate(session, view, values, body, client):
+        service = _service(session)
+        fields = dict(values)
+        fields["numbers"] = [text for _, text in split_pasted(values.get("numbers", ""))]
+        request = service.create_mandate(session.actor, fields)
+        return _sent(client, service, request, notify_channel)
+
+    def _refresh(session, action, body, client, respond):
+        view = body.get("view") or {}
+        if view.get("callback_id") != "buy_form":
+            return
+        warning = _service(session).draft_warning(B.form(view))
+        state = (view.get("state") or {}).get("values", {})
+        client.views_update(
+            view_id=view["id"], hash=view.get("hash"), view=V.buy_modal(state, warning)
+        )
+
+    for action_id in ("buy_country", "buy_kind", "request_address"):
+        on_action(app, action_id)(_refresh)
+
+    @on_options(app, "request_address")
+    def _addresses(session, text, body):
+        wanted = text.casefold().strip()
+        found = [a for a in session.inventory.addresses() if wanted in a.name.casefold()]
+        return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]
+
+    @on_action(app, "request_approve")
+    def _approve(session, action, body, client, respond):
+        service = _service(session)
+        try:
+            decision = service.approve(session.actor, action.get("value") or "")
+        except AlreadyDecided as exc:
+            tell(body, client, respond, already_decided(exc.request))
+            return
+        request = decision.request
+        if request.status == "approved":  # a purchase: the manager enters the numbers now
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=V.fulfil_modal(request, service.address_of(request)),
+            )
+        else:
+            tell(body, client, respond, "\n".join(V.decision_lines(decision)))
+        tell_decision(client, service, request)
+
+    @on_action(app, "request_fulfil")
+    def _open_fulfil(session, action, body, client, respond):
+        session.require_manager("fulfil requests")
+        service = _service(session)
+        request = service.get(action.get("value") or "")
+        if request.status != "approved":
+            tell(body, client, respond, already_decided(request))
+            return
+        view = V.fulfil_modal(request, service.address_of(request))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @on_action(app, "request_reject")
+    def _open_reject(session, action, body, client, respond):
+        session.require_manager("reject requests")
+        request = _service(session).get(action.get("value") or "")
+        if request.status != "pending":
+            tell(body, client, respond, already_decided(request))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=V.reject_modal(request))
+
+    @on_submit(app, "request_reject_form")
+    def _reject(session, view, values, body, client):
+        service = _service(session)
+        request_id = B.metadata(view).get("request_id", "")
+        try:
+            request = service.reject(session.actor, request_id, values.get("reason", ""))
+        except AlreadyDecided as exc:
+            return result_modal("Already decided", [B.section(already_decided(exc.request))])
+        tell_decision(client, service, request)
+        lines = V.decision_lines(Decision(request))
+        return result_modal("Request rejected", B.sections(lines))
+
+    @on_submit(app, "request_fulfil_form")
+    def _fulfil(session, view, values, body, client):
+        service = _service(session)
+        request_id = B.metadata(view).get("request_id", "")
+        texts = [text for _, text in split_pasted(values.get("numbers", ""))]
+        try:
+            decision = service.fulfil(session.actor, request_id, texts)
+        except AlreadyDecided as exc:
+            return result_modal("Already decided", [B.section(already_decided(exc.request))])
+        tell_decision(client, service, decision.request)
+        return result_modal("Request fulfilled", B.sections(V.decision_lines(decision)))
+
+
+def _sent(client, service: Requests, request: Request, channel: str | None) -> dict:
+    posted = announce(client, service, request, channel)
+    what = "Purchase request" if request.kind == "purchase" else "Mandate"
+    lines = [
+        f"{what} *{request.id}* is sent and waits for a manager's decision. "
+        "You will get a direct message when it is decided."
+    ]
+    if posted:
+        lines.append(f"It was posted to <#{channel}> for approval.")
+    else:
+        lines.append("Managers see it with `/numbers requests`.")
+    if request.details.get("warning"):
+        lines.append(f":warning: {escape(request.details['warning'])}")
+    return result_modal("Request sent", B.sections(lines))

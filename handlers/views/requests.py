@@ -1,0 +1,392 @@
+"""Views about purchase requests and mandates, and the audit log."""
+
+from __future__ import annotations
+
+from bot.model import Address, AuditEntry, Request
+from bot.phone import KIND_LABELS, country_phrase, format_number
+from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision
+from handlers import blocks as B
+from handlers.mrkdwn import escape, user
+from handlers.views.addresses import country_option, country_option_groups
+from handlers.views.numbers import number_line
+
+STATUS_ICONS = {
+    "pending": ":hourglass_flowing_sand:",
+    "approved": ":white_check_mark:",
+    "fulfilled": ":tada:",
+    "rejected": ":no_entry_sign:",
+}
+AUDIT_PAGE = 20
+MAX_LISTED_PENDING = 15  # two blocks each: stays well under a message's 50 blocks
+
+
+def kind_option(kind: str) -> dict:
+    return B.option(KIND_LABELS[kind], kind)
+
+
+def _selected(state: dict, block_id: str) -> dict | None:
+    """The option chosen in a select of a submitted/updated view's state, as Slack sent it."""
+    for element in (state.get(block_id) or {}).values():
+        option = element.get("selected_option")
+        if option:
+            return {"text": option["text"], "value": option["value"]}
+    return None
+
+
+def _typed(state: dict, block_id: str) -> str | None:
+    for element in (state.get(block_id) or {}).values():
+        return element.get("value") or None
+    return None
+
+
+def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
+    """The purchase form; ``state`` (view.state.values) keeps what was filled in when the
+    form is redrawn with a ``warning`` about the chosen address."""
+    state = state or {}
+    country = _selected(state, "country")
+    country = country_option(country["value"]) if country else None
+    country_input = B.input_block(
+        "country",
+        "Country",
+        B.static_select(
+            "buy_country",
+            option_groups=list(country_option_groups()),
+            initial=country,
+            placeholder="Type a country",
+        ),
+    )
+    kind_input = B.input_block(
+        "kind",
+        "Kind",
+        B.static_select(
+            "buy_kind",
+            [kind_option(k) for k in PURCHASE_KINDS],
+            initial=_selected(state, "kind"),
+        ),
+    )
+    address_input = B.input_block(
+        "address",
+        "Address",
+        B.external_select(
+            "request_address", initial=_selected(state, "address"), placeholder="Type a name"
+        ),
+        hint="The numbers will be linked to this address when they arrive.",
+    )
+    for block in (country_input, kind_input, address_input):
+        block["dispatch_action"] = True  # a choice redraws the form with the address check
+    blocks = [
+        country_input,
+        kind_input,
+        B.input_block(
+            "area",
+            "Area or prefix",
+            B.text_input(
+                "area", _typed(state, "area"), placeholder="89 or München", max_length=100
+            ),
+            optional=True,
+            hint="For local numbers: a place or the prefix (digits). Other kinds: a prefix or "
+            "nothing.",
+        ),
+        B.input_block(
+            "quantity",
+            "Quantity",
+            B.text_input("quantity", _typed(state, "quantity") or "1", max_length=3),
+            hint=f"1 to {MAX_QUANTITY}.",
+        ),
+        address_input,
+    ]
+    if warning:
+        blocks.append(
+            B.context(
+                f":warning: *This address cannot satisfy the rules:* {escape(warning)}. "
+                "Choose another address, or say why in the reason."
+            )
+        )
+        blocks[-1]["block_id"] = "address_warning"
+    blocks.append(
+        B.input_block(
+            "reason",
+            "Reason",
+            B.text_input("reason", _typed(state, "reason"), multiline=True, max_length=500),
+            hint="Why the numbers are needed (the approving manager reads this).",
+        )
+    )
+    return B.modal("buy_form", "Buy numbers", blocks, submit="Send request")
+
+
+def mandate_modal() -> dict:
+    def text(block_id: str, label: str, hint: str | None = None) -> dict:
+        return B.input_block(block_id, label, B.text_input(block_id, max_length=200), hint=hint)
+
+    return B.modal(
+        "mandate_form",
+        "Mandate numbers",
+        [
+            B.section(
+                "A mandate lets the platform use numbers the company already owns. "
+                "A manager approves it; the numbers then enter the inventory."
+            ),
+            B.input_block(
+                "numbers",
+                "Numbers",
+                B.text_input(
+                    "numbers",
+                    multiline=True,
+                    placeholder="+49 89 1234567\n+49 30 1234567",
+                    max_length=3000,
+                ),
+                hint="One per line or separated by commas, in any common format.",
+            ),
+            text("company", "Company legal name", "The company that holds the numbers."),
+            text("business_id", "Business id", "Its registration or VAT number."),
+            text("signatory_name", "Signatory name", "Who signs the mandate for the company."),
+            text("signatory_title", "Signatory title"),
+            B.input_block(
+                "address",
+                "Address",
+                B.external_select("request_address", placeholder="Type a name"),
+                hint="The numbers will be linked to this address.",
+            ),
+        ],
+        submit="Send mandate",
+    )
+
+
+def reject_modal(request: Request) -> dict:
+    return B.modal(
+        "request_reject_form",
+        "Reject request",
+        [
+            B.section(f"Reject request *{request.id}* of {user(request.requested_by)}?"),
+            B.input_block(
+                "reason",
+                "Reason",
+                B.text_input("reason", multiline=True, max_length=500),
+                hint="The requester is told this reason.",
+            ),
+        ],
+        submit="Reject",
+        metadata={"request_id": request.id},
+    )
+
+
+def fulfil_modal(request: Request, address: Address | None) -> dict:
+    d = request.details
+    return B.modal(
+        "request_fulfil_form",
+        "Fulfil request",
+        [
+            B.section("\n".join(summary_lines(request, address))),
+            B.input_block(
+                "numbers",
+                "Allocated numbers",
+                B.text_input(
+                    "numbers",
+                    multiline=True,
+                    placeholder="+49 89 1234567\n+49 89 1234568",
+                    max_length=3000,
+                ),
+                hint=f"The {d.get('quantity')} number(s) the carrier allocated, one per line.",
+            ),
+        ],
+        submit="Add numbers",
+        metadata={"request_id": request.id},
+    )
+
+
+def _what(request: Request) -> str:
+    d = request.details
+    if request.kind == "mandate":
+        return f"mandate for {len(d.get('numbers', []))} number(s) of *{escape(d.get('company'))}*"
+    kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
+    area = ""
+    if d.get("area") or d.get("prefixes"):
+        shown = d.get("area") or ", ".join(d.get("prefixes", [])[:3])
+        area = f", area {escape(shown)}"
+    return (
+        f"purchase of {d.get('quantity')} {kind} number(s) in "
+        f"{country_phrase(d.get('country', ''))}{area}"
+    )
+
+
+def summary_lines(request: Request, address: Address | None) -> list[str]:
+    d = request.details
+    icon = STATUS_ICONS.get(request.status, "")
+    lines = [
+        f"{icon} *{request.id}* · {_what(request)} · from {user(request.requested_by)} · "
+        f"*{request.status}*",
+        "Address: "
+        + (
+            f"*{escape(address.name)}* ({escape(address.one_line())})"
+            if address
+            else "_no longer exists_"
+        ),
+    ]
+    if request.kind == "mandate":
+        numbers = d.get("numbers", [])
+        shown = ", ".join(format_number(n) for n in numbers[:10])
+        more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+        lines += [
+            f"Numbers: {shown}{more}",
+            f"Business id: {escape(d.get('business_id'))} · Signatory: "
+            f"{escape(d.get('signatory_name'))}, {escape(d.get('signatory_title'))}",
+        ]
+    else:
+        lines.append(f"Reason: _{escape(d.get('reason', ''))}_")
+    if d.get("warning"):
+        lines.append(f":warning: {escape(d['warning'])}")
+    if request.decided_by:
+        verb = "Rejected" if request.status == "rejected" else "Approved"
+        line = f"{verb} by {user(request.decided_by)} at {request.decided_at}"
+        if request.reason:
+            line += f": _{escape(request.reason)}_"
+        lines.append(line)
+    if request.status == "fulfilled":
+        lines.append(f"Fulfilled: {len(request.numbers)} number(s) entered the inventory.")
+    return lines
+
+
+def decision_buttons(request: Request) -> dict | None:
+    if request.status == "pending":
+        return B.actions(
+            B.button("Approve", "request_approve", request.id, "primary"),
+            B.button("Reject", "request_reject", request.id, "danger"),
+            block_id=f"decide_{request.id}",
+        )
+    if request.status == "approved" and request.kind == "purchase":
+        return B.actions(
+            B.button("Enter allocated numbers", "request_fulfil", request.id, "primary"),
+            block_id=f"fulfil_{request.id}",
+        )
+    return None
+
+
+def request_blocks(request: Request, address: Address | None, can_decide: bool) -> list[dict]:
+    blocks = B.sections(summary_lines(request, address))
+    buttons = decision_buttons(request) if can_decide else None
+    return blocks + ([buttons] if buttons else [])
+
+
+def request_message(request: Request, address: Address | None) -> tuple[list[dict], str]:
+    """The announcement in the notify channel (buttons while a decision is open)."""
+    title = "Purchase request" if request.kind == "purchase" else "Mandate"
+    text = f"{title} {request.id}"
+    return [B.header(text)] + request_blocks(request, address, True), text
+
+
+def requests_list(
+    pending: list[Request],
+    recent: list[Request],
+    addresses: dict[str, Address],
+    can_decide: bool,
+) -> tuple[list[dict], str]:
+    blocks = [B.header("Requests")]
+    if not pending:
+        blocks.append(B.section("No request waits for a decision."))
+    for r in pending[:MAX_LISTED_PENDING]:
+        blocks += request_blocks(r, addresses.get(r.details.get("address_id", "")), can_decide)
+    if len(pending) > MAX_LISTED_PENDING:
+        blocks.append(B.context(f"… and {len(pending) - MAX_LISTED_PENDING} more waiting."))
+    if recent:
+        blocks.append(B.divider())
+        lines = ["*Recently decided*"]
+        for r in recent:
+            line = f"{STATUS_ICONS.get(r.status, '')} *{r.id}* · {_what(r)} · *{r.status}*"
+            if r.decided_by:
+                line += f" by {user(r.decided_by)}"
+            if r.reason:
+                line += f": _{escape(r.reason[:100])}_"
+            lines.append(line)
+        blocks += B.sections(lines, limit=3)
+    text = f"Requests: {len(pending)} open"
+    return blocks, text
+
+
+def decision_lines(decision: Decision) -> list[str]:
+    r = decision.request
+    if r.status == "rejected":
+        return [f"Request *{r.id}* rejected: _{escape(r.reason)}_. The requester was told."]
+    if r.status == "approved":
+        return [f"Request *{r.id}* approved. Enter the numbers the carrier allocated."]
+    lines = [f"Request *{r.id}* fulfilled: {len(decision.added)} number(s) entered the inventory."]
+    if decision.note:
+        lines.append(f":warning: {escape(decision.note)}")
+    lines += [f"• {number_line(i)}" for i in decision.added[:30]]
+    if len(decision.added) > 30:
+        lines.append(f"… and {len(decision.added) - 30} more (`/numbers list`).")
+    return lines
+
+
+def requester_notice(request: Request) -> str:
+    """The DM that tells the requester what was decided."""
+    what = _what(request)
+    if request.status == "rejected":
+        return (
+            f"Your request *{request.id}* ({what}) was rejected by {user(request.decided_by)}: "
+            f"_{escape(request.reason)}_"
+        )
+    if request.status == "approved":
+        return (
+            f"Your request *{request.id}* ({what}) was approved by {user(request.decided_by)}. "
+            "You will hear again when the numbers arrive."
+        )
+    shown = ", ".join(format_number(n) for n in request.numbers[:20])
+    more = f" and {len(request.numbers) - 20} more" if len(request.numbers) > 20 else ""
+    return (
+        f"Your request *{request.id}* ({what}) is fulfilled: {shown}{more} entered the inventory."
+    )
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list):
+        shown = ", ".join(str(v) for v in value[:5]) + (" …" if len(value) > 5 else "")
+        return escape(f"[{shown}]")
+    text = "–" if value in (None, "") else str(value)
+    return escape(text[:80] + ("…" if len(text) > 80 else ""))
+
+
+_SKIP = {"updated_at", "created_at", "added_at", "area_names", "details", "requested_at"}
+
+
+def changes(before: dict | None, after: dict | None) -> str:
+    """before → after, for the fields that differ (a summary for a creation or deletion)."""
+    if before and after:
+        keys = [k for k in {**before, **after} if k not in _SKIP]
+        parts = [
+            f"{k}: {_value(before.get(k))} → {_value(after.get(k))}"
+            for k in keys
+            if before.get(k) != after.get(k)
+        ]
+        return "; ".join(parts) or "no visible change"
+    data = after or before or {}
+    parts = [
+        f"{k}: {_value(v)}" for k, v in data.items() if k not in _SKIP and v not in (None, "", [])
+    ]
+    summary = ", ".join(parts[:6])
+    return f"→ {summary}" if after else f"{summary} → deleted"
+
+
+def audit_blocks(
+    entries: list[AuditEntry], names: dict[str, str], title: str, page: int
+) -> tuple[list[dict], str]:
+    pages = max(1, -(-len(entries) // AUDIT_PAGE))
+    page = min(max(page, 1), pages)
+    blocks = [B.header(title)]
+    if not entries:
+        return blocks + [B.section("No changes recorded yet.")], title
+    shown = entries[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]
+    lines = []
+    for e in shown:
+        subject = names.get(e.subject) or (
+            format_number(e.subject) if e.subject.startswith("+") else escape(e.subject)
+        )
+        line = f"`{e.at}` · {user(e.who)} · *{escape(e.action)}* · {subject}"
+        lines.append(f"{line}\n    {changes(e.before, e.after)[:600]}")
+    blocks.append(B.context(f"{len(entries)} entries, newest first · page {page} of {pages}"))
+    blocks += B.sections(lines)
+    if pages > 1 and page < pages:
+        blocks.append(B.context(f"Add `page={page + 1}` to the command for older entries."))
+    return blocks, f"{title}: {len(entries)} entries"
