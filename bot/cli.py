@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DomainError) as exc:
         print(f"numbers-bot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `numbers-bot report | head`
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no second error at exit
+        return 0
 
 
 def _team(workspaces, team: str | None, create: bool) -> str:
@@ -73,14 +79,19 @@ def _team(workspaces, team: str | None, create: bool) -> str:
 def _offline(command: str, args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import Workspaces
 
-    workspaces = Workspaces(settings)
-    inventory = workspaces.inventory(_team(workspaces, args.team, create=command == "import"))
-    if command == "import":
-        actor = Actor(user_id=f"cli:{getpass.getuser()}", is_manager=True)
+    if command == "import":  # read the file first: a typo must not create a workspace
         try:
             text = args.file.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{args.file} is not UTF-8 text (byte {exc.start}): save the CSV as UTF-8."
+            ) from None
+    workspaces = Workspaces(settings)
+    inventory = workspaces.inventory(_team(workspaces, args.team, create=command == "import"))
+    if command == "import":
+        actor = Actor(user_id=f"cli:{getpass.getuser()}", is_manager=True)
         result = inventory.import_csv(actor, text)
         for line, reason in result.errors:
             print(f"{args.file}:{line}: {reason}", file=sys.stderr)
