@@ -691,7 +691,7 @@ class SlackSender:
             "actions": [action],
         }
         if view is not None:
-            view_payload = _view_payload(view, state_values)
+            view_payload = _view_payload(view, state_values, team)
             payload["container"] = {"type": "view", "view_id": view_payload["id"]}
             payload["view"] = view_payload
         else:
@@ -731,7 +731,7 @@ class SlackSender:
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
             "trigger_id": self.trigger_id(),
-            "view": _view_payload(view, values or {}),
+            "view": _view_payload(view, values or {}, team),
             "response_urls": [],
             "is_enterprise_install": False,
             "enterprise": None,
@@ -748,7 +748,7 @@ class SlackSender:
             "user": self._user(user, team),
             "api_app_id": APP_ID,
             "token": VERIFICATION_TOKEN,
-            "view": _view_payload(view, values),
+            "view": _view_payload(view, values, team),
             "is_cleared": False,
             "is_enterprise_install": False,
         }
@@ -783,7 +783,7 @@ class SlackSender:
             "is_enterprise_install": False,
         }
         if view is not None:
-            view_payload = _view_payload(view, state_values)
+            view_payload = _view_payload(view, state_values, team)
             payload["container"] = {"type": "view", "view_id": view_payload["id"]}
             payload["view"] = view_payload
         else:
@@ -834,8 +834,8 @@ class SlackSender:
         return self.send(json.dumps(body), "application/json")
 
 
-def _view_payload(view: dict, values: dict) -> dict:
-    """The ``view`` object Slack puts in interaction payloads."""
+def _view_payload(view: dict, values: dict, team: str = TEAM_ID) -> dict:
+    """The ``view`` object Slack puts in interaction payloads (from workspace ``team``)."""
     view_id = (
         view.get("id")
         or "V" + hashlib.md5(json.dumps(view, sort_keys=True).encode()).hexdigest()[:10].upper()
@@ -858,7 +858,7 @@ def _view_payload(view: dict, values: dict) -> dict:
         "root_view_id": view.get("root_view_id", view_id),
         "app_id": APP_ID,
         "external_id": view.get("external_id", ""),
-        "app_installed_team_id": TEAM_ID,
+        "app_installed_team_id": team,  # Bolt takes the team from here first
         "bot_id": BOT_ID,
     }
 
