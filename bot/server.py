@@ -19,6 +19,11 @@ def wsgi_app(app):
         if environ.get("PATH_INFO") == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not stamp.strip().isdigit():
+            # slack_sdk's verifier raises ValueError on it (a 500): it is a bad signature.
+            start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+            return [b"invalid request\n"]
         return slack(environ, start_response)
 
     return application
