@@ -22,6 +22,7 @@ from handlers.session import Session
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on our side. The error was logged; please try again."
+FORM_FAILED = "Sorry, Slack did not open the form in time. Please run the command again."
 MAX_TEXT = 4000  # longer command text is refused before it is split
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
@@ -185,7 +186,11 @@ def numbers_command(ack, body, client, context, respond):
         ack(**result.payload())
     elif isinstance(result, OpenModal):
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=result.view)
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=result.view)
+        except Exception:
+            log.exception("/numbers %r: the form did not open", (body.get("text") or "")[:100])
+            respond(**Reply(FORM_FAILED).payload())
     elif isinstance(result, Later):
         ack(**Reply(result.note).payload())
         try:
