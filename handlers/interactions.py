@@ -39,12 +39,14 @@ def tell(body: dict, client, respond, text: str) -> None:
     """Tell the person who clicked something, wherever they clicked it."""
     if body.get("response_url"):
         respond(text=text, response_type="ephemeral", replace_original=False)
-    elif body.get("trigger_id"):
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=B.modal("notice", "numbers-bot", [B.section(text)], submit=None, close="OK"),
-        )
     else:
+        if body.get("trigger_id"):
+            notice = B.modal("notice", "numbers-bot", [B.section(text)], submit=None, close="OK")
+            try:
+                client.views_open(trigger_id=body["trigger_id"], view=notice)
+                return
+            except Exception:  # the trigger expired or was used: a direct message instead
+                log.warning("could not show a notice in a modal", exc_info=True)
         client.chat_postMessage(channel=body["user"]["id"], text=text)
 
 
