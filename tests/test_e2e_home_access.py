@@ -351,3 +351,11 @@ def test_address_edit_form_keeps_typed_text_raw(bot):
     assert modal.values["name"]["name"]["value"] == "A & B <x>"
     assert modal.submit(bot.sender).json["response_action"] == "update"
     assert bot.inventory().address("A & B <x>").name == "A & B <x>"
+
+
+def test_home_button_whose_form_fails_to_open_is_answered(bot):
+    view = home_view(bot)
+    bot.fake.fail("views.open", error="expired_trigger_id", times=2)
+    assert bot.sender.block_action("open_bulk_add", view=view).status == 200
+    told = bot.fake.wait_for("chat.postMessage")[-1]
+    assert told.body["channel"] == MANAGER and "Sorry" in told.body["text"]

@@ -464,3 +464,18 @@ def test_pager_value_survives_a_round_trip(bot):
     value = buttons(r.json["blocks"])["list_page_next"]["value"]
     page, _, raw = value.partition("|")
     assert page == "2" and json.loads(raw)["c"] == "DE"
+
+
+def test_a_form_slack_refuses_to_open_gets_an_apology(bot):
+    bot.fake.fail("views.open", error="expired_trigger_id")
+    assert bot.command("add").status == 200
+    told = last_respond(bot)
+    assert told["response_type"] == "ephemeral" and "did not open the form" in told["text"]
+    assert bot.command("add").status == 200  # the next try works
+    assert bot.fake.modal().callback_id == "bulk_add_form"
+
+
+def test_overlong_command_text_is_refused(bot):
+    r = bot.command("add " + "+49 89 1234567 " * 400)
+    assert "too long for a command" in r.json["text"]
+    assert bot.inventory().numbers() == []
