@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers.mrkdwn import user
 from handlers.router import Call, Reply, UsageError, subcommand
+
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 @subcommand(
@@ -26,7 +30,8 @@ def access(call: Call) -> Reply:
         ]
         return Reply("\n".join(lines))
     if verb in ("grant", "revoke"):
-        if len(call.words) != 2 or call.words[1][:1] not in ("U", "W"):
+        # A mention arrives as a user id (U…/W…, capitals and digits); "Uwe" is not one.
+        if len(call.words) != 2 or not USER_ID.fullmatch(call.words[1]):
             raise UsageError("access", "Mention one person, like @maria.")
         target = call.words[1]
         call.inventory.set_access(call.actor, target, verb == "grant")
