@@ -240,6 +240,8 @@ def test_grant_then_revoke(world):
     assert snapshot(bot) == before
 
     assert "Mention one person" in bot.command("access grant maria").json["text"]
+    assert "Mention one person" in bot.command("access grant Uwe").json["text"]
+    assert bot.inventory().grants() == set()
     assert "I don't know" in bot.command("access promote <@UREADER>").json["text"]
 
 
