@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -415,9 +416,15 @@ class Requests:
         except DomainError as exc:
             errors["address"] = exc.message
 
-    def _new_numbers(self, texts: list[str], country: str | None = None) -> list[str]:
-        """E.164 of numbers not yet in the inventory (nor twice in the list), or one error
-        naming every refused number with its reason."""
+    def _new_numbers(
+        self,
+        texts: list[str],
+        country: str | None = None,
+        check: Callable[[str], str | None] | None = None,
+    ) -> list[str]:
+        """E.164 of numbers not yet in the inventory (nor twice in the list) that pass
+        ``check`` (which returns a problem or None), or one error naming every refused
+        number with its reason."""
         parse = (
             (lambda t: self.inventory.parse(t))
             if country is None
@@ -441,7 +448,10 @@ class Requests:
             elif e164 in requested:
                 problems.append(f"{shown} is already in request {requested[e164]}")
             else:
-                found.append(e164)
+                problem = check(e164) if check else None
+                if problem:
+                    problems.append(problem)
+                found.append(e164)  # also when refused: a repeat is then named as such
         if problems:
             more = f" and {len(problems) - 15} more" if len(problems) > 15 else ""
             raise DomainError("; ".join(problems[:15]) + more + ".", field="numbers")
@@ -633,28 +643,28 @@ class Requests:
         quantity = int(details["quantity"])
         if not texts:
             raise DomainError(f"Enter the {quantity} number(s) the carrier allocated.", "numbers")
-        e164s = self._new_numbers(texts, country)
         cc = phonenumbers.country_code_for_region(country)
         prefixes = details.get("prefixes") or []
-        problems = []
-        for e164 in e164s:
+
+        def fits(e164: str) -> str | None:
             parsed = _parse_in(e164, country)
             shown = format_number(e164)
             if parsed.country != country:
-                problems.append(f"{shown} is not a number of {country_phrase(country)}")
-            elif parsed.kind != kind:
+                return f"{shown} is not a number of {country_phrase(country)}"
+            if parsed.kind != kind:
                 got = KIND_LABELS.get(parsed.kind, parsed.kind).lower()
-                problems.append(f"{shown} is a {got} number, not {KIND_LABELS[kind].lower()}")
-            elif details.get("area_by_name"):
+                return f"{shown} is a {got} number, not {KIND_LABELS[kind].lower()}"
+            if details.get("area_by_name"):
                 wanted = {_fold(n) for n in details.get("area_names") or ()}
                 if not wanted.intersection(_fold(n) for n in parsed.area_names):
                     where = parsed.area or "an unknown area"
-                    problems.append(f"{shown} is a number of {where}, not of {details.get('area')}")
+                    return f"{shown} is a number of {where}, not of {details.get('area')}"
             elif prefixes and not any(e164.startswith(f"+{cc}{p}") for p in prefixes):
                 want = details.get("area") or ", ".join(prefixes)
-                problems.append(f"{shown} is not in the requested area ({want})")
-        if problems:
-            raise DomainError("; ".join(problems[:15]) + ".", field="numbers")
+                return f"{shown} is not in the requested area ({want})"
+            return None
+
+        e164s = self._new_numbers(texts, country, fits)
         if len(e164s) != quantity:
             raise DomainError(
                 f"The request is for {quantity} number(s); you entered {len(e164s)}.",
