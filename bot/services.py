@@ -470,14 +470,24 @@ class Inventory:
             )
         if new:
             with self.repo.transaction():
-                self.repo.numbers.save_many(new.values())
-                for n in new.values():
-                    self._audit(actor, "number.add", n.e164, after=n)
-                self._emit("numbers.added", actor, numbers=list(new.values()))
+                result.already.extend(self._added_meanwhile(new))
+                if new:
+                    self.repo.numbers.save_many(new.values())
+                    for n in new.values():
+                        self._audit(actor, "number.add", n.e164, after=n)
+                    self._emit("numbers.added", actor, numbers=list(new.values()))
         result.added = [
             NumberInfo(n, address, verdict(n, address, self.rules)) for n in new.values()
         ]
         return result
+
+    def _added_meanwhile(self, new: dict[str, Number]) -> list[str]:
+        """Inside the transaction: drop from ``new`` the numbers another process added since
+        the views were read (saving them again would overwrite that one's link)."""
+        raced = [e164 for e164 in new if self.repo.numbers.get(e164) is not None]
+        for e164 in raced:
+            del new[e164]
+        return raced
 
     def remove_number(self, actor: Actor, text: str) -> Number:
         self.require_manager(actor, "remove numbers")
@@ -785,6 +795,7 @@ class Inventory:
         new: dict[str, Number] = {}
         addresses: dict[str, Address | None] = {}
         memberships: dict[str, list[str]] = {}  # group name -> numbers
+        lines: dict[str, int] = {}  # number -> its line
         now = self.clock()
         for row in reader:
             line = reader.line_num
@@ -820,16 +831,27 @@ class Inventory:
                 added_at=now,
             )
             addresses[parsed.e164] = address
+            lines[parsed.e164] = line
             for g in group_names:
                 memberships.setdefault(g, []).append(parsed.e164)
         if new:
             with self.repo.transaction():
-                self.repo.numbers.save_many(new.values())
-                for n in new.values():
-                    self._audit(actor, "number.add", n.e164, after=n)
-                self._emit("numbers.added", actor, numbers=list(new.values()))
+                for e164 in self._added_meanwhile(new):
+                    why = f"{format_number(e164)} is already in the inventory"
+                    skipped.append((lines[e164], why))
+                skipped.sort()
+                if new:
+                    self.repo.numbers.save_many(new.values())
+                    for n in new.values():
+                        self._audit(actor, "number.add", n.e164, after=n)
+                    self._emit("numbers.added", actor, numbers=list(new.values()))
+                # the groups as they are now (another process may have changed them)
+                current_groups = {casefold(g.name): g for g in self.repo.groups.all()}
                 for group_name, members in memberships.items():
-                    group = views.group_by_name.get(casefold(group_name))
+                    members = [m for m in members if m in new]
+                    if not members:
+                        continue
+                    group = current_groups.get(casefold(group_name))
                     if group is None:
                         group = Group(id=new_id(), name=group_name, numbers=[])
                         self._audit(actor, "group.create", group.id, after=group)

@@ -402,3 +402,46 @@ def test_import_needs_a_number_column(inv):
         inv.import_csv(MANAGER, "phone,address\n+49 89 2001001,\n")
     assert "number" in caught.value.message
     assert inv.numbers() == []
+
+
+# ---------------------------------------------------------------- races with another process
+def test_adding_a_number_another_process_just_added_keeps_the_others_link(stocked, path):
+    """Validation and write must see the same data: here another process (a second
+    Inventory on the same file) adds and links the number right after this one read
+    its views (the injected clock is the moment in between)."""
+    other = open_inventory(path)
+    raced = []
+
+    def clock() -> str:
+        if not raced:
+            raced.append(
+                other.add_numbers(MANAGER, ["+49 89 2007777"], address_name="Munich office")
+            )
+        return "2026-01-01T00:00:00+00:00"
+
+    stocked.clock = clock
+    result = stocked.add_numbers(MANAGER, ["+49 89 2007777", "+49 89 2007778"])
+    assert [i.e164 for i in result.added] == ["+49892007778"]
+    assert result.already == ["+49892007777"]
+    assert stocked.info("+49 89 2007777").number.address_id is not None
+    assert open_inventory(path).info("+49 89 2007777").verdict.ok
+    adds = [e for e in stocked.audit("+49 89 2007777") if e.action == "number.add"]
+    assert len(adds) == 1
+
+
+def test_importing_a_number_another_process_just_added_keeps_the_others_link(stocked, path):
+    other = open_inventory(path)
+    raced = []
+
+    def clock() -> str:
+        if not raced:
+            raced.append(
+                other.add_numbers(MANAGER, ["+49 89 2007777"], address_name="Munich office")
+            )
+        return "2026-01-01T00:00:00+00:00"
+
+    stocked.clock = clock
+    result = stocked.import_csv(MANAGER, "number,label\n+49 89 2007777,x\n+49 89 2007778,y\n")
+    assert [i.e164 for i in result.added] == ["+49892007778"]
+    assert [line for line, _ in result.skipped] == [2]
+    assert open_inventory(path).info("+49 89 2007777").verdict.ok
