@@ -63,6 +63,14 @@ def start_bot(fake: FakeSlack, settings: Settings):
     return server, sender
 
 
+def stop_bot(server, settings: Settings) -> None:
+    """Stop the HTTP server and the bot's background notification worker."""
+    from handlers import notifications
+
+    notifications.stop_workers(settings.data_dir)
+    server.close()
+
+
 @pytest.fixture
 def fake():
     with FakeSlack() as fake:
@@ -78,4 +86,4 @@ def bot(fake, tmp_path) -> RunningBot:
     try:
         yield RunningBot(fake, sender, settings, server, tmp_path / "data")
     finally:
-        server.close()
+        stop_bot(server, settings)
