@@ -59,6 +59,9 @@ class AtomicJSONStorage(Storage):
         self.path = path
         self._data: dict[str, Any] | None = None
         self._signature: tuple[int, int, int] | None = None
+        # The file the cached copy came from, kept open so that its inode number cannot be
+        # reused by a later commit of another process (the signature would then match).
+        self._held: int | None = None
         self._batch = False
         self._dirty = False
 
@@ -77,6 +80,12 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+    def __del__(self) -> None:
+        if self._held is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._held)
+            self._held = None
 
     # -- batching and freshness -----------------------------------------------------
     def begin(self) -> None:
@@ -111,12 +120,25 @@ class AtomicJSONStorage(Storage):
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
+    def _hold(self) -> tuple[int, int, int] | None:
+        """Open the current file, keep it open, and return its signature."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        if self._held is not None:
+            os.close(self._held)
+        self._held = fd
+        st = os.fstat(fd)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
     def _load(self) -> None:
-        signature = self._disk_signature()
+        signature = self._hold()
         if signature is None:
             self._data, self._signature = {}, None
             return
-        with open(self.path, "rb") as f:
+        assert self._held is not None
+        with os.fdopen(os.dup(self._held), "rb") as f:
             raw = f.read()
         try:
             data = json.loads(raw) if raw.strip() else {}
@@ -150,7 +172,7 @@ class AtomicJSONStorage(Storage):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        self._signature = self._disk_signature()
+        self._signature = self._hold()
 
 
 class WorkspaceDatabase:
@@ -212,6 +234,8 @@ class WorkspaceDatabase:
                     yield self._db
                 finally:
                     self._depth -= 1
+                    # Reads later in the outer transaction must see this block's writes.
+                    self.generation += 1
                 return
             self._acquire_file_lock()
             self._depth = 1

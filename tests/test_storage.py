@@ -446,3 +446,22 @@ def test_invalid_team_ids_are_refused(tmp_path, team):
     with pytest.raises(DomainError):
         databases.for_team(team)
     assert not (tmp_path / "data").exists() or list((tmp_path / "data").iterdir()) == []
+
+
+def test_another_process_commit_is_seen_even_with_coarse_file_timestamps(tmp_path):
+    """Two quick commits by another process may end with a file of the same size and
+    mtime (coarse timestamps, simulated with utime) on a reused inode number: the cached
+    copy must still be recognised as stale."""
+    for i in range(30):
+        path = tmp_path / f"team-T{i}.json"
+        first, second = open_repo(path), open_repo(path)
+        with second.transaction():
+            second.set_value("k", "a0")
+        assert first.get_value("k") == "a0"
+        mtime = path.stat().st_mtime_ns
+        with second.transaction():
+            second.set_value("k", "b0")
+        with second.transaction():
+            second.set_value("k", "c0")
+        os.utime(path, ns=(mtime, mtime))
+        assert first.get_value("k") == "c0"
