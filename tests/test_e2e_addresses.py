@@ -35,8 +35,9 @@ def _no_violations(bot):
 
 
 def open_new(bot) -> Modal:
+    opened = len(bot.fake.calls_to("views.open"))  # views.open comes after the ack
     assert bot.command("address new").status == 200
-    modal = bot.fake.modal(index=len(bot.fake.calls_to("views.open")) - 1)
+    modal = bot.fake.modal(index=opened)
     assert modal.callback_id == "address_form" and modal.title == "New address"
     return modal
 

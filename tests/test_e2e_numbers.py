@@ -472,7 +472,7 @@ def test_a_form_slack_refuses_to_open_gets_an_apology(bot):
     told = last_respond(bot)
     assert told["response_type"] == "ephemeral" and "did not open the form" in told["text"]
     assert bot.command("add").status == 200  # the next try works
-    assert bot.fake.modal().callback_id == "bulk_add_form"
+    assert bot.fake.modal(index=1).callback_id == "bulk_add_form"
 
 
 def test_overlong_command_text_is_refused(bot):
