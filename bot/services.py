@@ -382,6 +382,12 @@ class Inventory:
         return parse_number(text, self.default_region)
 
     # ------------------------------------------------------------------ changing
+    def atomically(self):
+        """One transaction around a caller's read-decide-write (a form that edits what it
+        read): no other thread or process changes the data in between, so no update is lost.
+        """
+        return self.repo.transaction()
+
     def require_manager(self, actor: Actor, doing: str) -> None:
         if not actor.is_manager:
             raise PermissionDenied(

@@ -71,21 +71,22 @@ def register(app) -> None:
         session.require_manager("change campaigns")
         inventory = session.inventory
         meta = B.metadata(view)
-        current = by_id(inventory.campaigns(), meta["c"], "campaign") if meta.get("c") else None
-        groups = _group_names(inventory, values.get("groups") or [], current, meta)
-        if current:
-            existing = infos_of(inventory)
-            kept = [e for e in current.numbers if e in existing]
-            numbers = final_members(kept, values, meta)
-        else:
-            numbers = values.get("numbers") or []
-        pool = inventory.save_campaign(
-            session.actor,
-            values.get("name", ""),
-            numbers,
-            groups,
-            current_name=current.name if current else None,
-        )
+        with inventory.atomically():  # another edit of the campaign waits: none is lost
+            current = by_id(inventory.campaigns(), meta["c"], "campaign") if meta.get("c") else None
+            groups = _group_names(inventory, values.get("groups") or [], current, meta)
+            if current:
+                existing = infos_of(inventory)
+                kept = [e for e in current.numbers if e in existing]
+                numbers = final_members(kept, values, meta)
+            else:
+                numbers = values.get("numbers") or []
+            pool = inventory.save_campaign(
+                session.actor,
+                values.get("name", ""),
+                numbers,
+                groups,
+                current_name=current.name if current else None,
+            )
         return V.campaign_result(pool, created=current is None)
 
     @on_action(app, "delete_campaign")

@@ -109,10 +109,11 @@ def register(app) -> None:
             created = inventory.save_group(session.actor, name, values.get("numbers") or [])
             text = f"Group *{escape(created.name)}* created with {len(created.numbers)} number(s)."
             return result_modal("Group created", [B.section(text)])
-        current = by_id(inventory.groups(), meta["g"], "group")
-        existing = {i.e164 for i in inventory.numbers(group=current.name)}
-        members = final_members([e for e in current.numbers if e in existing], values, meta)
-        saved = inventory.save_group(session.actor, name, members, current_name=current.name)
+        with inventory.atomically():  # another edit of the group waits: none is lost
+            current = by_id(inventory.groups(), meta["g"], "group")
+            existing = {i.e164 for i in inventory.numbers(group=current.name)}
+            members = final_members([e for e in current.numbers if e in existing], values, meta)
+            saved = inventory.save_group(session.actor, name, members, current_name=current.name)
         before, after = set(current.numbers), set(saved.numbers)
         text = (
             f"Group *{escape(saved.name)}* saved: {len(saved.numbers)} number(s) "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 APOLOGY = "Sorry, something went wrong on our side. The error was logged; please try again."
 FORM_FAILED = "Sorry, Slack did not open the form in time. Please run the command again."
 MAX_TEXT = 4000  # longer command text is refused before it is split
+ACK_DEADLINE = 2.5  # seconds: Slack gives up on an ack after 3
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 
@@ -173,17 +175,26 @@ def dispatch(call_words: list[str], session: Session, body: dict, client: Any):
 
 def numbers_command(ack, body, client, context, respond):
     session: Session = context["session"]
+    started = time.monotonic()
+
+    def answer(reply: Reply) -> None:
+        ack(**reply.payload())
+        if time.monotonic() - started > ACK_DEADLINE:
+            # Slack stopped waiting for the ack (a change that waited for the database):
+            # the answer goes through response_url instead, so the person still gets it.
+            respond(**reply.payload())
+
     try:
         result = dispatch(split(body.get("text", "")), session, body, client)
     except DomainError as exc:
-        ack(**Reply(f":warning: {escape(exc.message)}").payload())
+        answer(Reply(f":warning: {escape(exc.message)}"))
         return
     except Exception:
         log.exception("/numbers %r failed", (body.get("text") or "")[:100])
-        ack(**Reply(APOLOGY).payload())
+        answer(Reply(APOLOGY))
         return
     if isinstance(result, Reply):
-        ack(**result.payload())
+        answer(result)
     elif isinstance(result, OpenModal):
         ack()
         try:
