@@ -18,6 +18,20 @@ Kinds of notification (``data["kind"]``):
 - ``numbers_added``: numbers entered the inventory without the address they need;
 - ``address_failing``: an address edit turned linked numbers from OK to not OK.
   Numbers becoming OK again are not announced; the next digest reflects them.
+- ``rules_failing``: the rules table changed between two starts of the bot
+  (NUMBERS_RULES_FILE) and turned linked numbers from OK to not OK
+  (``Notifier.check_rules``, see there for why the rules are remembered rather than
+  every number's status);
+- ``request_posted``: a new purchase request or mandate, posted to the channel with
+  its Approve/Reject buttons; where it was posted (channel, ts) is remembered
+  (``data["remember_as"]``) in the same write that marks it sent;
+- ``request_notice``: the requester's DM about a decision (its "channel" is the
+  requester's user id: DMs need no notification channel);
+- ``request_update``: the channel post of a decided request, edited (chat.update)
+  when its ts was known at the decision; ``request_followup``: a short line in the
+  channel instead when it was not (the post had not gone out yet).
+
+Every entry holds a snapshot of what it shows, taken in the change's transaction.
 """
 
 from __future__ import annotations
@@ -31,8 +45,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.compliance import Verdict, verdict
-from bot.model import Actor, Address, Number, new_id, utcnow
+from bot.compliance import Rule, Rules, Verdict, verdict
+from bot.model import Actor, Address, Number, Request, new_id, utcnow
 from bot.services import Inventory, NumberInfo
 
 log = logging.getLogger(__name__)
@@ -40,9 +54,11 @@ log = logging.getLogger(__name__)
 SHOWN = 15  # numbers listed by name in one notification; the rest are counted
 COUNTRIES_SHOWN = 10
 DIGEST_KEY = "notify.digest_date"  # the UTC date of the last digest queued
+RULES_KEY = "notify.rule_levels"  # the rule levels the workspace's numbers were last judged by
 KEEP_SENT_DAYS = 14
 
-Send = Callable[[str, dict], None]
+# send(channel, data) posts; it may return where the message went ({"channel", "ts"}).
+Send = Callable[[str, dict], dict | None]
 
 
 class DeliveryError(Exception):
@@ -79,6 +95,26 @@ def info_from_plain(data: dict) -> NumberInfo:
     return NumberInfo(
         Number(**number), address, Verdict(v["status"], v["reason"], v["level"], v["source"])
     )
+
+
+def plain_request(request: Request) -> dict:
+    return dataclasses.asdict(request)
+
+
+def request_from_plain(data: dict) -> Request:
+    names = {f.name for f in dataclasses.fields(Request)}
+    return Request(**{k: v for k, v in data.items() if k in names})
+
+
+def plain_address(address: Address | None) -> dict | None:
+    return dataclasses.asdict(address) if address else None
+
+
+def address_from_plain(data: dict | None) -> Address | None:
+    if data is None:
+        return None
+    names = {f.name for f in dataclasses.fields(Address)}
+    return Address(**{k: v for k, v in data.items() if k in names})
 
 
 def _listing(infos: list[NumberInfo]) -> dict:
@@ -139,6 +175,33 @@ def address_failing_alert(
     }
 
 
+def rule_levels(rules: Rules) -> dict:
+    """What of ``rules`` a verdict's status depends on: the level per (country, kind)."""
+    return {
+        "defaults": {k: str(v) for k, v in sorted(rules.defaults.items())},
+        "rows": {f"{r.country}/{r.kind}": str(r.level) for r in rules.rows},
+    }
+
+
+def rules_from_levels(levels: dict) -> Rules:
+    """A rules table judging as the one ``rule_levels`` described (sources are not kept)."""
+    rows = []
+    for key, level in levels.get("rows", {}).items():
+        country, _, kind = key.partition("/")
+        rows.append(Rule(country, kind, level, "the earlier rules table", "L"))
+    return Rules(rows, dict(levels.get("defaults", {})), origin="earlier rules")
+
+
+def rules_failing_alert(inventory: Inventory, earlier: Rules) -> dict:
+    """Data for numbers OK under the ``earlier`` rules and not OK under the current ones."""
+    failing = [
+        info
+        for e164, info in sorted(inventory.views().infos.items())
+        if not info.verdict.ok and verdict(info.number, info.address, earlier).ok
+    ]
+    return {"kind": "rules_failing", "rules": inventory.rules.origin, **_listing(failing)}
+
+
 # ----------------------------------------------------------------------- the outbox
 def queue(repo: Any, channel: str, data: dict, now: float | None = None) -> str:
     """Record a notification for ``channel``; call inside the change's transaction."""
@@ -171,10 +234,15 @@ class Notifier:
         self.on_queued: Callable[[], None] | None = None
 
     def attach(self, inventory: Inventory) -> None:
-        if self.channel and self._listen not in inventory.listeners:
+        # Always: a requester's DM needs no channel; channel alerts check self.channel.
+        if self._listen not in inventory.listeners:
             inventory.listeners.append(self._listen)
 
     def _listen(self, inventory: Inventory, event: str, actor: Actor, data: dict) -> None:
+        if event.startswith("request."):
+            if self._request_messages(inventory.repo, event, data):
+                self._queued()
+            return
         if event == "numbers.added":
             alert = numbers_added_alert(inventory, actor, data["numbers"])
         elif event == "address.edited":
@@ -183,8 +251,78 @@ class Notifier:
             return
         if alert["count"] and self.channel:
             queue(inventory.repo, self.channel, alert)
-            if self.on_queued:
-                self.on_queued()
+            self._queued()
+
+    def _queued(self) -> None:
+        if self.on_queued:
+            self.on_queued()
+
+    def _request_messages(self, repo: Any, event: str, data: dict) -> int:
+        """Queue what a request change tells (inside its transaction); how many entries.
+
+        ``request.created``: the channel post with the buttons. ``request.decided``:
+        the requester's DM, and the channel post edited when where it went is known
+        (``data["message"]``); else (not posted yet, or posting right now) a short
+        follow-up line in the channel, so the channel always hears of the decision.
+        """
+        request: Request = data["request"]
+        snapshot = {
+            "request": plain_request(request),
+            "address": plain_address(data.get("address")),
+        }
+        count = 0
+        if event == "request.created":
+            if self.channel:
+                queue(
+                    repo,
+                    self.channel,
+                    {"kind": "request_posted", "remember_as": data["message_key"], **snapshot},
+                )
+                count += 1
+            return count
+        if event != "request.decided":
+            return 0
+        queue(repo, request.requested_by, {"kind": "request_notice", **snapshot})
+        count += 1
+        where = data.get("message")
+        if where and where.get("ts"):
+            update = {"kind": "request_update", "ts": where["ts"], **snapshot}
+            queue(repo, where.get("channel") or self.channel, update)
+            count += 1
+        elif self.channel:
+            queue(repo, self.channel, {"kind": "request_followup", **snapshot})
+            count += 1
+        return count
+
+    def check_rules(self, inventory: Inventory) -> str | None:
+        """At start-up: alert once about linked numbers a rules change made not OK.
+
+        Rules change only when the bot starts (NUMBERS_RULES_FILE), so what the
+        workspace remembers is the rule *levels* its numbers were last judged by
+        (a few hundred bytes), not every number's status: numbers OK under the
+        remembered rules and not OK under the current ones, with the data as it is
+        now, are exactly the ones the rules change broke. Address edits, unlinks and
+        removals meanwhile judge the same under both tables, so they never show up
+        here (the address-edit alert stays the only one for an edit), and no change
+        path has to keep a per-number status up to date. The new levels are stored
+        in the alert's transaction: one alert, not again at the next start. The first
+        start of a workspace only records the levels. Returns the entry id, if any.
+        """
+        repo = inventory.repo
+        current = rule_levels(inventory.rules)
+        if repo.get_value(RULES_KEY) == current:
+            return None
+        entry_id = None
+        with repo.transaction():
+            stored = repo.get_value(RULES_KEY)
+            if stored == current:
+                return None
+            if stored is not None and self.channel:
+                alert = rules_failing_alert(inventory, rules_from_levels(stored))
+                if alert["count"]:
+                    entry_id = queue(repo, self.channel, alert)
+            repo.set_value(RULES_KEY, current)
+        return entry_id
 
     def queue_digest(
         self, inventory: Inventory, today: str, force: bool = False
@@ -242,7 +380,9 @@ def deliver(
 
     Each entry is claimed (``next_attempt`` pushed ``lease`` seconds ahead) in one
     transaction, posted, then marked sent in another; a failure sets the next
-    attempt after a backoff that doubles with every failed attempt.
+    attempt after a backoff that doubles with every failed attempt. When the entry
+    asks for it (``data["remember_as"]``), where the post went (what ``send``
+    returned) is stored under that key in the same write as the "sent" mark.
     """
     result = Delivery()
     tried: set[str] = set()
@@ -256,7 +396,7 @@ def deliver(
             repo.outbox_defer(entry["id"], now + lease)
         tried.add(entry["id"])
         try:
-            send(entry["channel"], entry["data"])
+            posted = send(entry["channel"], entry["data"])
         except Exception as exc:
             attempts = entry.get("attempts", 0) + 1
             wait = backoff_seconds(attempts, backoff, max_backoff)
@@ -277,6 +417,9 @@ def deliver(
             continue
         with repo.transaction():
             repo.outbox_mark_sent(entry["id"], utcnow())
+            remember = entry["data"].get("remember_as")
+            if remember and isinstance(posted, dict) and posted.get("ts"):
+                repo.set_value(remember, {"channel": posted.get("channel"), "ts": posted["ts"]})
         result.sent.append(entry["id"])
     return result
 

@@ -518,12 +518,24 @@ class Requests:
         return "; ".join(problems) or None
 
     def message_of(self, request_id: str) -> dict | None:
-        """Where the request was announced: {"channel", "ts"} (None when it was not)."""
-        return self.repo.get_value(f"request_message:{request_id}")
+        """Where the request was announced: {"channel", "ts"} (None while it was not)."""
+        return self.repo.get_value(message_key(request_id))
 
     def remember_message(self, request_id: str, channel: str, ts: str) -> None:
         with self.repo.transaction():
-            self.repo.set_value(f"request_message:{request_id}", {"channel": channel, "ts": ts})
+            self.repo.set_value(message_key(request_id), {"channel": channel, "ts": ts})
+
+    def _announce(self, actor: Actor, event: str, request: Request) -> None:
+        """Inside the change's transaction: the listeners (``bot.notify``) queue the
+        channel post, the requester's DM and the post's edit in the same write."""
+        self.inventory._emit(
+            event,
+            actor,
+            request=request,
+            address=self.address_of(request),
+            message_key=message_key(request.id),
+            message=self.message_of(request.id),
+        )
 
     # changes ---------------------------------------------------------------
     def create_purchase(self, actor: Actor, fields: dict[str, Any]) -> Request:
@@ -570,6 +582,7 @@ class Requests:
             )
             self.repo.requests.save(request)
             self.inventory._audit(actor, f"request.{kind}", request.id, after=request)
+            self._announce(actor, "request.created", request)
         return request
 
     def approve(self, actor: Actor, request_id: str) -> Decision:
@@ -594,6 +607,7 @@ class Requests:
             )
             if current.kind == "mandate":
                 return self._fulfil(actor, approved, approved.details.get("numbers", []))
+            self._announce(actor, "request.decided", approved)
         return Decision(approved)
 
     def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
@@ -616,6 +630,7 @@ class Requests:
                 {"status": current.status},
                 {"status": "rejected", "reason": reason},
             )
+            self._announce(actor, "request.decided", rejected)
         return rejected
 
     def fulfil(self, actor: Actor, request_id: str, texts: list[str]) -> Decision:
@@ -709,7 +724,13 @@ class Requests:
             {"status": request.status},
             {"status": "fulfilled", "numbers": fulfilled.numbers},
         )
+        self._announce(actor, "request.decided", fulfilled)
         return Decision(fulfilled, result.added, note)
+
+
+def message_key(request_id: str) -> str:
+    """The key (``repo.get_value``) of where a request's channel post went."""
+    return f"request_message:{request_id}"
 
 
 def _parse_in(text: str, country: str):

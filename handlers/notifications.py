@@ -13,7 +13,22 @@ digest whose time passed while the bot was down (unless tuned with misfire
 grace times). The loop instead asks every tick "is today's digest due and not
 yet queued?", so a bot started after the digest time still posts today's once.
 The same loop drains the outbox; a change wakes it at once. It is one daemon
-thread, stopped with ``stop()`` (tests) and gone with the process.
+thread, stopped with ``stop()`` (tests) and gone with the process. It runs also
+without a notification channel: a requester's DMs about decisions go through the
+outbox too (no digest is queued then, and no channel alert is recorded). On its
+first look at each workspace it checks whether the rules changed since the last
+start (``Notifier.check_rules``).
+
+Request messages: the channel post with Approve/Reject is rendered from the
+snapshot recorded with the request; its ts is stored when it is marked sent. A
+decision edits that post (chat.update) when the ts was known at the decision;
+when it was not (Slack was failing, the post still waits in the outbox, or it was
+being posted at that very moment) a short follow-up line goes to the channel
+instead, so the channel always hears of the decision. A post that arrives after
+its request was decided still shows the buttons of the snapshot; a click on them
+answers "already decided by …" and changes nothing. An edit Slack refuses for
+good (the post was deleted, the bot left the channel) is logged and dropped: the
+decision is already in the channel's follow-up or the requester's DM.
 """
 
 from __future__ import annotations
@@ -29,11 +44,19 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError
 
 from bot import notify
-from bot.notify import DeliveryError, Notifier, Send, info_from_plain
+from bot.notify import (
+    DeliveryError,
+    Notifier,
+    Send,
+    address_from_plain,
+    info_from_plain,
+    request_from_plain,
+)
 from bot.services import country_name
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.router import Call, Later, Reply, subcommand
+from handlers.views import requests as RV
 from handlers.views.numbers import number_line, verdict_label
 
 log = logging.getLogger(__name__)
@@ -123,11 +146,71 @@ def address_failing_message(data: dict) -> dict:
     return B.message(blocks, text)
 
 
+def rules_failing_message(data: dict) -> dict:
+    count = data["count"]
+    text = f"{count:,} number(s) no longer comply after the compliance rules changed"
+    blocks = [
+        B.section(
+            f":warning: The compliance rules changed ({escape(data.get('rules') or 'rules')}): "
+            f"{count:,} linked number(s) that were OK no longer are."
+        ),
+        *_number_lines(data),
+        _link_button(),
+    ]
+    return B.message(blocks, text)
+
+
+def request_post_message(data: dict) -> dict:
+    """A request in the channel, as it stood when recorded (buttons while undecided)."""
+    request = request_from_plain(data["request"])
+    blocks, text = RV.request_message(request, address_from_plain(data.get("address")))
+    return B.message(blocks, text)
+
+
+def request_notice_message(data: dict) -> dict:
+    return {"text": RV.requester_notice(request_from_plain(data["request"]))}
+
+
+def request_followup_message(data: dict) -> dict:
+    """A decision, when the request's own post could not be edited (its ts was unknown)."""
+    r = request_from_plain(data["request"])
+    verb = {"approved": "approved", "rejected": "rejected", "fulfilled": "fulfilled"}.get(
+        r.status, r.status
+    )
+    line = f"Request *{escape(r.id)}* was {verb}"
+    if r.decided_by:
+        line += f" (decided by {user(r.decided_by)})"
+    if r.status == "rejected" and r.reason:
+        line += f": _{escape(r.reason)}_"
+    elif r.status == "fulfilled":
+        line += f": {len(r.numbers)} number(s) entered the inventory"
+    return B.message([B.section(line + ".")], f"Request {r.id} was {verb}")
+
+
 BUILDERS: dict[str, Callable[[dict], dict]] = {
     "digest": digest_message,
     "numbers_added": numbers_added_message,
     "address_failing": address_failing_message,
+    "rules_failing": rules_failing_message,
+    "request_posted": request_post_message,
+    "request_update": request_post_message,
+    "request_notice": request_notice_message,
+    "request_followup": request_followup_message,
 }
+
+# chat.update errors that no retry can cure: the edit is dropped (best effort).
+FINAL_UPDATE_ERRORS = frozenset(
+    {
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "msg_too_long",
+        "invalid_blocks",
+    }
+)
 
 
 def notification_message(data: dict) -> dict:
@@ -141,10 +224,16 @@ def slack_sender(client) -> Send:
     what still fails goes back to the outbox.
     """
 
-    def send(channel: str, data: dict) -> None:
+    def send(channel: str, data: dict) -> dict | None:
         message = notification_message(data)
+        method = "chat.postMessage"
         try:
-            client.chat_postMessage(channel=channel, unfurl_links=False, **message)
+            if data["kind"] == "request_update":
+                method = "chat.update"
+                response = client.chat_update(channel=channel, ts=data["ts"], **message)
+            else:
+                response = client.chat_postMessage(channel=channel, unfurl_links=False, **message)
+            return {"channel": response.get("channel") or channel, "ts": response.get("ts")}
         except SlackApiError as exc:
             response = exc.response
             retry_after = None
@@ -156,11 +245,12 @@ def slack_sender(client) -> Send:
                     except (TypeError, ValueError):
                         retry_after = None
             error = response.get("error") if hasattr(response, "get") else None
-            raise DeliveryError(
-                f"chat.postMessage: {error or exc}", retry_after=retry_after
-            ) from exc
+            if method == "chat.update" and error in FINAL_UPDATE_ERRORS:
+                log.warning("the channel post of a request was not edited: %s", error)
+                return None
+            raise DeliveryError(f"{method}: {error or exc}", retry_after=retry_after) from exc
         except Exception as exc:  # network errors after the client's retries
-            raise DeliveryError(f"chat.postMessage: {type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"{method}: {type(exc).__name__}: {exc}") from exc
 
     return send
 
@@ -177,6 +267,7 @@ class NotificationWorker:
         self.notifier: Notifier = workspaces.notifier
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._rules_checked: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="numbers-notify", daemon=True)
 
     def start(self) -> NotificationWorker:
@@ -211,7 +302,10 @@ class NotificationWorker:
             if self._stop.is_set():
                 return
             inventory = self.workspaces.inventory(team_id)
-            if today:
+            if team_id not in self._rules_checked:
+                self.notifier.check_rules(inventory)
+                self._rules_checked.add(team_id)
+            if today and self.notifier.channel:
                 self.notifier.queue_digest(inventory, today)
             self.drain(inventory)
 
@@ -279,9 +373,7 @@ def digest(call: Call) -> Reply | Later:
 
 
 def register(app, workspaces, settings, config: WorkerConfig | None = None) -> None:
-    """Start the delivery worker (only when a notification channel is set)."""
-    if not settings.notify_channel:
-        return
+    """Start the delivery worker (also without a channel: requesters' DMs need it)."""
     worker = NotificationWorker(workspaces, settings, slack_sender(app.client), config or CONFIG)
     workspaces.notifier.on_queued = worker.wake
     with _WORKERS_LOCK:

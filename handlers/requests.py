@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
-
 from bot.model import Request
 from bot.phone import format_number
 from bot.requests import AlreadyDecided, Decision, Requests
@@ -130,43 +128,9 @@ def export(call: Call) -> Later:
 
 
 # --------------------------------------------------------------------------- notifications
-
-
-def _post(client, what: str, **kwargs):
-    try:
-        return client.chat_postMessage(**kwargs)
-    except SlackApiError as exc:
-        log.error("%s failed: %s", what, exc.response.get("error"))
-        return None
-
-
-def announce(client, service: Requests, request: Request, channel: str | None) -> bool:
-    """Post a new request with its buttons to the notify channel; False when not posted."""
-    if not channel:
-        return False
-    blocks, text = V.request_message(request, service.address_of(request))
-    sent = _post(client, f"announcing {request.id}", channel=channel, text=text, blocks=blocks)
-    if not sent:
-        return False
-    service.remember_message(request.id, sent.get("channel") or channel, sent["ts"])
-    return True
-
-
-def tell_decision(client, service: Requests, request: Request) -> None:
-    """The requester hears of the decision in a DM; the announcement shows it."""
-    _post(
-        client,
-        f"telling {request.requested_by} about {request.id}",
-        channel=request.requested_by,
-        text=V.requester_notice(request),
-    )
-    where = service.message_of(request.id)
-    if where:
-        blocks, text = V.request_message(request, service.address_of(request))
-        try:
-            client.chat_update(channel=where["channel"], ts=where["ts"], text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.error("updating the announcement of %s failed: %s", request.id, exc)
+# The channel post with the buttons, the requester's DMs and the edit of the post are
+# recorded in the outbox by the request's own transaction (bot.notify) and posted by
+# the notification worker (handlers.notifications): a failed post is retried later.
 
 
 def _pending_on_home(session) -> list[dict]:
@@ -237,7 +201,6 @@ def register(app, settings) -> None:
             )
         else:
             tell(body, client, respond, "\n".join(V.decision_lines(decision)))
-        tell_decision(client, service, request)
 
     @on_action(app, "request_fulfil")
     def _open_fulfil(session, action, body, client, respond):
@@ -267,7 +230,6 @@ def register(app, settings) -> None:
             request = service.reject(session.actor, request_id, values.get("reason", ""))
         except AlreadyDecided as exc:
             return result_modal("Already decided", [B.section(already_decided(exc.request))])
-        tell_decision(client, service, request)
         lines = V.decision_lines(Decision(request))
         return result_modal("Request rejected", B.sections(lines))
 
@@ -280,19 +242,17 @@ def register(app, settings) -> None:
             decision = service.fulfil(session.actor, request_id, texts)
         except AlreadyDecided as exc:
             return result_modal("Already decided", [B.section(already_decided(exc.request))])
-        tell_decision(client, service, decision.request)
         return result_modal("Request fulfilled", B.sections(V.decision_lines(decision)))
 
 
 def _sent(client, service: Requests, request: Request, channel: str | None) -> dict:
-    posted = announce(client, service, request, channel)
     what = "Purchase request" if request.kind == "purchase" else "Mandate"
     lines = [
         f"{what} *{request.id}* is sent and waits for a manager's decision. "
         "You will get a direct message when it is decided."
     ]
-    if posted:
-        lines.append(f"It was posted to <#{channel}> for approval.")
+    if channel:
+        lines.append(f"It is posted to <#{channel}> for approval.")
     else:
         lines.append("Managers see it with `/numbers requests`.")
     if request.details.get("warning"):

@@ -13,6 +13,7 @@ import pytest
 from bot.model import Actor
 from bot.requests import Requests
 from handlers import notifications
+from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, READER, RunningBot, bot_settings, start_bot
 from tests.fakeslack import Modal
 from tests.test_e2e_numbers import address_fields, buttons, texts
@@ -22,8 +23,9 @@ BOSS2 = "UBOSS"
 
 
 @pytest.fixture
-def nbot(fake, tmp_path):
+def nbot(fake, tmp_path, monkeypatch):
     """The bot with NUMBERS_NOTIFY_CHANNEL set and a second manager."""
+    monkeypatch.setattr(notifications, "CONFIG", WorkerConfig(tick=0.05, backoff=0.2))
     fake.add_user(BOSS2, name="boss")
     settings = bot_settings(
         fake,
@@ -64,29 +66,57 @@ def request_buy(bot, address, user: str = READER, area: str = "München", quanti
     return modal.submit(bot.sender, user=user)
 
 
-def announcement(bot, request_id: str) -> dict:
-    """The message the bot posted to the notify channel for the request."""
-    for call in bot.fake.wait_for("chat.postMessage"):
-        if call.body.get("channel") == CHANNEL and call.body["text"].endswith(f" {request_id}"):
-            return call.response["message"]
+def announcements(bot, request_id: str) -> list:
+    """The successful posts of the request to the notify channel."""
+    return [
+        call
+        for call in bot.fake.calls_to("chat.postMessage")
+        if call.ok
+        and call.body.get("channel") == CHANNEL
+        and call.body["text"].endswith(f" {request_id}")
+    ]
+
+
+def announcement(bot, request_id: str, timeout: float = 10) -> dict:
+    """The message the bot posted to the notify channel for the request, once the bot
+    has recorded where it went (the outbox worker posts it after the form's answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = announcements(bot, request_id)
+        if found and Requests(bot.inventory()).message_of(request_id):
+            return found[0].response["message"]
+        time.sleep(0.02)
     raise AssertionError(f"{request_id} was not announced")
 
 
 def dms(bot, user: str) -> list[str]:
     return [
-        texts(c.body) for c in bot.fake.calls_to("chat.postMessage") if c.body["channel"] == user
+        texts(c.body)
+        for c in bot.fake.calls_to("chat.postMessage")
+        if c.body["channel"] == user and c.ok
     ]
 
 
-def wait_dm(bot, user: str, count: int = 1) -> list[str]:
+def wait_dm(bot, user: str, count: int = 1, timeout: float = 10) -> list[str]:
     """The DMs to ``user`` once ``count`` arrived (they are sent after the click's ack)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = dms(bot, user)
         if len(found) >= count:
             return found
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} DM(s) to {user}: {dms(bot, user)}")
+
+
+def wait_update(bot, ts: str, status: str, timeout: float = 10):
+    """The edit of the channel post ``ts`` that shows ``status`` (posted by the worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in bot.fake.calls_to("chat.update"):
+            if call.ok and call.body["ts"] == ts and f"*{status}*" in texts(call.body):
+                return call
+        time.sleep(0.02)
+    raise AssertionError(f"the post {ts} was not edited to show {status}")
 
 
 # ----------------------------------------------------------------------- purchase
@@ -129,9 +159,8 @@ def test_purchase_from_request_to_fulfilled_numbers(nbot):
     told = wait_dm(nbot, READER, 2)
     assert "approved by <@UMANAGER>" in told[0]
     assert "is fulfilled: +49 89 1234567, +49 89 7654321" in told[1]
-    updates = [c for c in nbot.fake.calls_to("chat.update") if c.body["ts"] == message["ts"]]
-    assert "fulfilled" in texts(updates[-1].body)
-    assert "request_approve" not in buttons(updates[-1].body["blocks"])
+    update = wait_update(nbot, message["ts"], "fulfilled")
+    assert "request_approve" not in buttons(update.body["blocks"])
 
 
 def test_address_warning_appears_at_once(nbot):
