@@ -183,7 +183,7 @@ def country_name(code: str) -> str:
 class _Views:
     """Derived data for one generation of the database."""
 
-    def __init__(self, inventory: Inventory) -> None:
+    def __init__(self, inventory: Inventory, previous: _Views | None = None) -> None:
         repo = inventory.repo
         self.addresses = {a.id: a for a in repo.addresses.all()}
         self.address_by_name = {casefold(a.name): a for a in self.addresses.values()}
@@ -192,10 +192,36 @@ class _Views:
         self.campaigns = {c.id: c for c in repo.campaigns.all()}
         self.campaign_by_name = {casefold(c.name): c for c in self.campaigns.values()}
         rules = inventory.rules
+        # A verdict depends only on the number, its address and the rules. The repository
+        # hands out the same objects until they are saved, so a NumberInfo of the previous
+        # generation whose number and address are the very same objects is still right:
+        # after a commit only the changed numbers are judged again.
+        before = previous.infos if previous is not None else {}
         self.infos: dict[str, NumberInfo] = {}
         for n in repo.numbers.all():
             address = self.addresses.get(n.address_id) if n.address_id else None
-            self.infos[n.e164] = NumberInfo(n, address, verdict(n, address, rules))
+            old = before.get(n.e164)
+            if old is not None and old.number is n and old.address is address:
+                self.infos[n.e164] = old
+            else:
+                self.infos[n.e164] = NumberInfo(n, address, verdict(n, address, rules))
+        self._previous_order = previous._ordered if previous is not None else None
+        self._ordered: list[NumberInfo] | None = None
+
+    @property
+    def ordered(self) -> list[NumberInfo]:
+        """Every NumberInfo in E.164 order (sorted once per generation, reusing the last
+        generation's order when the set of numbers is the same)."""
+        if self._ordered is None:
+            infos, previous = self.infos, self._previous_order
+            if previous is not None and len(previous) == len(infos):
+                found = [infos.get(i.e164) for i in previous]
+                if None not in found:
+                    self._ordered = found  # type: ignore[assignment]
+            if self._ordered is None:
+                self._ordered = sorted(infos.values(), key=lambda i: i.e164)
+            self._previous_order = None
+        return self._ordered
 
 
 class Inventory:
@@ -224,7 +250,8 @@ class Inventory:
         with self.repo.reading(), self._views_lock:
             generation = self.repo.generation
             if self._views is None or self._views_generation != generation:
-                self._views = _Views(self)
+                # Built from the last generation's: unchanged numbers keep their verdicts.
+                self._views = _Views(self, self._views)
                 self._views_generation = generation
             return self._views
 
@@ -236,7 +263,7 @@ class Inventory:
     ) -> list[NumberInfo]:
         """Numbers in E.164 order; status is all | attention | unaddressed | ok | a Status."""
         views = self.views()
-        infos: Iterable[NumberInfo] = views.infos.values()
+        infos: Iterable[NumberInfo] = views.ordered  # already in E.164 order
         if group:
             members = set(self.group(group).numbers)
             infos = (i for i in infos if i.e164 in members)
@@ -251,7 +278,7 @@ class Inventory:
             infos = (i for i in infos if i.verdict.status == status)
         elif status != "all":
             raise DomainError(f"Unknown filter “{status}”: use all, attention, unaddressed or ok.")
-        return sorted(infos, key=lambda i: i.e164)
+        return list(infos)
 
     def summary(self) -> Summary:
         views = self.views()
@@ -741,7 +768,7 @@ class Inventory:
         self.require_manager(actor, "grant or revoke the manager role")
         if granted == (user_id in self.repo.grants()):
             state = "already has" if granted else "does not have"
-            raise DomainError(f"<@{user_id}> {state} a granted manager role.")
+            raise DomainError(f"That person {state} a granted manager role.")
         with self.repo.transaction():
             self.repo.set_grant(user_id, granted)
             self._audit(

@@ -64,7 +64,7 @@ def number_list(
         if page < pages:
             buttons.append(B.button("Next ▶", "list_page_next", f"{page + 1}|{pager_value}"))
         blocks.append(B.actions(*buttons, block_id="pager"))
-    return blocks, f"{title}: {len(infos)} numbers"
+    return blocks, f"{title}: {len(infos)}"
 
 
 def number_detail(detail: NumberDetail, can_link: bool) -> list[dict]:
