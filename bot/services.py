@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import threading
 from collections import Counter
@@ -179,6 +180,18 @@ def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     return country.name if country else code
 
+
+
+def _change(method):
+    """A use case that changes state: its checks, decision and writes run in one
+    transaction, so no other thread or process changes the data in between."""
+
+    @functools.wraps(method)
+    def in_transaction(self, *args, **kwargs):
+        with self.repo.transaction():
+            return method(self, *args, **kwargs)
+
+    return in_transaction
 
 class _Views:
     """Derived data for one generation of the database."""
@@ -460,6 +473,7 @@ class Inventory:
             raise DomainError("; ".join(problems[:10]) + _more(len(problems) - 10), field="numbers")
         return list(found.values())
 
+    @_change
     def add_numbers(
         self,
         actor: Actor,
@@ -522,6 +536,7 @@ class Inventory:
             del new[e164]
         return raced
 
+    @_change
     def remove_number(self, actor: Actor, text: str) -> Number:
         self.require_manager(actor, "remove numbers")
         (number,) = self._existing_numbers([text])
@@ -580,6 +595,7 @@ class Inventory:
             raise ValidationError(errors)
         return clean
 
+    @_change
     def create_address(self, actor: Actor, fields: dict[str, Any]) -> Address:
         self.require_manager(actor, "create addresses")
         clean = self._validated_address(fields, None)
@@ -592,6 +608,7 @@ class Inventory:
             self._audit(actor, "address.create", address.id, after=address)
         return address
 
+    @_change
     def update_address(self, actor: Actor, name: str, fields: dict[str, Any]) -> AddressChange:
         self.require_manager(actor, "edit addresses")
         current = self.address(name)
@@ -609,6 +626,7 @@ class Inventory:
                 failing.append(now)
         return AddressChange(updated, failing)
 
+    @_change
     def delete_address(self, actor: Actor, name: str) -> Address:
         self.require_manager(actor, "delete addresses")
         address = self.address(name)
@@ -625,6 +643,7 @@ class Inventory:
         return address
 
     # links ------------------------------------------------------------------
+    @_change
     def link(self, actor: Actor, texts: Sequence[str], address_name: str) -> LinkResult:
         self.require_manager(actor, "link numbers")
         if not (address_name or "").strip():
@@ -633,6 +652,7 @@ class Inventory:
         numbers = self._existing_numbers(texts)
         return self._set_address(actor, numbers, address)
 
+    @_change
     def unlink(self, actor: Actor, texts: Sequence[str]) -> LinkResult:
         self.require_manager(actor, "unlink numbers")
         return self._set_address(actor, self._existing_numbers(texts), None)
@@ -658,6 +678,7 @@ class Inventory:
         infos = self.views().infos
         return LinkResult(address, [infos[n.e164] for n in numbers])
 
+    @_change
     def confirm_area(self, actor: Actor, text: str) -> NumberInfo:
         """A manager confirms by hand that the linked address lies in the number's area."""
         self.require_manager(actor, "confirm areas")
@@ -687,6 +708,7 @@ class Inventory:
     def _members(self, texts: Sequence[str]) -> list[str]:
         return [n.e164 for n in self._existing_numbers(texts)] if texts else []
 
+    @_change
     def save_group(
         self,
         actor: Actor,
@@ -709,6 +731,7 @@ class Inventory:
             )
         return group
 
+    @_change
     def delete_group(self, actor: Actor, name: str) -> Group:
         self.require_manager(actor, "delete groups")
         group = self.group(name)
@@ -722,6 +745,7 @@ class Inventory:
         return group
 
     # campaigns --------------------------------------------------------------
+    @_change
     def save_campaign(
         self,
         actor: Actor,
@@ -755,6 +779,7 @@ class Inventory:
             )
         return self.pool(campaign.name)
 
+    @_change
     def delete_campaign(self, actor: Actor, name: str) -> Campaign:
         self.require_manager(actor, "delete campaigns")
         campaign = self.campaign(name)
@@ -764,6 +789,7 @@ class Inventory:
         return campaign
 
     # access -----------------------------------------------------------------
+    @_change
     def set_access(self, actor: Actor, user_id: str, granted: bool) -> None:
         self.require_manager(actor, "grant or revoke the manager role")
         if granted == (user_id in self.repo.grants()):
@@ -814,6 +840,7 @@ class Inventory:
             )
         return out.getvalue()
 
+    @_change
     def import_csv(self, actor: Actor, text: str) -> ImportResult:
         """Rows of number, address, label, groups (header row); bad lines reported, good kept."""
         self.require_manager(actor, "import numbers")

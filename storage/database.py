@@ -52,6 +52,30 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+# Tables whose entries are only ever added, never changed or removed (bot/repository.py's
+# audit log): a commit encodes only their new entries.
+APPEND_ONLY_TABLES = frozenset({"audit"})
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _appended(cached: tuple[dict, str], table: dict) -> str:
+    """The JSON of ``table`` from the JSON of an earlier state of it, if it only grew."""
+    old, text = cached
+    if not old or len(table) < len(old):
+        return _dumps(table)
+    items = iter(table.items())
+    for (key, doc), (new_key, new_doc) in zip(old.items(), items, strict=False):
+        if key != new_key or doc is not new_doc:
+            return _dumps(table)
+    added = dict(items)
+    if not added:
+        return text
+    return text[:-1] + "," + _dumps(added)[1:]
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB storage: a cached whole-database dict, committed by atomic replace."""
 
@@ -64,6 +88,8 @@ class AtomicJSONStorage(Storage):
         self._held: int | None = None
         self._batch = False
         self._dirty = False
+        # table name -> (the table dict serialised, its JSON): see _serialise.
+        self._fragments: dict[str, tuple[dict, str]] = {}
 
     # -- TinyDB's Storage interface -------------------------------------------------
     def read(self) -> dict[str, Any] | None:
@@ -101,14 +127,21 @@ class AtomicJSONStorage(Storage):
             return True
         return False
 
-    def rollback(self) -> None:
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def rollback(self, keep: bool = False) -> None:
+        """End the batch without writing; unless ``keep``, forget the in-memory copy."""
         self._batch = False
         self._dirty = False
-        self.invalidate()
+        if not keep:
+            self.invalidate()
 
     def invalidate(self) -> None:
         self._data = None
         self._signature = None
+        self._fragments = {}
 
     def changed_on_disk(self) -> bool:
         return self._data is not None and self._disk_signature() != self._signature
@@ -152,13 +185,37 @@ class AtomicJSONStorage(Storage):
         self._data = data
         self._signature = signature
 
+    def _serialise(self, data: dict[str, Any]) -> str:
+        """``json.dumps(data)``, byte for byte, re-encoding only the tables that changed.
+
+        TinyDB never edits a table's dict in place: every write builds a new dict for the
+        table it touches and leaves the others' dicts as they were. So a table whose dict is
+        the very object serialised last time has the same JSON. An append-only table (the
+        audit log) that grew keeps its old entries (the same objects, in the same order):
+        only the new entries are encoded and added to the old JSON.
+        """
+        fragments: dict[str, tuple[dict, str]] = {}
+        parts = []
+        for name, table in data.items():
+            cached = self._fragments.get(name)
+            if cached is not None and cached[0] is table:
+                text = cached[1]
+            elif cached is not None and name in APPEND_ONLY_TABLES:
+                text = _appended(cached, table)
+            else:
+                text = _dumps(table)
+            fragments[name] = (table, text)
+            parts.append(f"{_dumps(name)}:{text}")
+        self._fragments = fragments
+        return "{" + ",".join(parts) + "}"
+
     def _flush(self) -> None:
         directory = self.path.parent
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=TEMP_SUFFIX, dir=directory)
         try:
             os.fchmod(fd, _file_mode(self.path))
             with os.fdopen(fd, "wb") as f:
-                f.write(json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode())
+                f.write(self._serialise(self._data or {}).encode())
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
@@ -185,6 +242,7 @@ class WorkspaceDatabase:
         self._db = TinyDB(storage=lambda: self._storage)
         self._thread_lock = threading.RLock()
         self._depth = 0
+        self._touched = False
         self._lock_fd: int | None = None
         # Per-transaction buffers (name -> (items, flush)), written just before the commit.
         self._buffers: dict[str, tuple[list, Callable[[list], None]]] = {}
@@ -200,6 +258,10 @@ class WorkspaceDatabase:
     @property
     def db(self) -> TinyDB:
         return self._db
+
+    def touch(self) -> None:
+        """A write is about to change the in-memory copy: a rollback must drop it."""
+        self._touched = True
 
     @property
     def in_transaction(self) -> bool:
@@ -239,6 +301,7 @@ class WorkspaceDatabase:
                 return
             self._acquire_file_lock()
             self._depth = 1
+            self._touched = False
             try:
                 self._refresh()
                 self._buffers = {}
@@ -250,8 +313,11 @@ class WorkspaceDatabase:
                             flush(items)
                     written = self._storage.commit()
                 except DomainError:
-                    self._storage.rollback()
-                    self._reset()
+                    # A refusal before any write (the usual case) keeps the loaded copy.
+                    touched = self._touched or self._storage.dirty
+                    self._storage.rollback(keep=not touched)
+                    if touched:
+                        self._reset()
                     raise
                 except OSError as exc:
                     self._storage.rollback()

@@ -148,6 +148,8 @@ class WorkspaceRepository:
             yield
 
     def require_transaction(self) -> None:
+        """Called first by every write: it must be inside a transaction."""
+        self.database.touch()
         if not self.database.in_transaction:
             raise RuntimeError("writes must happen inside repo.transaction()")
 
