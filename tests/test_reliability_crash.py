@@ -118,7 +118,7 @@ def check_database(data_dir: Path, driver: Driver, context: str) -> dict:
     for name, members in driver.groups.items():
         on_disk = groups[name].numbers
         maybe = flight[2] if flight and flight[0] == "group" and flight[1] == name else None
-        assert sorted(on_disk) in (sorted(members), sorted(maybe or members)), (
+        assert sorted(on_disk) in (sorted(members), sorted(members if maybe is None else maybe)), (
             f"{context}: group {name} has {on_disk}, confirmed {members}"
         )
     # Nothing but the change in flight appeared unconfirmed.
