@@ -9,6 +9,7 @@ work after it, answered through response_url).
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import time
 from collections.abc import Callable
@@ -27,6 +28,8 @@ FORM_FAILED = "Sorry, Slack did not open the form in time. Please run the comman
 MAX_TEXT = 4000  # longer command text is refused before it is split
 ACK_DEADLINE = 2.5  # seconds: Slack gives up on an ack after 3
 
+_NUMBER_START = re.compile(r"^\+?[\d(]")
+_NUMBER_PART = re.compile(r"^[\d()\-./]+$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 
 
@@ -76,13 +79,21 @@ class Call:
         return self.body.get("channel_id", "")
 
     def options(self) -> tuple[list[str], dict[str, str]]:
-        """Positional words and key=value options (keys lower-cased)."""
+        """Positional words and key=value options (keys lower-cased).
+
+        A number written with spaces after a key (``to=+49 89 1234567``) stays one value.
+        """
         positional, named = [], {}
+        last_key = None
         for word in self.words:
             key, sep, value = word.partition("=")
             if sep and key.isidentifier():
-                named[key.casefold()] = value
+                last_key = key.casefold()
+                named[last_key] = value
+            elif last_key and _NUMBER_START.match(named[last_key]) and _NUMBER_PART.match(word):
+                named[last_key] += " " + word
             else:
+                last_key = None
                 positional.append(word)
         return positional, named
 
@@ -149,6 +160,9 @@ def help_reply(hint: str | None = None) -> Reply:
         if entry in seen:
             continue
         seen.append(entry)
+        if not entry.name:
+            lines.append(f"• `/numbers` — {entry.summary}")
+            continue
         lines.append(
             f"• `/numbers {entry.usage}` — {entry.summary} (e.g. `/numbers {entry.example}`)"
         )
