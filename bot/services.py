@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import pycountry
@@ -950,5 +951,17 @@ def _plain(value: Any) -> dict | None:
         return None
     if isinstance(value, dict):
         return value
+    data = {f.name: getattr(value, f.name) for f in dataclass_fields(value)}
+    if all(_flat(v) for v in data.values()):  # asdict's deep copy is slow and not needed
+        return {k: list(v) if isinstance(v, tuple | list) else v for k, v in data.items()}
     data = asdict(value)
     return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def _flat(value: Any) -> bool:
+    """A JSON scalar, or a list/tuple of them."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return True
+    return isinstance(value, tuple | list) and all(
+        isinstance(v, str | int | float | bool) or v is None for v in value
+    )

@@ -119,6 +119,13 @@ def _only(cls: type[T]) -> Callable[[dict], T]:
 
 
 _NUMBER_FIELDS = {f.name for f in dataclasses.fields(Number)}
+_NUMBER_ORDER = tuple(f.name for f in dataclasses.fields(Number))
+
+
+def _number_doc(number: Number) -> dict:
+    """``dataclasses.asdict`` of a Number (flat: strings, None, a tuple of strings), made
+    without asdict's recursive deep copy, which was a quarter of a bulk import."""
+    return {name: getattr(number, name) for name in _NUMBER_ORDER}
 
 
 class WorkspaceRepository:
@@ -126,7 +133,7 @@ class WorkspaceRepository:
 
     def __init__(self, database: WorkspaceDatabase) -> None:
         self.database = database
-        self.numbers: Collection[Number] = Collection(self, "numbers", "e164", _number)
+        self.numbers: Collection[Number] = Collection(self, "numbers", "e164", _number, _number_doc)
         self.addresses: Collection[Address] = Collection(self, "addresses", "id", _only(Address))
         self.groups: Collection[Group] = Collection(self, "groups", "id", _only(Group))
         self.campaigns: Collection[Campaign] = Collection(self, "campaigns", "id", _only(Campaign))
