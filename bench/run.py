@@ -280,10 +280,10 @@ def write_floor(team_file: Path, repeats: int) -> dict:
     folder.mkdir(exist_ok=True)
     copy = folder / team_file.name
     shutil.copyfile(team_file, copy)
-    storage = AtomicJSONStorage(copy)
-    storage.read()
     times = []
     for _ in range(repeats):
+        storage = AtomicJSONStorage(copy)  # a fresh one: nothing encoded before
+        storage.read()
         started = time.monotonic()
         storage._flush()
         times.append((time.monotonic() - started) * 1000)
