@@ -163,10 +163,8 @@ def check_database(data_dir: Path, driver: Driver, context: str) -> dict:
     driver.addresses = set(address_by_name)
     driver.links = {e: addresses[n.address_id].name for e, n in numbers.items() if n.address_id}
     for name, g in groups.items():
-        if name not in driver.groups or sorted(g.numbers) != sorted(driver.groups[name]):
-            if name in driver.groups:
-                driver.group_edits[name] += 1
-            driver.groups[name] = list(g.numbers)
+        driver.groups[name] = list(g.numbers)
+        driver.group_edits[name] = edits[g.id]  # an in-flight edit that made it counts
     driver.in_flight = None
     return {"numbers": len(numbers), "audit": len(audit)}
 
