@@ -234,12 +234,5 @@ def _help(call: Call) -> Reply:
     return help_reply()
 
 
-def coming_soon(name: str, usage: str, summary: str) -> None:
-    def run(call: Call) -> Reply:
-        return Reply(f"`/numbers {name}` is coming soon: {summary}.")
-
-    subcommand(name, usage, usage, summary)(run)
-
-
 def register(app) -> None:
     app.command("/numbers")(numbers_command)

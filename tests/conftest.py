@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +50,9 @@ def bot_settings(fake: FakeSlack, data_dir: Path, **env) -> Settings:
 
 
 def _serve(server) -> None:
-    try:
+    # The loop ends on a closed socket when the test stops the server.
+    with contextlib.suppress(OSError, ValueError):
         server.run()
-    except (OSError, ValueError):
-        pass  # the socket was closed under the loop: the test is over
 
 
 def start_bot(fake: FakeSlack, settings: Settings):
