@@ -346,11 +346,14 @@ class Inventory:
     def addresses(self) -> list[Address]:
         return sorted(self.views().addresses.values(), key=_by_name)
 
+    def _named(self, kind: str, index: str, name: str):
+        found = getattr(self.views(), index).get(casefold(name))
+        if found is None:
+            raise NotFound(f"There is no {kind} called “{name[:MAX_NAME]}”.")
+        return found
+
     def address(self, name: str) -> Address:
-        address = self.views().address_by_name.get(casefold(name))
-        if address is None:
-            raise NotFound(f"There is no address called “{name[:MAX_NAME]}”.")
-        return address
+        return self._named("address", "address_by_name", name)
 
     def address_by_id(self, address_id: str) -> Address:
         address = self.views().addresses.get(address_id)
@@ -365,19 +368,13 @@ class Inventory:
         return sorted(self.views().groups.values(), key=_by_name)
 
     def group(self, name: str) -> Group:
-        group = self.views().group_by_name.get(casefold(name))
-        if group is None:
-            raise NotFound(f"There is no group called “{name[:MAX_NAME]}”.")
-        return group
+        return self._named("group", "group_by_name", name)
 
     def campaigns(self) -> list[Campaign]:
         return sorted(self.views().campaigns.values(), key=_by_name)
 
     def campaign(self, name: str) -> Campaign:
-        campaign = self.views().campaign_by_name.get(casefold(name))
-        if campaign is None:
-            raise NotFound(f"There is no campaign called “{name[:MAX_NAME]}”.")
-        return campaign
+        return self._named("campaign", "campaign_by_name", name)
 
     def pool(self, name: str) -> CampaignPool:
         """The campaign's caller-ID pool: its numbers ∪ its groups' numbers, minus warnings."""
