@@ -233,12 +233,14 @@ def op_campaign_submit(b: Bench, i: int) -> None:
 
 def op_digest(b: Bench, i: int) -> float:
     b.command("digest")
-    b.after_ack("chat.postMessage")
+    posted = b.after_ack("chat.postMessage")
     end = b.after_ack("response_url")
     answer = b.fake.calls_to("response_url")[0].body.get("text", "")
-    if "Digest posted" not in answer:
+    # The notification worker, woken by the queued digest, may post it before the
+    # command's own delivery does; the reply then says "queued" (the post still happened).
+    if "Digest posted" not in answer and "digest is queued" not in answer:
         raise BenchError(f"digest: {answer[:300]!r}")
-    return end
+    return max(posted, end)
 
 
 # name, kind, function, what the figure is
