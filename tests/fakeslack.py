@@ -222,7 +222,7 @@ class FakeSlack:
         with self._cond:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 15) -> list[Call]:
         """Block until ``count`` calls to ``method`` arrived; returns all calls to it."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -239,7 +239,7 @@ class FakeSlack:
                     )
                 self._cond.wait(left)
 
-    def modal(self, method: str = "views.open", index: int = -1, timeout: float = 5) -> Modal:
+    def modal(self, method: str = "views.open", index: int = -1, timeout: float = 15) -> Modal:
         """The view the bot sent with ``method`` (as Slack echoed it: with id, hash, block_ids)."""
         calls = self.wait_for(method, count=1 if index < 0 else index + 1, timeout=timeout)
         call = calls[index]

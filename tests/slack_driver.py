@@ -62,7 +62,7 @@ def command(
     return _guard(sender.send, urlencode(body)), trigger
 
 
-def opened_view(fake: FakeSlack, trigger: str, timeout: float = 5, alive=lambda: True) -> Modal:
+def opened_view(fake: FakeSlack, trigger: str, timeout: float = 15, alive=lambda: True) -> Modal:
     """The form the bot opened with ``trigger`` (raises Lost if it never comes)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -143,7 +143,7 @@ def answered(bot, r, trigger: str) -> str:
     """What the person got: the ack's text, or the form the bot opened. Never nothing."""
     assert r.status == 200, (r.status, r.body_text[:300])
     if not r.body_text.strip():
-        modal = opened_view(bot.fake, trigger, timeout=5)
+        modal = opened_view(bot.fake, trigger, timeout=15)
         assert_within_limits(view=modal.view)
         return ""
     body = r.json
