@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
+import phonenumbers
 import pycountry
 
 from bot.compliance import Rules, Status, Verdict, verdict
@@ -182,7 +183,6 @@ def country_name(code: str) -> str:
     return country.name if country else code
 
 
-
 def _change(method):
     """A use case that changes state: its checks, decision and writes run in one
     transaction, so no other thread or process changes the data in between."""
@@ -193,6 +193,7 @@ def _change(method):
             return method(self, *args, **kwargs)
 
     return in_transaction
+
 
 class _Views:
     """Derived data for one generation of the database."""
@@ -221,6 +222,7 @@ class _Views:
                 self.infos[n.e164] = NumberInfo(n, address, verdict(n, address, rules))
         self._previous_order = previous._ordered if previous is not None else None
         self._ordered: list[NumberInfo] | None = None
+        self._search_index: list[tuple[str, str, NumberInfo]] | None = None
 
     @property
     def ordered(self) -> list[NumberInfo]:
@@ -236,6 +238,22 @@ class _Views:
                 self._ordered = sorted(infos.values(), key=lambda i: i.e164)
             self._previous_order = None
         return self._ordered
+
+    @property
+    def search_index(self) -> list[tuple[str, str, NumberInfo]]:
+        """(E.164 digits, label/area/address text folded, info) in E.164 order, built once."""
+        if self._search_index is None:
+            self._search_index = [
+                (
+                    i.e164[1:],
+                    "".join(
+                        f"{i.number.label}|{i.number.area}|{i.address.name if i.address else ''}".casefold().split()
+                    ),
+                    i,
+                )
+                for i in self.ordered
+            ]
+        return self._search_index
 
 
 class Inventory:
@@ -324,20 +342,22 @@ class Inventory:
         return NumberDetail(info, sorted(groups, key=_by_name), sorted(campaigns, key=_by_name))
 
     def search_numbers(self, text: str, limit: int = 100) -> list[NumberInfo]:
-        """Numbers whose E.164, national form, label, area or address contain the text."""
+        """Numbers whose digits, label, area or address contain the text, in E.164 order.
+
+        Digits match the international form with or without "+" / "00", and the national
+        form of the default country ("089 123" finds +49 89 123… when the default is DE).
+        """
         wanted = "".join(text.split()).casefold()
         digits = "".join(ch for ch in wanted if ch.isdigit())
+        patterns = set()
+        if digits:
+            patterns.add(digits[2:] if digits.startswith("00") else digits)
+            if digits.startswith("0") and not digits.startswith("00"):
+                code = phonenumbers.country_code_for_region(self.default_region)
+                patterns.add(f"{code}{digits[1:]}")
         found = []
-        for info in self.numbers():
-            n = info.number
-            haystack = (n.e164, n.label.casefold(), n.area.casefold())
-            hit = (
-                not wanted
-                or (digits and digits in n.e164)
-                or any(wanted in h.replace(" ", "") for h in haystack[1:])
-                or (info.address and wanted in casefold(info.address.name).replace(" ", ""))
-            )
-            if hit:
+        for e164_digits, folded, info in self.views().search_index:
+            if not wanted or wanted in folded or any(p in e164_digits for p in patterns):
                 found.append(info)
                 if len(found) >= limit:
                     break

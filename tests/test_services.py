@@ -442,3 +442,16 @@ def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, p
     assert again.added == [] and again.already == ["+49892007777"]
     adds = [e for e in open_inventory(path).audit("+49 89 2007777") if e.action == "number.add"]
     assert len(adds) == 1
+
+
+def test_search_finds_numbers_by_international_national_and_text_forms(stocked):
+    inv = stocked
+    inv.add_numbers(MANAGER, ["+49 89 3001234", "+49 30 3001234"], label="Hotline Süd")
+    found = lambda text: {i.e164 for i in inv.search_numbers(text)}  # noqa: E731
+    assert "+49893001234" in found("+49 89 300")
+    assert "+49893001234" in found("0049 89 300")
+    assert "+49893001234" in found("089 300")  # national form of the default country (DE)
+    assert "+49301234" not in found("089 300")
+    assert {"+49893001234", "+49303001234"} <= found("hotline süd")
+    assert "+49893001234" in found("munich")
+    assert len(inv.search_numbers("", limit=1)) == 1
