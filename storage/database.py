@@ -1,16 +1,32 @@
 """Opening a workspace's TinyDB database safely.
 
-One JSON file per Slack workspace. TinyDB's stock JSONStorage truncates and
-rewrites the file in place, which a crash can leave half-written; here every
-commit writes a temporary file, fsyncs it, renames it over the old one and
-fsyncs the directory, so the file on disk is always a whole database.
+One JSON file per Slack workspace (``team-X.json``), plus a write-ahead journal next to
+it (``team-X.json.journal``), so that a commit costs what it changed, not the size of
+the database.
 
-A transaction holds a thread lock (Bolt runs listeners on threads) and an
-advisory file lock (other processes on the same data dir), so that a
-read-modify-write never interleaves with another. Reads are served from an
-in-memory copy that is reloaded only when the file's identity (inode, size,
-mtime) changes, so another process's commit is seen without re-parsing the
-file on every query.
+- A commit appends one line to the journal: a checksum and a JSON record of the
+  documents it changed (``{"seq": n, "clear": [table…], "docs": {table: {doc_id: doc
+  or null}}}``), then fsyncs the journal. A line cut short by a crash fails its checksum
+  and is ignored (it was never acknowledged); the next writer cuts it off before
+  appending.
+- Loading reads the main file and replays the journal's valid records on top of it.
+- Compaction rewrites the main file whole (temporary file, fsync, rename, directory
+  fsync) and then replaces the journal by an empty one the same way. It runs when the
+  journal outgrows a quarter of the main file, when a commit changes much of the
+  database (a bulk import), and after a write the journal cannot describe. The main
+  file stays a plain TinyDB JSON document (with one extra table, ``_journal``, holding
+  the sequence number it includes): TinyDB's own JSONStorage opens it after compaction.
+- Sequence numbers make every pair of files consistent: the journal's first line names
+  the sequence its records follow, records up to the main file's sequence are skipped,
+  and a crash between the two renames of a compaction leaves a main file that already
+  includes the old journal's records.
+
+A transaction holds a thread lock (Bolt runs listeners on threads) and an advisory
+file lock (other processes on the same data dir), so that a read-modify-write never
+interleaves with another. Reads are served from an in-memory copy. Another process's
+commit is seen by the files' identity (inode, size, mtime): when only the journal grew,
+just its new records are replayed; when the main file changed (a compaction), both are
+read again. Both files are kept open so that their inode numbers cannot be reused.
 """
 
 from __future__ import annotations
@@ -23,12 +39,14 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from bot.errors import DomainError, StorageBusy, StorageFailure
 
@@ -42,6 +60,19 @@ MIGRATIONS: dict[int, Callable[[TinyDB], None]] = {}
 
 _TEAM_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 TEMP_SUFFIX = ".tmp"
+JOURNAL_SUFFIX = ".journal"
+# The main file's table that records the journal sequence number it includes.
+SEQ_TABLE = "_journal"
+# Compact when the journal is larger than this share of the main file (and than the
+# minimum: rewriting a small file costs little) ...
+COMPACT_SHARE = 0.25
+COMPACT_MIN_BYTES = 256 * 1024
+# ... or when one commit changes more than this share of all documents (a bulk import:
+# the rewrite then costs little more than the journal record would).
+COMPACT_CHANGED_SHARE = 0.25
+# A reader without the file lock may catch a compaction between its two renames: it
+# reads again, for up to about two seconds.
+_LOAD_ATTEMPTS = 200
 
 
 def _file_mode(path: Path) -> int:
@@ -78,18 +109,144 @@ def _appended(cached: tuple[dict, str], table: dict) -> str:
     return text[:-1] + "," + _dumps(added)[1:]
 
 
+def _line(record: dict) -> bytes:
+    """One journal line: the CRC-32 of the JSON (8 hex digits), a space, the JSON."""
+    body = _dumps(record).encode()
+    return b"%08x %s\n" % (zlib.crc32(body), body)
+
+
+def _parse_line(line: bytes) -> dict | None:
+    """The record of a whole journal line (without its newline), or None if damaged."""
+    if len(line) < 10 or line[8:9] != b" ":
+        return None
+    body = line[9:]
+    try:
+        if int(line[:8], 16) != zlib.crc32(body):
+            return None
+        record = json.loads(body)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+class _Replay:
+    """Applies journal records to loaded data, copying each table at most once."""
+
+    def __init__(self, data: dict[str, Any], copy: bool) -> None:
+        self.data = data
+        self.copied: set[str] = set() if copy else set(data)
+
+    def _table(self, name: str) -> dict:
+        if name not in self.copied:
+            self.data[name] = dict(self.data.get(name, {}))
+            self.copied.add(name)
+        return self.data.setdefault(name, {})
+
+    def apply(self, record: dict) -> None:
+        for name in record.get("clear", ()):
+            self.data[name] = {}
+            self.copied.add(name)
+        for name, docs in record.get("docs", {}).items():
+            table = self._table(name)
+            for doc_id, doc in docs.items():
+                if doc is None:
+                    table.pop(doc_id, None)
+                else:
+                    table[doc_id] = doc
+
+
+class _TrackedTable(Table):
+    """A TinyDB table that tells the storage which documents each write changed."""
+
+    _storage: AtomicJSONStorage
+
+    def insert(self, document):
+        with self._storage.tracking():
+            doc_id = super().insert(document)
+            self._storage.mark(self.name, [doc_id])
+        return doc_id
+
+    def insert_multiple(self, documents):
+        with self._storage.tracking():
+            ids = super().insert_multiple(documents)
+            self._storage.mark(self.name, ids)
+        return ids
+
+    def update(self, fields, cond=None, doc_ids=None):
+        with self._storage.tracking():
+            ids = super().update(fields, cond, doc_ids)
+            self._storage.mark(self.name, ids)
+        return ids
+
+    def update_multiple(self, updates):
+        with self._storage.tracking():
+            ids = super().update_multiple(updates)
+            self._storage.mark(self.name, ids)
+        return ids
+
+    def upsert(self, document, cond=None):
+        with self._storage.tracking():
+            ids = super().upsert(document, cond)
+            self._storage.mark(self.name, ids)
+        return ids
+
+    def remove(self, cond=None, doc_ids=None):
+        with self._storage.tracking():
+            ids = super().remove(cond, doc_ids)
+            self._storage.mark(self.name, ids)
+        return ids
+
+    def truncate(self) -> None:
+        with self._storage.tracking():
+            super().truncate()
+            self._storage.mark_cleared(self.name)
+
+
+class _TinyDB(TinyDB):
+    table_class = _TrackedTable
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 class AtomicJSONStorage(Storage):
-    """TinyDB storage: a cached whole-database dict, committed by atomic replace."""
+    """TinyDB storage: a cached whole-database dict, committed by appending the changed
+    documents to a journal (compacted into the main file by atomic replace)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.journal_path = path.with_name(path.name + JOURNAL_SUFFIX)
         self._data: dict[str, Any] | None = None
         self._signature: tuple[int, int, int] | None = None
-        # The file the cached copy came from, kept open so that its inode number cannot be
-        # reused by a later commit of another process (the signature would then match).
+        # The files the cached copy came from, kept open so that their inode numbers
+        # cannot be reused by a later commit of another process (the signature would then
+        # match).
         self._held: int | None = None
+        self._journal_held: int | None = None
+        self._journal_inode: int | None = None
+        self._journal_end = 0  # bytes of the journal read and valid
+        self._main_size = 0
+        self._seq = 0  # the last commit included in the cached copy
         self._batch = False
         self._dirty = False
+        # What the batch changed: table -> doc ids; tables emptied; whether a write came
+        # that the journal cannot describe (then the commit compacts).
+        self._marks: dict[str, set[int]] = {}
+        self._cleared: set[str] = set()
+        self._full = False
+        self._tracking = 0
+        # Counts writes to tables other than the append-only ones (see WorkspaceDatabase
+        # .generation).
+        self.changes = 0
         # table name -> (the table dict serialised, its JSON): see _serialise.
         self._fragments: dict[str, tuple[dict, str]] = {}
 
@@ -101,32 +258,78 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, Any]) -> None:
         self._data = data
+        if not self._tracking:
+            # Not through a _TrackedTable method (drop_table, a migration's own writes):
+            # the commit rewrites the whole file.
+            self._full = True
+            self.changes += 1
         if self._batch:
             self._dirty = True
         else:
-            self._flush()
+            self._full = True
+            self._persist()
 
     def close(self) -> None:
         pass
 
     def __del__(self) -> None:
-        if self._held is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._held)
-            self._held = None
+        self._release()
+
+    def _release(self) -> None:
+        for name in ("_held", "_journal_held"):
+            fd = getattr(self, name, None)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, None)
+
+    # -- what a batch changed ---------------------------------------------------------
+    @contextlib.contextmanager
+    def tracking(self) -> Iterator[None]:
+        self._tracking += 1
+        try:
+            yield
+        except BaseException:
+            self._full = True  # a write may have been half done: describe it all
+            raise
+        finally:
+            self._tracking -= 1
+
+    def mark(self, table: str, doc_ids: Iterable[int]) -> None:
+        ids = self._marks.setdefault(table, set())
+        ids.update(doc_ids)
+        if table not in APPEND_ONLY_TABLES:
+            self.changes += 1
+
+    def mark_cleared(self, table: str) -> None:
+        self._cleared.add(table)
+        self._marks.pop(table, None)
+        self.changes += 1
+
+    def force_compaction(self) -> None:
+        """The next commit rewrites the main file (even if nothing else changed)."""
+        self._full = True
+        self._dirty = True
+
+    def _forget_marks(self) -> None:
+        self._marks = {}
+        self._cleared = set()
+        self._full = False
 
     # -- batching and freshness -----------------------------------------------------
     def begin(self) -> None:
         self._batch = True
         self._dirty = False
+        self._forget_marks()
 
     def commit(self) -> bool:
         """Write the batch to disk; returns whether anything was written."""
         self._batch = False
         if self._dirty:
             self._dirty = False
-            self._flush()
+            self._persist()
             return True
+        self._forget_marks()
         return False
 
     @property
@@ -137,6 +340,7 @@ class AtomicJSONStorage(Storage):
         """End the batch without writing; unless ``keep``, forget the in-memory copy."""
         self._batch = False
         self._dirty = False
+        self._forget_marks()
         if not keep:
             self.invalidate()
 
@@ -145,56 +349,170 @@ class AtomicJSONStorage(Storage):
         self._signature = None
         self._fragments = {}
 
-    def changed_on_disk(self) -> bool:
-        return self._data is not None and self._disk_signature() != self._signature
+    def refresh(self) -> bool:
+        """Catch up with other processes' commits; returns whether the data changed.
 
-    def _disk_signature(self) -> tuple[int, int, int] | None:
+        A new main file (a compaction) means reading everything again; a journal that
+        only grew means replaying its new records.
+        """
+        if self._data is None:
+            return False
         try:
-            st = os.stat(self.path)
+            main = _signature(os.stat(self.path))
+        except FileNotFoundError:
+            main = None
+        if main != self._signature:
+            self.invalidate()
+            return True
+        try:
+            st = os.stat(self.journal_path)
+        except FileNotFoundError:
+            st = None
+        if st is None and self._journal_inode is None:
+            return False
+        if st is None or st.st_ino != self._journal_inode:
+            self.invalidate()
+            return True
+        if st.st_size == self._journal_end or not self._journal_end:
+            # Nothing new, or a journal without its header line: the next writer compacts
+            # (which replaces both files) before appending to it.
+            return False
+        return self._replay_tail()
+
+    def _replay_tail(self) -> bool:
+        assert self._journal_held is not None and self._data is not None
+        size = os.fstat(self._journal_held).st_size
+        tail = os.pread(self._journal_held, size - self._journal_end, self._journal_end)
+        replay = _Replay(self._data, copy=True)
+        applied, start = False, self._journal_end
+        try:
+            for record, end in self._records(tail):
+                if record.get("seq") != self._seq + 1:
+                    self.invalidate()  # not the next commit: read everything again
+                    return True
+                replay.apply(record)
+                self._seq += 1
+                self._journal_end = start + end
+                applied = True
+        except _Damaged:
+            self.invalidate()  # read everything again (and report the damage if it stays)
+            return True
+        for name in replay.copied:
+            self._fragments.pop(name, None)
+        return applied
+
+    @staticmethod
+    def _records(text: bytes) -> Iterator[tuple[dict, int]]:
+        """The valid whole records at the start of ``text``, each with the offset after it."""
+        pos = 0
+        while True:
+            newline = text.find(b"\n", pos)
+            if newline < 0:
+                return
+            record = _parse_line(text[pos:newline])
+            if record is None:
+                if AtomicJSONStorage._has_record(text[newline + 1 :]):
+                    raise _Damaged(pos)
+                return
+            pos = newline + 1
+            yield record, pos
+
+    @staticmethod
+    def _has_record(text: bytes) -> bool:
+        return any(_parse_line(line) is not None for line in text.split(b"\n")[:-1])
+
+    def _open_held(self, path: Path) -> tuple[int, os.stat_result] | None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-    def _hold(self) -> tuple[int, int, int] | None:
-        """Open the current file, keep it open, and return its signature."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        if self._held is not None:
-            os.close(self._held)
-        self._held = fd
-        st = os.fstat(fd)
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
+        return fd, os.fstat(fd)
 
     def _load(self) -> None:
-        signature = self._hold()
-        if signature is None:
-            self._data, self._signature = {}, None
-            return
-        assert self._held is not None
-        with os.fdopen(os.dup(self._held), "rb") as f:
-            raw = f.read()
-        try:
-            data = json.loads(raw) if raw.strip() else {}
-        except ValueError as exc:
+        damaged: _Damaged | None = None
+        for _ in range(_LOAD_ATTEMPTS):
+            try:
+                if self._try_load():
+                    return
+            except _Damaged as exc:
+                damaged = exc
+            time.sleep(0.01)
+        if damaged is not None:
             raise StorageFailure(
-                f"{self.path} is not a valid numbers-bot database ({exc}); restore it from "
-                "a backup or move it away."
-            ) from None
-        if not isinstance(data, dict):
-            raise StorageFailure(f"{self.path} is not a valid numbers-bot database.")
+                f"{self.journal_path} is damaged at byte {damaged.offset} (valid records "
+                "follow a damaged one); restore the database from a backup."
+            )
+        raise StorageFailure(
+            f"{self.journal_path} follows a newer database than {self.path} (was the main "
+            "file restored from a backup without its journal?); move one of them away."
+        )
+
+    def _try_load(self) -> bool:
+        """Read the main file and replay the journal; False if a compaction by another
+        process got between the two reads (the caller tries again)."""
+        self._release()
+        main = self._open_held(self.path)
+        if main is None:
+            data: dict[str, Any] = {}
+            self._signature, self._main_size = None, 0
+        else:
+            fd, st = main
+            self._held = fd
+            with os.fdopen(os.dup(fd), "rb") as f:
+                raw = f.read()
+            try:
+                data = json.loads(raw) if raw.strip() else {}
+            except ValueError as exc:
+                raise StorageFailure(
+                    f"{self.path} is not a valid numbers-bot database ({exc}); restore it "
+                    "from a backup or move it away."
+                ) from None
+            if not isinstance(data, dict):
+                raise StorageFailure(f"{self.path} is not a valid numbers-bot database.")
+            self._signature, self._main_size = _signature(st), len(raw)
+        marker = data.pop(SEQ_TABLE, None) or {}
+        base = int((marker.get("1") or {}).get("seq", 0))
+        seq = base
+
+        journal = self._open_held(self.journal_path)
+        end, inode = 0, None
+        if journal is not None:
+            fd, st = journal
+            self._journal_held, inode = fd, st.st_ino
+            with os.fdopen(os.dup(fd), "rb") as f:
+                raw = f.read()
+            records = self._records(raw)
+            header = next(records, None)
+            if header is not None and isinstance(header[0].get("base"), int):
+                header_record, end = header
+                if header_record["base"] > base:
+                    return False  # the main file was read before another's compaction
+                replay = _Replay(data, copy=False)
+                for record, after in records:
+                    record_seq = record.get("seq")
+                    if not isinstance(record_seq, int):
+                        break
+                    if record_seq > seq:
+                        if record_seq != seq + 1:
+                            return False
+                        replay.apply(record)
+                        seq = record_seq
+                    end = after
         self._data = data
-        self._signature = signature
+        self._seq = seq
+        self._journal_inode, self._journal_end = inode, end
+        self._fragments = {}
+        return True
 
     def _serialise(self, data: dict[str, Any]) -> str:
         """``json.dumps(data)``, byte for byte, re-encoding only the tables that changed.
 
-        TinyDB never edits a table's dict in place: every write builds a new dict for the
-        table it touches and leaves the others' dicts as they were. So a table whose dict is
-        the very object serialised last time has the same JSON. An append-only table (the
-        audit log) that grew keeps its old entries (the same objects, in the same order):
-        only the new entries are encoded and added to the old JSON.
+        TinyDB never replaces a table's dict in place: every write builds a new dict for
+        the table it touches and leaves the others' dicts as they were (and a replay copies
+        a table before changing it). So a table whose dict is the very object serialised
+        last time has the same JSON. An append-only table (the audit log) that grew keeps
+        its old entries (the same objects, in the same order): only the new entries are
+        encoded and added to the old JSON.
         """
         fragments: dict[str, tuple[dict, str]] = {}
         parts = []
@@ -211,27 +529,117 @@ class AtomicJSONStorage(Storage):
         self._fragments = fragments
         return "{" + ",".join(parts) + "}"
 
-    def _flush(self) -> None:
-        directory = self.path.parent
+    # -- writing ----------------------------------------------------------------------
+    def _persist(self) -> None:
+        try:
+            if self._needs_compaction():
+                self._compact(self._seq + 1)
+            else:
+                line = self._record()
+                limit = max(COMPACT_MIN_BYTES, self._main_size * COMPACT_SHARE)
+                if self._journal_end + len(line) > limit or not self._append(line):
+                    self._compact(self._seq + 1)
+        except BaseException:
+            self.invalidate()
+            raise
+        finally:
+            self._forget_marks()
+
+    def _needs_compaction(self) -> bool:
+        if self._full or self._signature is None or not self._journal_end:
+            return True
+        changed = sum(len(ids) for ids in self._marks.values())
+        total = sum(len(table) for table in (self._data or {}).values())
+        return changed > 64 and changed > total * COMPACT_CHANGED_SHARE
+
+    def _record(self) -> bytes:
+        data = self._data or {}
+        docs: dict[str, dict[str, Any]] = {}
+        for name, ids in self._marks.items():
+            table = data.get(name, {})
+            docs[name] = {str(i): table.get(str(i)) for i in sorted(ids)}
+        return _line({"seq": self._seq + 1, "clear": sorted(self._cleared), "docs": docs})
+
+    def _append(self, line: bytes) -> bool:
+        """Append one record and fsync; False if the journal is not the one read."""
+        try:
+            fd = os.open(self.journal_path, os.O_WRONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            st = os.fstat(fd)
+            if st.st_ino != self._journal_inode:
+                return False  # replaced since it was read (not under the lock): compact
+            if st.st_size != self._journal_end:
+                os.ftruncate(fd, self._journal_end)  # a killed writer's cut-off line
+            try:
+                written = 0
+                while written < len(line):
+                    written += os.pwrite(fd, line[written:], self._journal_end + written)
+                os.fsync(fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, self._journal_end)  # not acknowledged: not there
+                raise
+        finally:
+            os.close(fd)
+        self._journal_end += len(line)
+        self._seq += 1
+        return True
+
+    def _write_replacing(self, path: Path, content: bytes, mode_of: Path) -> None:
+        directory = path.parent
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=TEMP_SUFFIX, dir=directory)
         try:
-            os.fchmod(fd, _file_mode(self.path))
+            os.fchmod(fd, _file_mode(mode_of))
             with os.fdopen(fd, "wb") as f:
-                f.write(self._serialise(self._data or {}).encode())
+                f.write(content)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            self.invalidate()
             raise
-        dir_fd = os.open(directory, os.O_RDONLY)
+        _fsync_dir(directory)
+
+    def _compact(self, seq: int) -> None:
+        """Rewrite the main file whole (including commit ``seq``), then start an empty
+        journal after it. Each rename is made durable before the next: a new journal never
+        follows an old main file."""
+        text = self._serialise(self._data or {})
+        marker = f"{_dumps(SEQ_TABLE)}:{_dumps({'1': {'seq': seq}})}"
+        main = (text[:-1] + ("," if len(text) > 2 else "") + marker + "}").encode()
+        self._write_replacing(self.path, main, self.path)
+        # The commit is done: the old journal's records are all included (and skipped).
+        held = self._open_held(self.path)
+        assert held is not None  # we hold the lock
+        if self._held is not None:
+            os.close(self._held)
+        self._held, self._signature = held[0], _signature(held[1])
+        self._main_size, self._seq = len(main), seq
+        header = _line({"base": seq})
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        self._signature = self._hold()
+            self._write_replacing(self.journal_path, header, self.path)
+        except OSError:
+            return  # the old journal stays valid after this main file; compact again later
+        journal = self._open_held(self.journal_path)
+        assert journal is not None
+        if self._journal_held is not None:
+            os.close(self._journal_held)
+        self._journal_held, self._journal_inode = journal[0], journal[1].st_ino
+        self._journal_end = len(header)
+
+    def compact(self) -> None:
+        """Rewrite the main file now (bench floor (b); callers hold the file lock)."""
+        self.read()
+        self._compact(self._seq)
+
+
+class _Damaged(Exception):
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
 
 
 class WorkspaceDatabase:
@@ -241,15 +649,16 @@ class WorkspaceDatabase:
         self.path = path
         self.lock_timeout = lock_timeout
         self._storage = AtomicJSONStorage(path)
-        self._db = TinyDB(storage=lambda: self._storage)
+        self._db: TinyDB = _TinyDB(storage=lambda: self._storage)
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._touched = False
         self._lock_fd: int | None = None
         # Per-transaction buffers (name -> (items, flush)), written just before the commit.
         self._buffers: dict[str, tuple[list, Callable[[list], None]]] = {}
-        # Increases whenever the data may have changed: caches key on it.
-        self.generation = 0
+        # Increases whenever the data may have changed (see .generation).
+        self._generation = 0
+        self._seen_changes = 0
         # Increases when the in-memory copy is dropped (another process's commit, a
         # rollback): caches of objects that this process keeps up to date key on it.
         self.epoch = 0
@@ -269,16 +678,38 @@ class WorkspaceDatabase:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    @property
+    def generation(self) -> int:
+        """Increases whenever the data may have changed: caches key on it.
+
+        It moves at the write itself, not at the commit, so that data derived inside a
+        transaction after its last write is still current once the transaction commits.
+        Writes to the append-only audit log do not move it (nothing derived depends on it).
+        """
+        changes = self._storage.changes
+        if changes != self._seen_changes:
+            self._seen_changes = changes
+            self._generation += 1
+        return self._generation
+
     def _refresh(self) -> None:
-        if self._storage.changed_on_disk():
-            self._reset()
+        if self._storage.refresh():
+            self._new_db()
 
     def _reset(self) -> None:
-        # A fresh TinyDB forgets cached tables (their next ids, query caches).
         self._storage.invalidate()
-        self._db = TinyDB(storage=lambda: self._storage)
-        self.generation += 1
+        self._new_db()
+
+    def _new_db(self) -> None:
+        # A fresh TinyDB forgets cached tables (their next ids, query caches).
+        self._db = _TinyDB(storage=lambda: self._storage)
+        self._generation += 1
         self.epoch += 1
+
+    def compact(self) -> None:
+        """Rewrite the main file with every commit and start an empty journal."""
+        with self.transaction():
+            self._storage.force_compaction()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[TinyDB]:
@@ -298,8 +729,6 @@ class WorkspaceDatabase:
                     yield self._db
                 finally:
                     self._depth -= 1
-                    # Reads later in the outer transaction must see this block's writes.
-                    self.generation += 1
                 return
             self._acquire_file_lock()
             self._depth = 1
@@ -313,7 +742,7 @@ class WorkspaceDatabase:
                     for items, flush in self._buffers.values():
                         if items:
                             flush(items)
-                    written = self._storage.commit()
+                    self._storage.commit()
                 except DomainError:
                     # A refusal before any write (the usual case) keeps the loaded copy.
                     touched = self._touched or self._storage.dirty
@@ -332,8 +761,6 @@ class WorkspaceDatabase:
                     self._storage.rollback()
                     self._reset()
                     raise
-                if written:
-                    self.generation += 1
             finally:
                 self._buffers = {}
                 self._depth = 0
@@ -402,6 +829,8 @@ class WorkspaceDatabase:
             meta.insert({"schema": version})
         elif row["schema"] != version:
             meta.update({"schema": version}, doc_ids=[row.doc_id])
+            # A migrated database is written whole: its main file says its schema.
+            self._storage.force_compaction()
 
 
 class Databases:

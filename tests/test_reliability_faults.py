@@ -4,7 +4,7 @@ a change made through Slack. The person still gets an answer; nothing is lost or
 half-saved; the database still opens.
 
 The disk is failed at the OS boundary: the bot runs in this process and os.fsync /
-os.replace / tempfile.mkstemp raise the OSError a full disk or a read-only data dir
+os.pwrite raise the OSError a full disk or a read-only data dir
 raises (the tests run as root, so chmod would not stop the writes).
 """
 
@@ -30,7 +30,10 @@ ADMIN = "UADMIN"  # a workspace admin, not in NUMBERS_MANAGERS: a manager via us
 
 
 def disk(bot) -> str:
-    return hashlib.sha256((bot.data_dir / f"team-{TEAM_ID}.json").read_bytes()).hexdigest()
+    main = bot.data_dir / f"team-{TEAM_ID}.json"
+    journal = main.with_name(main.name + ".journal")
+    content = main.read_bytes() + (journal.read_bytes() if journal.exists() else b"")
+    return hashlib.sha256(content).hexdigest()
 
 
 def told(bot, trigger: str, timeout: float = 10) -> str:
@@ -154,10 +157,12 @@ def _raiser(code: int):
     return fail
 
 
+# A commit appends to the journal (pwrite, fsync); a compaction also creates and renames
+# files (mkstemp, replace: see tests/test_storage.py for faults there).
 DISK_FAULTS = {
     "disk full at fsync": ("fsync", errno.ENOSPC, "disk is full"),
-    "read-only at rename": ("replace", errno.EROFS, "not writable"),
-    "no permission to create": ("mkstemp", errno.EACCES, "not writable"),
+    "disk full at append": ("pwrite", errno.ENOSPC, "disk is full"),
+    "read-only at append": ("pwrite", errno.EROFS, "not writable"),
 }
 
 

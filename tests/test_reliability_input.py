@@ -116,7 +116,9 @@ SUBCOMMANDS = [
 
 def disk(bot) -> str:
     path = bot.data_dir / "team-T1.json"
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    journal = path.with_name(path.name + ".journal")  # commits are appended there
+    files = [p.read_bytes() for p in (path, journal) if p.exists()]
+    return hashlib.sha256(b"\0".join(files)).hexdigest() if files else ""
 
 
 @pytest.fixture

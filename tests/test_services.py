@@ -56,6 +56,12 @@ def path(tmp_path) -> Path:
     return tmp_path / "team-T1.json"
 
 
+def on_disk(path: Path) -> bytes:
+    """The database's files: the main file and its journal (storage/database.py)."""
+    journal = path.with_name(path.name + ".journal")
+    return path.read_bytes() + b"\0" + (journal.read_bytes() if journal.exists() else b"")
+
+
 @pytest.fixture
 def inv(path) -> Inventory:
     return open_inventory(path)
@@ -96,11 +102,11 @@ REFUSED_CHANGES = {
 
 @pytest.mark.parametrize("change", sorted(REFUSED_CHANGES))
 def test_a_non_manager_is_refused_every_change_and_nothing_is_written(stocked, path, change):
-    before = path.read_bytes()
+    before = on_disk(path)
     with pytest.raises(PermissionDenied) as caught:
         REFUSED_CHANGES[change](stocked, READER)
     assert "Only managers can" in caught.value.message
-    assert path.read_bytes() == before
+    assert on_disk(path) == before
 
 
 @pytest.mark.parametrize(
@@ -109,9 +115,9 @@ def test_a_non_manager_is_refused_every_change_and_nothing_is_written(stocked, p
 def test_the_same_change_works_for_a_manager(stocked, path, change):
     """The refusals above only mean something if the very same calls work for a manager
     (confirm_area and delete_address need other preconditions, tested elsewhere)."""
-    before = path.read_bytes()
+    before = on_disk(path)
     REFUSED_CHANGES[change](stocked, MANAGER)
-    assert path.read_bytes() != before
+    assert on_disk(path) != before
 
 
 # ---------------------------------------------------------------- addresses
@@ -181,13 +187,13 @@ def test_editing_an_address_reports_the_numbers_it_breaks(stocked):
 
 def test_delete_is_refused_while_numbers_are_linked_naming_them(stocked, path):
     stocked.link(MANAGER, [MUNICH_2], "Munich office")
-    before = path.read_bytes()
+    before = on_disk(path)
     with pytest.raises(DomainError) as caught:
         stocked.delete_address(MANAGER, "Munich office")
     assert "+49 89 2001001" in caught.value.message
     assert "+49 89 2001002" in caught.value.message
     assert "2 number(s)" in caught.value.message
-    assert path.read_bytes() == before
+    assert on_disk(path) == before
 
     stocked.unlink(MANAGER, [MUNICH_1, MUNICH_2])
     stocked.delete_address(MANAGER, "Munich office")
@@ -210,35 +216,35 @@ def test_link_and_unlink_many_at_once(stocked):
 
 
 def test_link_with_one_unknown_number_changes_nothing_and_names_it(stocked, path):
-    before = path.read_bytes()
+    before = on_disk(path)
     with pytest.raises(DomainError) as caught:
         stocked.link(MANAGER, [MUNICH_2, "+49 89 2009999", "garbage"], "Munich office")
     assert "+49 89 2009999 is not in the inventory" in caught.value.message
     assert "garbage" in caught.value.message
-    assert path.read_bytes() == before
+    assert on_disk(path) == before
     assert stocked.info(MUNICH_2).number.address_id is None
 
 
 def test_link_to_an_unknown_address_changes_nothing(stocked, path):
-    before = path.read_bytes()
+    before = on_disk(path)
     with pytest.raises(NotFound):
         stocked.link(MANAGER, [MUNICH_2], "Hamburg office")
-    assert path.read_bytes() == before
+    assert on_disk(path) == before
 
 
 def test_a_failed_write_leaves_the_inventory_as_it_was(stocked, path, monkeypatch):
     """All or nothing even when the disk fails mid-change (OS fault injected)."""
     stocked.numbers()  # derived views cached
-    before = path.read_bytes()
+    before = on_disk(path)
 
-    def disk_full(src, dst):
+    def disk_full(*args):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(database.os, "replace", disk_full)
+    monkeypatch.setattr(database.os, "pwrite", disk_full)  # the journal append
     with pytest.raises(StorageFailure):
         stocked.link(MANAGER, [MUNICH_2, MUNICH_3], "Munich office")
     monkeypatch.undo()
-    assert path.read_bytes() == before
+    assert on_disk(path) == before
     assert stocked.info(MUNICH_2).number.address_id is None
     assert not any(
         e.action == "number.link" and e.subject == "+49892001002" for e in stocked.audit()
@@ -258,7 +264,7 @@ def test_pool_is_numbers_and_group_members_with_unaddressed_numbers_as_warnings(
 
 
 def test_group_members_must_exist_and_names_are_unique(stocked, path):
-    before = path.read_bytes()
+    before = on_disk(path)
     with pytest.raises(DomainError) as caught:
         stocked.save_group(MANAGER, "Other", [MUNICH_3, "+49 89 2009999"])
     assert "+49 89 2009999" in caught.value.message
@@ -267,7 +273,7 @@ def test_group_members_must_exist_and_names_are_unique(stocked, path):
     assert "exists already" in caught.value.message
     with pytest.raises(NotFound):
         stocked.save_campaign(MANAGER, "Autumn", groups=["No such group"])
-    assert path.read_bytes() == before
+    assert on_disk(path) == before
 
 
 def test_deleting_a_group_takes_it_out_of_campaigns(stocked):

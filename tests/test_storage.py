@@ -51,18 +51,43 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "team-T1.json"
 
 
+def journal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def files(path: Path) -> bytes:
+    """The database on disk: the main file and its journal."""
+    journal = journal_of(path)
+    return path.read_bytes() + b"\0" + (journal.read_bytes() if journal.exists() else b"")
+
+
 def test_commit_is_on_disk_as_one_parseable_file_and_survives_reopen(path):
+    from tinydb import TinyDB
+    from tinydb.storages import JSONStorage
+
     repo = open_repo(path)
+    main_before = path.read_bytes()
     with repo.transaction():
         repo.set_value("counter", 7)
         repo.numbers.save(number("+49892001001", label="Sales"))
-    on_disk = json.loads(path.read_text())
-    assert any(d.get("value") == 7 for d in on_disk["values"].values())
+    # The commit is one journal line; the main file was not rewritten.
+    assert path.read_bytes() == main_before
+    assert b'"value":7' in journal_of(path).read_bytes().splitlines()[-1]
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
     again = open_repo(path)
     assert again.get_value("counter") == 7
     assert again.numbers.get("+49892001001").label == "Sales"
+
+    # After compaction the main file alone holds it, and TinyDB's own storage opens it.
+    repo.database.compact()
+    assert len(journal_of(path).read_bytes().splitlines()) == 1  # only its header
+    on_disk = json.loads(path.read_text())
+    assert any(d.get("value") == 7 for d in on_disk["values"].values())
+    plain = TinyDB(path, storage=JSONStorage, access_mode="r")
+    assert plain.table("numbers").all()[0]["label"] == "Sales"
+    plain.close()
+    assert open_repo(path).get_value("counter") == 7
 
 
 def test_new_file_gets_the_usual_mode_not_mkstemps_0600(path):
@@ -107,7 +132,7 @@ def test_an_exception_rolls_back_disk_and_memory(path):
     with repo.transaction():
         repo.set_value("counter", 1)
         repo.numbers.save(number("+49892001001"))
-    before = path.read_bytes()
+    before = files(path)
     generation = repo.generation
 
     with pytest.raises(ZeroDivisionError), repo.transaction():
@@ -117,7 +142,7 @@ def test_an_exception_rolls_back_disk_and_memory(path):
         assert repo.numbers.get("+49892001002") is not None  # seen inside
         _ = 1 / 0
 
-    assert path.read_bytes() == before
+    assert files(path) == before
     assert repo.get_value("counter") == 1
     assert repo.numbers.get("+49892001002") is None
     assert repo.numbers.get("+49892001001") is not None
@@ -141,22 +166,22 @@ def test_nested_transactions_join_the_outer_one(path):
     repo = open_repo(path)
     with repo.transaction():
         repo.set_value("a", 1)
-    before = path.read_bytes()
+    before = files(path)
 
     with repo.transaction():
         with repo.transaction():
             repo.set_value("a", 2)
-        assert path.read_bytes() == before  # the inner end writes nothing
+        assert files(path) == before  # the inner end writes nothing
         repo.set_value("b", 2)
     assert open_repo(path).get_value("a") == 2
     assert open_repo(path).get_value("b") == 2
 
-    before = path.read_bytes()
+    before = files(path)
     with pytest.raises(KeyError), repo.transaction():
         with repo.transaction():
             repo.set_value("a", 3)
         raise KeyError("outer fails after the inner one ended")
-    assert path.read_bytes() == before
+    assert files(path) == before
     assert repo.get_value("a") == 2
 
 
@@ -288,7 +313,7 @@ HOLD_LOCK = (
 
 def test_a_second_process_gets_storage_busy_after_its_lock_timeout(path):
     repo = open_repo(path, lock_timeout=0.3)
-    before = path.read_bytes()
+    before = files(path)
     holder = run_python(HOLD_LOCK, str(path), "3")
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -302,7 +327,7 @@ def test_a_second_process_gets_storage_busy_after_its_lock_timeout(path):
     assert 0.25 <= waited < 2.5
     assert "busy" in caught.value.message
     assert "Nothing was changed" in caught.value.message
-    assert path.read_bytes() == before
+    assert files(path) == before
     # once the holder is gone the lock is free again
     with repo.transaction():
         repo.set_value("x", 2)
@@ -329,12 +354,12 @@ def test_a_failing_write_is_a_storage_failure_and_changes_nothing(path, monkeypa
     with repo.transaction():
         repo.set_value("counter", 1)
         repo.numbers.save(number("+49892001001"))
-    before = path.read_bytes()
+    before = files(path)
 
-    def disk_full(src, dst):
+    def disk_full(*args):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(database.os, "replace", disk_full)
+    monkeypatch.setattr(database.os, "pwrite", disk_full)
     with pytest.raises(StorageFailure) as caught, repo.transaction():
         repo.set_value("counter", 2)
         repo.numbers.save(number("+49892001002"))
@@ -342,7 +367,7 @@ def test_a_failing_write_is_a_storage_failure_and_changes_nothing(path, monkeypa
 
     assert "Nothing was changed" in caught.value.message
     assert os.strerror(errno.ENOSPC) in caught.value.message
-    assert path.read_bytes() == before
+    assert files(path) == before
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
     assert repo.get_value("counter") == 1
     assert repo.numbers.get("+49892001002") is None
@@ -358,14 +383,16 @@ def test_a_read_only_data_dir_is_a_storage_failure(path):
     repo = open_repo(path)
     with repo.transaction():
         repo.set_value("counter", 1)
-    before = path.read_bytes()
-    path.parent.chmod(0o555)
+    before = files(path)
+    for p in (path, journal_of(path), path.parent):  # as on a read-only mount
+        p.chmod(0o555)
     try:
         with pytest.raises(StorageFailure), repo.transaction():
             repo.set_value("counter", 2)
     finally:
-        path.parent.chmod(0o755)
-    assert path.read_bytes() == before
+        for p in (path.parent, path, journal_of(path)):
+            p.chmod(0o755)
+    assert files(path) == before
     assert repo.get_value("counter") == 1
 
 
@@ -384,13 +411,13 @@ def test_the_schema_version_is_stored(path):
 
 def test_a_newer_schema_is_refused_clearly_and_left_alone(path):
     path.write_text(json.dumps({"meta": {"1": {"schema": SCHEMA_VERSION + 1}}, "numbers": {}}))
-    before = path.read_bytes()
+    before = files(path)
     with pytest.raises(StorageFailure) as caught:
         WorkspaceDatabase(path)
     message = caught.value.message
     assert f"schema version {SCHEMA_VERSION + 1}" in message
     assert "upgrade numbers-bot" in message
-    assert path.read_bytes() == before
+    assert files(path) == before
 
 
 def test_migrations_run_in_order_when_an_older_database_opens(path, monkeypatch):
@@ -465,3 +492,212 @@ def test_another_process_commit_is_seen_even_with_coarse_file_timestamps(tmp_pat
             second.set_value("k", "c0")
         os.utime(path, ns=(mtime, mtime))
         assert first.get_value("k") == "c0"
+
+
+# -- the journal ----------------------------------------------------------------------
+
+
+def journal_lines(path: Path) -> list[bytes]:
+    return journal_of(path).read_bytes().splitlines(keepends=True)
+
+
+def test_commits_are_journal_lines_replayed_on_open(path):
+    repo = open_repo(path)
+    main = path.read_bytes()
+    with repo.transaction():
+        repo.numbers.save_many([number("+49892001001"), number("+49892001002")])
+    with repo.transaction():
+        repo.numbers.save(number("+49892001001", label="changed"))
+        repo.numbers.delete("+49892001002")
+        repo.set_grant("U1", True)
+    with repo.transaction():
+        repo.set_grant("U1", False)
+        repo.set_value("k", [1, "ü"])
+    assert path.read_bytes() == main  # nothing rewritten
+    assert len(journal_lines(path)) == 4  # the header and one line per commit
+    again = open_repo(path)
+    assert {n.e164: n.label for n in again.numbers.all()} == {"+49892001001": "changed"}
+    assert again.grants() == set()
+    assert again.get_value("k") == [1, "ü"]
+    # and the reopened database goes on from there (its next document ids included)
+    with again.transaction():
+        again.numbers.save(number("+49892001003"))
+    assert {n.e164 for n in open_repo(path).numbers.all()} == {"+49892001001", "+49892001003"}
+
+
+def test_a_torn_last_record_is_ignored_and_cut_off_by_the_next_commit(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("a", 1)
+    with repo.transaction():
+        repo.set_value("b", 2)
+    lines = journal_lines(path)
+    journal_of(path).write_bytes(b"".join(lines[:-1]) + lines[-1][:-7])  # killed mid-append
+    torn = open_repo(path)
+    assert torn.get_value("a") == 1
+    assert torn.get_value("b") is None  # never acknowledged
+    with torn.transaction():
+        torn.set_value("c", 3)
+    assert journal_lines(path)[-1].endswith(b"\n")
+    assert len(journal_lines(path)) == len(lines)  # the torn line is gone, not skipped
+    again = open_repo(path)
+    assert (again.get_value("a"), again.get_value("b"), again.get_value("c")) == (1, None, 3)
+
+
+def test_a_checksum_mismatch_ends_the_replay_and_damage_before_valid_records_is_refused(path):
+    repo = open_repo(path)
+    for i in range(3):
+        with repo.transaction():
+            repo.set_value("k", i)
+    lines = journal_lines(path)
+    flipped = lines[-1].replace(b'"value":2', b'"value":7')
+    journal_of(path).write_bytes(b"".join(lines[:-1]) + flipped)
+    assert open_repo(path).get_value("k") == 1  # the last line fails its checksum
+
+    middle = lines[2].replace(b'"value":1', b'"value":7')
+    journal_of(path).write_bytes(b"".join(lines[:2]) + middle + lines[3])
+    with pytest.raises(StorageFailure) as caught:
+        WorkspaceDatabase(path)
+    assert "damaged" in caught.value.message
+
+
+def test_compaction_rewrites_the_main_file_and_starts_an_empty_journal(path, monkeypatch):
+    monkeypatch.setattr(database, "COMPACT_MIN_BYTES", 2000)
+    repo = open_repo(path)
+    for i in range(40):
+        with repo.transaction():
+            repo.set_value(f"k{i}", "x" * 100)
+    assert journal_of(path).stat().st_size < 2000
+    on_disk = json.loads(path.read_text())
+    assert on_disk["_journal"]["1"]["seq"] >= 10  # compacted after at least ten commits
+    assert sum(d["key"].startswith("k") for d in on_disk["values"].values()) >= 10
+    again = open_repo(path)
+    assert [again.get_value(f"k{i}") for i in range(40)] == ["x" * 100] * 40
+
+
+def test_a_bulk_change_compacts_instead_of_journaling(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.numbers.save_many([number(f"+4989200{i:04d}") for i in range(500)])
+    assert len(json.loads(path.read_text())["numbers"]) == 500
+    assert len(journal_lines(path)) == 1
+
+
+def test_a_crash_between_the_two_renames_of_a_compaction_loses_nothing(path, monkeypatch):
+    """The main file is replaced, the journal not: its old records are all included in the
+    new main file and are skipped, and later commits append after them."""
+    repo = open_repo(path)
+    for i in range(3):
+        with repo.transaction():
+            repo.set_value("k", i)
+    real_replace = os.replace
+
+    def journal_fails(src, dst):
+        if str(dst).endswith(".journal"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(database.os, "replace", journal_fails)
+    with repo.transaction():
+        repo.set_value("k", 3)
+        repo.database._storage.force_compaction()
+    monkeypatch.undo()
+    assert json.loads(path.read_text())["_journal"]["1"]["seq"] == 5
+    assert len(journal_lines(path)) == 4  # the old journal: header and three records
+    assert open_repo(path).get_value("k") == 3
+    with repo.transaction():
+        repo.set_value("k", 4)
+    assert open_repo(path).get_value("k") == 4
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_failing_compaction_is_a_storage_failure_and_changes_nothing(path, monkeypatch):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("counter", 1)
+    before = files(path)
+
+    def disk_full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(database.os, "replace", disk_full)
+    with pytest.raises(StorageFailure), repo.transaction():
+        repo.set_value("counter", 2)
+        repo.database._storage.force_compaction()
+    monkeypatch.undo()
+    assert files(path) == before
+    assert repo.get_value("counter") == 1
+    assert open_repo(path).get_value("counter") == 1
+
+
+def test_a_main_file_restored_without_its_journal_is_refused_clearly(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.set_value("k", 1)
+    old_main = path.read_bytes()
+    repo.database.compact()
+    with repo.transaction():
+        repo.set_value("k", 2)
+    path.write_bytes(old_main)  # a backup of the main file, the newer journal kept
+    with pytest.raises(StorageFailure) as caught:
+        WorkspaceDatabase(path)
+    assert "restored from a backup" in caught.value.message
+
+
+def test_another_process_sees_journal_only_commits_by_replaying_the_new_records(path, monkeypatch):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.numbers.save(number("+49892001001"))
+    assert repo.numbers.get("+49892001001").label == ""
+    main = path.read_bytes()
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bot.model import Number\n"
+        "from storage.database import WorkspaceDatabase\n"
+        "from storage.repository import WorkspaceRepository\n"
+        "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1])))\n"
+        "with repo.transaction():\n"
+        "    repo.numbers.save(Number(e164='+49892001001', country='DE', kind='local',\n"
+        "                             area='Munich', label='from the subprocess'))\n"
+        "with repo.transaction():\n"
+        "    repo.set_value('who', 'subprocess')\n"
+    )
+    proc = run_python(code, str(path))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert path.read_bytes() == main  # journal only
+
+    parsed = []
+    real_loads = json.loads
+
+    def counting_loads(text, *args, **kwargs):
+        parsed.append(len(text))
+        return real_loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(database.json, "loads", counting_loads)
+    assert repo.get_value("who") == "subprocess"
+    assert repo.numbers.get("+49892001001").label == "from the subprocess"
+    assert len(parsed) == 2 and max(parsed) < 1000  # the two new records, not the files
+    monkeypatch.undo()
+    # and this process appends after them
+    with repo.transaction():
+        repo.set_value("who", "parent")
+    again = open_repo(path)
+    assert again.get_value("who") == "parent"
+    assert again.numbers.get("+49892001001").label == "from the subprocess"
+
+
+def test_the_generation_moves_at_writes_not_at_the_commit(path):
+    """Data derived inside a transaction after its last write stays current after it
+    commits (bot/services.py builds its views once, not again after the commit)."""
+    from bot.model import AuditEntry
+
+    repo = open_repo(path)
+    start = repo.generation
+    with repo.transaction():
+        repo.set_value("k", 1)
+        inside = repo.generation
+        assert inside > start
+        repo.append_audit(AuditEntry(at="t", who="U1", action="x", subject="s"))
+    assert repo.generation == inside
