@@ -36,12 +36,11 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 import pycountry
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
-from phonenumbers import geocoder as _geocoder
-from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
 
 from bot.errors import DomainError
 
@@ -53,7 +52,9 @@ __all__ = [
     "country_name",
     "country_phrase",
     "format_number",
+    "geodata",
     "looks_like_number",
+    "number_key",
     "parse_number",
 ]
 
@@ -261,6 +262,34 @@ def parse_number(text: str, default_region: str = "FI") -> PhoneNumber:
     :class:`~bot.errors.DomainError` with a reason written for a person when the
     text is not a valid number; never raises anything else.
     """
+    num, e164, region, ntype = _checked(text, default_region)
+    names = _area_names(num, region, ntype)
+    if ntype == PhoneNumberType.FIXED_LINE_OR_MOBILE:
+        kind = Kind.LOCAL if names else Kind.MOBILE
+    else:
+        kind = _KIND_BY_TYPE.get(ntype, Kind.OTHER)
+    return PhoneNumber(
+        e164=e164,
+        country=region,
+        kind=kind.value,
+        area=names[0] if names else "",
+        area_names=names,
+    )
+
+
+def number_key(text: str, default_region: str = "FI") -> str:
+    """The E.164 form of a typed number: ``parse_number(text, default_region).e164``, with
+    the same checks and the same errors, without the area lookup.
+
+    For finding a number already stored (its area was stored when it was added): it never
+    loads the geocoder's data (about 100 MB, see :func:`geodata`).
+    """
+    return _checked(text, default_region)[1]
+
+
+def _checked(text: str, default_region: str) -> tuple[phonenumbers.PhoneNumber, str, str, int]:
+    """(parsed number, E.164, region, number type) of a valid caller-ID number, or
+    DomainError with the reason."""
     if not isinstance(text, str):
         raise DomainError("not a phone number")
     raw = text.strip()
@@ -286,7 +315,7 @@ def parse_number(text: str, default_region: str = "FI") -> PhoneNumber:
         raise DomainError(_parse_failure(e, cleaned, region)) from None
     except Exception:  # noqa: BLE001 - phonenumbers on hostile input; a person gets a reason
         raise DomainError(f"{_quote(raw)} is not a phone number") from None
-    return _from_parsed(num, raw)
+    return (num, *_from_parsed(num, raw))
 
 
 def _unknown_country_code(cleaned: str) -> str:
@@ -320,7 +349,8 @@ def _parse_failure(e: NumberParseException, cleaned: str, region: str | None) ->
     return f"{_quote(cleaned)} is not a phone number"
 
 
-def _from_parsed(num: phonenumbers.PhoneNumber, raw: str) -> PhoneNumber:
+def _from_parsed(num: phonenumbers.PhoneNumber, raw: str) -> tuple[str, str, int]:
+    """(E.164, region, number type) of a parsed number, or DomainError saying why not."""
     try:
         region = phonenumbers.region_code_for_number(num)
         shown = phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL)
@@ -357,18 +387,7 @@ def _from_parsed(num: phonenumbers.PhoneNumber, raw: str) -> PhoneNumber:
         )
     if num.extension:
         raise DomainError(f"{shown} has an extension; caller-ID numbers cannot have one")
-    names = _area_names(num, region, ntype)
-    if ntype == PhoneNumberType.FIXED_LINE_OR_MOBILE:
-        kind = Kind.LOCAL if names else Kind.MOBILE
-    else:
-        kind = _KIND_BY_TYPE.get(ntype, Kind.OTHER)
-    return PhoneNumber(
-        e164=e164,
-        country=region,
-        kind=kind.value,
-        area=names[0] if names else "",
-        area_names=names,
-    )
+    return e164, region, ntype
 
 
 # --------------------------------------------------------------------------- areas
@@ -377,15 +396,29 @@ _area_cache: dict[tuple[str, str, int], tuple[str, ...]] = {}
 _AREA_CACHE_MAX = 100_000
 
 
+@lru_cache(maxsize=1)
+def geodata() -> tuple[dict[str, dict[str, str]], int, Any]:
+    """(GEOCODE_DATA, GEOCODE_LONGEST_PREFIX, the geocoder module) of phonenumbers.
+
+    Imported on first use, not at start: the data is about 100 MB in memory, and a bot
+    that only reads its inventory never needs it (areas are stored with each number).
+    """
+    from phonenumbers import geocoder
+    from phonenumbers.geodata import GEOCODE_DATA, GEOCODE_LONGEST_PREFIX
+
+    return GEOCODE_DATA, GEOCODE_LONGEST_PREFIX, geocoder
+
+
 def _geo_prefix(num: phonenumbers.PhoneNumber) -> str:
     """The longest prefix of the number that has geocoding data ("" if none).
 
     The geocoder's descriptions depend only on this prefix, the region and the
     number type, so it keys the memo of :func:`_area_names`.
     """
+    data, longest, _ = geodata()
     digits = f"{num.country_code}{phonenumbers.national_significant_number(num)}"
-    for length in range(min(len(digits), GEOCODE_LONGEST_PREFIX), 0, -1):
-        if digits[:length] in GEOCODE_DATA:
+    for length in range(min(len(digits), longest), 0, -1):
+        if digits[:length] in data:
             return digits[:length]
     return ""
 
@@ -398,6 +431,7 @@ def _area_names(num: phonenumbers.PhoneNumber, region: str, ntype: int) -> tuple
         return hit
     names: list[str] = []
     if prefix:
+        _geocoder = geodata()[2]
         for lang in ("en", *COUNTRY_LANGUAGES.get(region, ())):
             desc = _geocoder.description_for_number(num, lang).strip()
             if not desc or desc in names:

@@ -33,12 +33,11 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-from phonenumbers.geodata import GEOCODE_DATA
 
 from bot.compliance import Status, verdict
 from bot.errors import DomainError, NotFound, ValidationError
 from bot.model import Actor, Address, AuditEntry, Number, Request
-from bot.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number
+from bot.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number, geodata
 from bot.services import Inventory, NumberInfo, _clean, resolve_country
 
 REQUEST_KINDS = ("purchase", "mandate")
@@ -117,7 +116,7 @@ def _place_index(calling_code: int) -> dict[str, tuple[str, ...]]:
     """Folded place name -> geocoded prefixes (with calling code) described by it."""
     cc = str(calling_code)
     index: dict[str, list[str]] = {}
-    for key, names in GEOCODE_DATA.items():
+    for key, names in geodata()[0].items():
         if not key.startswith(cc):
             continue
         for desc in set(names.values()):
@@ -133,7 +132,7 @@ def _place_index(calling_code: int) -> dict[str, tuple[str, ...]]:
 
 def _geo_names(key: str, country: str) -> tuple[str, ...]:
     """Descriptions (English first, then the country's languages) of a geocoded prefix."""
-    data = GEOCODE_DATA.get(key) or {}
+    data = geodata()[0].get(key) or {}
     names: list[str] = []
     for lang in ("en", *COUNTRY_LANGUAGES.get(country, ())):
         desc = (data.get(lang) or "").strip()
@@ -145,17 +144,14 @@ def _geo_names(key: str, country: str) -> tuple[str, ...]:
 def _area_of_prefix(calling_code: int, prefix: str, country: str) -> tuple[str, ...]:
     """The locality of a digits prefix: the longest geocoded key that starts it, or the one
     locality every geocoded key under it shares; () when it spans several or none."""
+    data = geodata()[0]
     digits = f"{calling_code}{prefix}"
     for length in range(len(digits), len(str(calling_code)), -1):
-        if digits[:length] in GEOCODE_DATA:
+        if digits[:length] in data:
             return _geo_names(digits[:length], country)
-    under = {
-        GEOCODE_DATA[k].get("en", "")
-        for k in _keys_under(calling_code, digits)
-        if GEOCODE_DATA[k].get("en")
-    }
+    under = {data[k].get("en", "") for k in _keys_under(calling_code, digits) if data[k].get("en")}
     if len(under) == 1:
-        key = next(k for k in _keys_under(calling_code, digits) if GEOCODE_DATA[k].get("en"))
+        key = next(k for k in _keys_under(calling_code, digits) if data[k].get("en"))
         return _geo_names(key, country)
     return ()
 
@@ -163,7 +159,7 @@ def _area_of_prefix(calling_code: int, prefix: str, country: str) -> tuple[str, 
 @lru_cache(maxsize=32)
 def _keys_of(calling_code: int) -> tuple[str, ...]:
     cc = str(calling_code)
-    return tuple(sorted(k for k in GEOCODE_DATA if k.startswith(cc)))
+    return tuple(sorted(k for k in geodata()[0] if k.startswith(cc)))
 
 
 def _keys_under(calling_code: int, digits: str) -> list[str]:

@@ -33,7 +33,7 @@ from bot.model import (
     new_id,
     utcnow,
 )
-from bot.phone import format_number, parse_number
+from bot.phone import format_number, number_key, parse_number
 
 MAX_NAME = 75  # a name must fit a Slack option's text
 MAX_FIELD = 200
@@ -323,7 +323,7 @@ class Inventory:
         )
 
     def info(self, text: str) -> NumberInfo:
-        e164 = self.parse(text).e164
+        e164 = self.number_key(text)
         info = self.views().infos.get(e164)
         if info is None:
             raise NotFound(f"{format_number(e164)} is not in the inventory.")
@@ -428,7 +428,7 @@ class Inventory:
             if found:
                 keys.add(found.id)
         with contextlib.suppress(DomainError):
-            keys.add(self.parse(subject).e164)
+            keys.add(self.number_key(subject))
         if not keys:
             raise NotFound(f"Nothing called “{subject[:MAX_NAME]}” is known (a number or a name).")
         return self.repo.audit_entries(keys)
@@ -438,6 +438,10 @@ class Inventory:
 
     def parse(self, text: str):
         return parse_number(text, self.default_region)
+
+    def number_key(self, text: str) -> str:
+        """``parse(text).e164`` without the area lookup (for finding a stored number)."""
+        return number_key(text, self.default_region)
 
     # ------------------------------------------------------------------ changing
     def atomically(self):
@@ -478,7 +482,7 @@ class Inventory:
         found, problems = {}, []
         for text in texts:
             try:
-                e164 = self.parse(text).e164
+                e164 = self.number_key(text)
             except DomainError as exc:
                 problems.append(f"{text[:40]}: {exc.message}")
                 continue
