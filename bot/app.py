@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App
-from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -50,22 +49,22 @@ def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
     settings.require_slack()
     client = web_client(settings)
     try:
-        app = App(
-            client=client,
-            signing_secret=settings.signing_secret or "",
-            process_before_response=False,
-            # auth.test at start-up fails fast on a bad token
-            token_verification_enabled=True,
-            logger=logging.getLogger("slack_bolt"),
-        )
+        client.auth_test()  # fails fast, and clearly, on a bad token or an unreachable API
     except SlackApiError as exc:
         raise ConfigError(
             f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error', 'unknown error')}); "
             "copy the Bot User OAuth Token again (README, “Create the Slack app”)."
         ) from None
-    except (OSError, BoltError) as exc:
+    except OSError as exc:
         where = settings.api_url or "slack.com"
         raise ConfigError(f"Cannot reach Slack's Web API at {where}: {exc}") from None
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        process_before_response=False,
+        token_verification_enabled=False,  # done just above
+        logger=logging.getLogger("slack_bolt"),
+    )
     workspaces = workspaces or Workspaces(settings)
     roles = Roles(settings.managers, admin_lookup(client))
     register(app, workspaces, roles, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 
 log = logging.getLogger("numbers-bot")
 
@@ -51,7 +51,12 @@ def run(settings: Settings) -> int:
         log.info("numbers-bot: Socket Mode, data in %s", settings.data_dir)
         SocketModeHandler(app, settings.app_token).start()
         return 0
-    server = make_server(settings)
+    try:
+        server = make_server(settings)
+    except OSError as exc:
+        raise ConfigError(
+            f"PORT {settings.port} cannot be used ({exc.strerror}); choose another PORT."
+        ) from None
     log.info(
         "numbers-bot: HTTP on port %s at /slack/events, data in %s",
         server.effective_port,
