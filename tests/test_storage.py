@@ -279,7 +279,7 @@ INCREMENT = (
 
 
 def test_concurrent_processes_and_threads_lose_no_update(path):
-    repo = open_repo(path)
+    repo = open_repo(path, lock_timeout=30)  # waits, however loaded the machine is
     n = 150
     procs = [run_python(INCREMENT, str(path), str(n)) for _ in range(3)]
 
