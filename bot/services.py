@@ -50,10 +50,18 @@ EXPORT_COLUMNS = [
     "source",
     "groups",
     "campaigns",
+    # The linked address in full, so that the export is the whole record of proof.
+    "address_customer",
+    "address_street",
+    "address_postal_code",
+    "address_city",
+    "address_region",
+    "address_country",
 ]
+ADDRESS_EXPORT_FIELDS = ("customer_name", "street", "postal_code", "city", "region", "country")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NumberInfo:
     """A number with what a person needs to see about it."""
 
@@ -640,6 +648,8 @@ class Inventory:
         with self.repo.transaction():
             self.repo.addresses.save(updated)
             self._audit(actor, "address.edit", current.id, before=current, after=updated)
+            if _moved(current, updated):
+                self._clear_confirmations(actor, filter(None, map(self.repo.numbers.get, before)))
             self._emit("address.edited", actor, before=before, address=updated)
         failing = []
         for e164, old in before.items():
@@ -683,31 +693,59 @@ class Inventory:
         self, actor: Actor, numbers: list[Number], address: Address | None
     ) -> LinkResult:
         target = address.id if address else None
-        changed = [replace(n, address_id=target) for n in numbers if n.address_id != target]
+        # A hand confirmation of the area was about the old address: it no longer applies.
+        changed = [
+            replace(n, address_id=target, area_confirmed_by=None)
+            for n in numbers
+            if n.address_id != target
+        ]
         if changed:
             with self.repo.transaction():
                 self.repo.numbers.save_many(changed)
                 for old, new in zip(
                     (n for n in numbers if n.address_id != target), changed, strict=True
                 ):
+                    before: dict[str, Any] = {"address_id": old.address_id}
+                    after: dict[str, Any] = {"address_id": target}
+                    if old.area_confirmed_by:
+                        before["area_confirmed_by"] = old.area_confirmed_by
+                        after["area_confirmed_by"] = None
                     self._audit(
                         actor,
                         "number.link" if address else "number.unlink",
                         new.e164,
-                        before={"address_id": old.address_id},
-                        after={"address_id": target},
+                        before=before,
+                        after=after,
                     )
         infos = self.views().infos
         return LinkResult(address, [infos[n.e164] for n in numbers])
+
+    def _clear_confirmations(self, actor: Actor, numbers: Iterable[Number]) -> None:
+        """A moved address: hand confirmations of its numbers' areas no longer apply."""
+        confirmed = [n for n in numbers if n.area_confirmed_by]
+        if not confirmed:
+            return
+        self.repo.numbers.save_many([replace(n, area_confirmed_by=None) for n in confirmed])
+        for n in confirmed:
+            self._audit(
+                actor,
+                "number.unconfirm_area",
+                n.e164,
+                before={"area_confirmed_by": n.area_confirmed_by},
+                after={"area_confirmed_by": None},
+            )
 
     @_change
     def confirm_area(self, actor: Actor, text: str) -> NumberInfo:
         """A manager confirms by hand that the linked address lies in the number's area."""
         self.require_manager(actor, "confirm areas")
         info = self.info(text)
+        if info.verdict.ok and info.number.area_confirmed_by:
+            raise DomainError(f"{info.display} is confirmed already: {info.verdict.reason}.")
         if info.verdict.status != Status.UNVERIFIABLE:
             raise DomainError(
-                f"{info.display} does not need a confirmation ({info.verdict.reason})."
+                f"Only a number whose area cannot be determined can be confirmed by hand; "
+                f"{info.display} is not one: {info.verdict.reason}."
             )
         with self.repo.transaction():
             self.repo.numbers.save(replace(info.number, area_confirmed_by=actor.user_id))
@@ -858,6 +896,10 @@ class Inventory:
                     n.source,
                     ";".join(sorted(groups_of.get(n.e164, []))),
                     ";".join(sorted(campaigns_of.get(n.e164, []))),
+                    *(
+                        getattr(info.address, f) if info.address else ""
+                        for f in ADDRESS_EXPORT_FIELDS
+                    ),
                 ]
             )
         return out.getvalue()
@@ -949,6 +991,14 @@ class Inventory:
 
 def _by_name(item: Any) -> str:
     return casefold(item.name)
+
+
+def _moved(old: Address, new: Address) -> bool:
+    """Whether an edit changed where an address is (city, region or country)."""
+    return any(
+        casefold(getattr(old, f) or "") != casefold(getattr(new, f) or "")
+        for f in ("city", "region", "country")
+    )
 
 
 def _more(extra: int) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
 import os
 from pathlib import Path
 
@@ -374,6 +376,12 @@ def test_a_label_that_is_too_long_refuses_the_whole_add(inv, path):
 def test_export_import_round_trip(stocked, tmp_path):
     exported = stocked.export_csv()
     assert exported.splitlines()[0].startswith("number,country,kind,area,address,verdict")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    linked = [r for r in rows if r["address"]]
+    assert linked, "the stock has linked numbers"
+    for row in linked:  # the address in full, not only its name
+        assert row["address_city"] and row["address_street"] and row["address_country"]
+    assert all(r["address_city"] == "" for r in rows if not r["address"])
 
     other = open_inventory(tmp_path / "team-T2.json")
     other.create_address(MANAGER, address_fields())
