@@ -10,6 +10,7 @@ def register(app, workspaces, roles, settings) -> None:
         addresses,
         agents,  # noqa: F401 - agent, callerid
         campaigns,
+        confirm,
         groups,
         home,
         notifications,
@@ -26,5 +27,6 @@ def register(app, workspaces, roles, settings) -> None:
     home.register(app, settings)
     groups.register(app)
     campaigns.register(app)
+    confirm.register(app)
     requests.register(app, settings)
     notifications.register(app, workspaces, settings)

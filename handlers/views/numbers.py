@@ -6,7 +6,7 @@ from bot.compliance import STATUS_LABELS
 from bot.phone import KIND_LABELS
 from bot.services import NumberDetail, NumberInfo
 from handlers import blocks as B
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, user
 
 PAGE_SIZE = 20
 STATUS_ICONS = {
@@ -87,13 +87,25 @@ def number_detail(detail: NumberDetail, can_link: bool) -> list[dict]:
         ),
         B.section(f"*Why:* {escape(v.reason)}"),
     ]
+    if n.area_confirmed_by and v.ok:
+        blocks.append(B.context(f"Area confirmed by hand by {user(n.area_confirmed_by)}"))
     if can_link:
-        blocks.append(
-            B.actions(
-                B.button("Link to an address", "open_link", n.e164), block_id="number_actions"
-            )
-        )
+        buttons = [B.button("Link to an address", "open_link", n.e164)]
+        if v.status == "unverifiable" and info.address:
+            buttons.append(confirm_area_button(info))
+        blocks.append(B.actions(*buttons, block_id="number_actions"))
     return blocks
+
+
+def confirm_area_button(info: NumberInfo) -> dict:
+    """"Confirm area by hand" for an unverifiable number, with a dialog naming both sides."""
+    dialog = B.confirm(
+        "Confirm the area by hand?",
+        f"You confirm that {info.address.name} lies within the area of {info.display}. "
+        "This is recorded in the audit log under your name.",
+        ok="Confirm",
+    )
+    return B.button("Confirm area by hand", "confirm_area", info.e164, confirm_with=dialog)
 
 
 def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> dict:
