@@ -18,7 +18,7 @@ def utcnow() -> str:
 SOURCES = ("purchase", "mandate", "import")
 
 
-@dataclass
+@dataclass(slots=True)
 class Address:
     id: str
     name: str
@@ -37,7 +37,7 @@ class Address:
         return ", ".join(p for p in parts if p)
 
 
-@dataclass
+@dataclass(slots=True)
 class Number:
     e164: str
     country: str
@@ -53,14 +53,14 @@ class Number:
     area_confirmed_by: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     id: str
     name: str
     numbers: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Campaign:
     id: str
     name: str
@@ -68,7 +68,7 @@ class Campaign:
     groups: list[str] = field(default_factory=list)  # group ids
 
 
-@dataclass
+@dataclass(slots=True)
 class Agent:
     id: str
     name: str
@@ -76,7 +76,7 @@ class Agent:
     caller_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     id: str
     kind: str  # purchase | mandate
@@ -100,7 +100,7 @@ class AuditEntry:
     after: dict | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Who is asking, and whether they hold the manager role (decided in bot.permissions)."""
 
