@@ -73,21 +73,91 @@ def show_number(call: Call) -> Reply:
     return Reply(detail.info.display, V.number_detail(detail, can_link=True))
 
 
-def group_numbers(words: list[str], parse) -> list[str]:
-    """Words of a command joined back into numbers: "+49 89 1234567 030 1234567" is two.
+_SEPARATOR = re.compile(r"([,;])")
+_DIGIT_WORD = re.compile(r"^[\d()\-./]*\d[\d()\-./]*$")
 
-    A word starting with "+" or without digits starts a new chunk; each chunk is split
-    into the fewest valid numbers. Words that fit no valid number stay together as one
-    entry, so the person sees the text they typed with its reason.
+
+def _international_start(word: str) -> bool:
+    bare = word.lstrip("(")
+    return bare.startswith("+") or bare.startswith("00")
+
+
+def group_numbers(words: list[str], parse) -> list[str]:
+    """Words of a command joined back into numbers: "+49 89 1234567, 030 1234567" is two.
+
+    Commas and semicolons separate numbers. A word starting with "+" or "00" starts an
+    international number that takes every following word of digits and ()-./ up to the
+    next "+"/"00" word or any other word; it is one entry, valid or not, so a number with
+    its country code is never read in part with the default country. Runs of national
+    digit words ("089 1234567 030 1234567") are split into the fewest valid numbers. A
+    word that is neither is an entry of its own, so the person sees it with its reason.
     """
-    chunks: list[list[str]] = []
+    out: list[str] = []
+    for segment in _segments(words):
+        international: list[str] = []
+        national: list[str] = []
+        for word in segment:
+            if _international_start(word) and not (international and _DIGIT_WORD.match(word)):
+                _flush(out, international, national, parse)
+                international.append(word)
+            elif _DIGIT_WORD.match(word):
+                (international or national).append(word)
+            else:
+                _flush(out, international, national, parse)
+                out.append(word)
+        _flush(out, international, national, parse)
+    return out
+
+
+def _flush(out: list[str], international: list[str], national: list[str], parse) -> None:
+    if international:
+        out.extend(_international(international, parse))
+        international.clear()
+    if national:
+        out.extend(_partition(national, parse))
+        national.clear()
+
+
+def _segments(words: list[str]) -> list[list[str]]:
+    """The words between commas and semicolons ("+4989…,+4930…" is two segments)."""
+    segments: list[list[str]] = [[]]
     for word in words:
-        starts = word.startswith("+") or not any(ch.isdigit() for ch in word)
-        if chunks and not starts and any(ch.isdigit() for ch in chunks[-1][-1]):
-            chunks[-1].append(word)
-        else:
-            chunks.append([word])
-    return [text for chunk in chunks for text in _partition(chunk, parse)]
+        for part in _SEPARATOR.split(word):
+            if part in (",", ";"):
+                segments.append([])
+            elif part.strip():
+                segments[-1].append(part.strip())
+    return [s for s in segments if s]
+
+
+def _valid(text: str, parse) -> bool:
+    try:
+        parse(text)
+    except DomainError:
+        return False
+    return True
+
+
+def _international(words: list[str], parse) -> list[str]:
+    """One international number, valid or not, reported whole as typed.
+
+    When the whole is invalid it may be a valid international number followed by another
+    number: one with "00" ("+49 89 1234567 0044 20 7946 0958"; a "00" word inside a
+    number, as in "+33 1 42 68 53 00", stays part of it), or national numbers written
+    with their trunk 0 ("+49 89 1234567 030 1234567") when every one of those is valid.
+    """
+    whole = " ".join(words)
+    if _valid(whole, parse):
+        return [whole]
+    for k in range(1, len(words)):
+        if not words[k].startswith("0") or not _valid(" ".join(words[:k]), parse):
+            continue
+        if words[k].startswith("00"):
+            return [" ".join(words[:k]), *_international(words[k:], parse)]
+        rest = _partition(words[k:], parse)
+        if all(_valid(r, parse) for r in rest):
+            return [" ".join(words[:k]), *rest]
+    return [whole]
 
 
 def _partition(words: list[str], parse, max_words: int = 6) -> list[str]:

@@ -1,0 +1,87 @@
+"""End to end, through the running bot: what a user trial found in `/numbers` (numbers with
+their country code, search in forms, quoted names, wording, unknown subcommands)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_e2e_numbers import address_fields, seed, texts
+
+
+@pytest.fixture(autouse=True)
+def _no_violations(bot):
+    yield
+    assert bot.fake.violations == []
+
+
+def stored(bot) -> set[str]:
+    return {i.e164 for i in bot.inventory().numbers()}
+
+
+# -- numbers with a country code stay whole ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("+1 555 555 5555", "not a valid number for North America"),
+        ("+32 2 123 45 67", "not a valid number in Belgium"),
+        ("+44 7700 900123", "not a valid number in the United Kingdom"),
+    ],
+)
+def test_add_an_invalid_international_number_reports_it_whole(bot, typed, reason):
+    body = texts(bot.command(f"add {typed}").json)
+    assert "Added 0 number(s)." in body
+    assert f"{typed} — " in body and reason in body
+    assert "+49" not in body.replace(typed, "")  # no part of it read as a German number
+    assert stored(bot) == set()
+
+
+def test_add_international_numbers_of_many_countries_with_spaces(bot):
+    r = bot.command("add +1 201 555 0123 +32 2 555 12 12 +44 20 7946 0958 +358 9 1234567")
+    assert "Added 4 number(s)." in texts(r.json)
+    assert stored(bot) == {"+12015550123", "+3225551212", "+442079460958", "+35891234567"}
+
+
+def test_add_separated_by_commas_and_semicolons(bot):
+    r = bot.command("add +4989333333, +4930444444;+4940555555")
+    assert "Added 3 number(s)." in texts(r.json)
+    assert stored(bot) == {"+4989333333", "+4930444444", "+4940555555"}
+
+
+def test_add_national_numbers_with_spaces_still_work(bot):
+    r = bot.command("add 089 1234567 030 123 4567")
+    assert "Added 2 number(s)." in texts(r.json)
+    assert stored(bot) == {"+49891234567", "+49301234567"}
+
+
+def test_add_a_valid_and_an_invalid_international_number(bot):
+    body = texts(bot.command("add +1 555 555 5555 +32 2 555 12 12").json)
+    assert "Added 1 number(s)." in body and "+1 555 555 5555 — " in body
+    assert stored(bot) == {"+3225551212"}
+
+
+def test_link_and_unlink_international_numbers_with_spaces(bot):
+    seed(
+        bot,
+        ["+3225551212", "+442079460958", "+495555555555"],
+        [address_fields("Brussels office", "Brussels", "1000", country="BE")],
+    )
+    r = bot.command('link +32 2 555 12 12 +44 20 7946 0958 to "Brussels office"')
+    assert "Linked 2 number(s) to *Brussels office*" in texts(r.json)
+    inv = bot.inventory()
+    assert inv.info("+3225551212").address.name == "Brussels office"
+    assert inv.info("+442079460958").address.name == "Brussels office"
+
+    # An invalid international number: refused whole, no German number touched.
+    r = bot.command('link +1 555 555 5555 to "Brussels office"')
+    assert "+1 555 555 5555" in r.json["text"] and "North America" in r.json["text"]
+    assert bot.inventory().info("+495555555555").address is None
+
+    r = bot.command("unlink +32 2 555 12 12, +44 20 7946 0958")
+    assert "Unlinked 2 number(s)." in texts(r.json)
+    inv = bot.inventory()
+    assert inv.info("+3225551212").address is None and inv.info("+442079460958").address is None
+    r = bot.command("unlink +32 2 123 45 67")
+    assert "+32 2 123 45 67" in r.json["text"] and "Belgium" in r.json["text"]
+
