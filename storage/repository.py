@@ -104,8 +104,14 @@ class Collection(Generic[T]):
 
 def _number(doc: dict) -> Number:
     fields = {k: v for k, v in doc.items() if k in _NUMBER_FIELDS}
-    fields["area_names"] = tuple(fields.get("area_names", ()))
+    names = tuple(fields.get("area_names", ()))
+    # Numbers of one area share one tuple (tens of thousands of numbers, a few areas).
+    fields["area_names"] = _AREA_NAMES.setdefault(names, names)
     return Number(**fields)
+
+
+# Every distinct area_names tuple seen: small (one entry per geocoded area in use).
+_AREA_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _copy(value: dict | None) -> dict | None:
