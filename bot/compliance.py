@@ -531,11 +531,38 @@ def _description_forms(desc: str) -> tuple[tuple[tuple[str, ...], ...], tuple[st
     forms = {_words(head), _words(head.split("(")[0])}
     if not comma:
         forms.add(_words(desc))
-    if _UMLAUTS.search(head):  # München also as Muenchen
-        expanded = _UMLAUTS.sub(lambda m: _UMLAUT_SPELLING[m.group()], head)
-        forms |= {_words(expanded), _words(expanded.split("(")[0])}
+    # "Bolzano/Bozen", "Bienne/Neuchâtel/Soleure/Jura": each listed place on its own.
+    parts = head.split("/") if "/" in head else []
+    for part in parts:
+        forms |= {_words(part), _words(part.split("(")[0])}
+    for text in (head, *parts):
+        if _UMLAUTS.search(text):  # München also as Muenchen
+            expanded = _UMLAUTS.sub(lambda m: _UMLAUT_SPELLING[m.group()], text)
+            forms |= {_words(expanded), _words(expanded.split("(")[0])}
     sub = _words(tail.rsplit(",", 1)[-1]) if comma else ()
     return tuple(f for f in forms if f), sub
+
+
+# Geocoder names of Spanish provinces that differ from every name pycountry gives the
+# province (ISO 3166-2:ES), mapped to pycountry's names, so that the region code
+# ("SS", "PM"), the ISO name and the local spelling match too.
+_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "ES": {
+        "guipuzcoa": ("Gipuzkoa",),  # +34 943, ES-SS
+        "balearicislands": ("Illes Balears", "Islas Baleares"),  # +34 971, ES-PM
+        "baleares": ("Illes Balears", "Islas Baleares"),
+        "tenerife": ("Santa Cruz de Tenerife",),  # +34 922, ES-TF
+        "seville": ("Sevilla",),  # +34 955 has only the English name
+    },
+}
+
+
+def _with_aliases(names: tuple[str, ...], country: str) -> tuple[str, ...]:
+    table = _ALIASES.get(country)
+    if not table:
+        return names
+    extra = [a for n in names for a in table.get("".join(_words(n)), ()) if a not in names]
+    return names + tuple(dict.fromkeys(extra))
 
 
 def _name_variants(name: str) -> list[str]:
@@ -616,7 +643,11 @@ def area_matches(area_names: Sequence[str], city: str, region: str, country: str
       name does *not* match ("Frankfurt" is not "Frankfurt am Main"), except
       that a parenthesised qualifier may be left out ("Halle" = "Halle (Saale)").
     * The city is compared with each description and its part before a comma
-      ("San Francisco" = "San Francisco, CA").
+      ("San Francisco" = "San Francisco, CA"); a description listing places with
+      "/" ("Bolzano/Bozen", "Bienne/Neuchâtel/Soleure/Jura") matches each of them,
+      by city and by region name (CH region "NE" is pycountry's "Neuchâtel").
+    * A few Spanish provinces the geocoder names differently from ISO 3166-2
+      (Guipúzcoa = Gipuzkoa, Balearic Islands = Illes Balears) have aliases.
     * The region (free text, an ISO 3166-2 code "US-CA", or the code's suffix
       "CA") is compared, by name and by code, with the subdivision part of a
       description (", CA"), and by name with the description itself (region
@@ -627,7 +658,10 @@ def area_matches(area_names: Sequence[str], city: str, region: str, country: str
 
 @lru_cache(maxsize=65_536)
 def _area_matches(names: tuple[str, ...], city: str, region: str, country: str) -> bool:
-    city_forms = [f for f in {_words(city), _words(city.split(",")[0].split("(")[0])} if f]
+    names = _with_aliases(names, country)
+    head = city.split(",")[0]
+    city_texts = {city, head.split("(")[0], *(head.split("/") if "/" in head else ())}
+    city_forms = [f for f in {_words(t) for t in city_texts} if f]  # "Biel/Bienne": both
     region_names, region_codes = _region_forms(region, country) if region else ((), ())
     for desc in names:
         place_forms, sub = _description_forms(desc)
