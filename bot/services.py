@@ -12,6 +12,7 @@ import csv
 import functools
 import io
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -148,6 +149,12 @@ def casefold(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def fold(text: str) -> str:
+    """Text for searching: case and accents folded, spaces removed ("München" -> "munchen")."""
+    decomposed = unicodedata.normalize("NFKD", "".join((text or "").split()))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
 def resolve_country(text: str) -> str:
     """An ISO alpha-2 code from a code or an English name ("DE", "Germany")."""
     text = (text or "").strip()
@@ -249,13 +256,21 @@ class _Views:
 
     @property
     def search_index(self) -> list[tuple[str, str, NumberInfo]]:
-        """(E.164 digits, label/area/address text folded, info) in E.164 order, built once."""
+        """(E.164 digits, label/area/area names/address folded, info) in E.164 order, built
+        once per generation."""
         if self._search_index is None:
             self._search_index = [
                 (
                     i.e164[1:],
-                    "".join(
-                        f"{i.number.label}|{i.number.area}|{i.address.name if i.address else ''}".casefold().split()
+                    fold(
+                        "|".join(
+                            (
+                                i.number.label,
+                                i.number.area,
+                                *i.number.area_names,
+                                i.address.name if i.address else "",
+                            )
+                        )
                     ),
                     i,
                 )
@@ -352,20 +367,30 @@ class Inventory:
     def search_numbers(self, text: str, limit: int = 100) -> list[NumberInfo]:
         """Numbers whose digits, label, area or address contain the text, in E.164 order.
 
-        Digits match the international form with or without "+" / "00", and the national
-        form of the default country ("089 123" finds +49 89 123… when the default is DE).
+        Digits typed with "+" or "00" match the start of the international form ("+49" finds
+        German numbers only); other digits match anywhere in it, and the national form of the
+        default country ("089 123" finds +49 89 123… when the default is DE). Words match
+        the label, area (in any of its languages) or address with case and accents folded.
         """
-        wanted = "".join(text.split()).casefold()
+        wanted = fold(text)
         digits = "".join(ch for ch in wanted if ch.isdigit())
+        prefix = ""
         patterns = set()
-        if digits:
-            patterns.add(digits[2:] if digits.startswith("00") else digits)
-            if digits.startswith("0") and not digits.startswith("00"):
+        if digits and (wanted.startswith("+") or wanted.startswith("00")):
+            prefix = digits[2:] if wanted.startswith("00") else digits
+        elif digits:
+            patterns.add(digits)
+            if digits.startswith("0"):
                 code = phonenumbers.country_code_for_region(self.default_region)
                 patterns.add(f"{code}{digits[1:]}")
         found = []
         for e164_digits, folded, info in self.views().search_index:
-            if not wanted or wanted in folded or any(p in e164_digits for p in patterns):
+            if (
+                not wanted
+                or wanted in folded
+                or (prefix and e164_digits.startswith(prefix))
+                or any(p in e164_digits for p in patterns)
+            ):
                 found.append(info)
                 if len(found) >= limit:
                     break

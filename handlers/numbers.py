@@ -6,7 +6,7 @@ import json
 import re
 
 from bot.errors import DomainError
-from bot.services import NumberInfo
+from bot.services import NumberInfo, fold
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
@@ -375,6 +375,6 @@ def register(app) -> None:
 
     @on_options(app, "address_search")
     def _addresses(session, text, body):
-        wanted = text.casefold().strip()
-        found = [a for a in session.inventory.addresses() if wanted in a.name.casefold()]
+        wanted = fold(text)  # "zur" finds "Zürich office"
+        found = [a for a in session.inventory.addresses() if wanted in fold(a.name)]
         return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]

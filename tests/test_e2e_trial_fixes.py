@@ -85,3 +85,37 @@ def test_link_and_unlink_international_numbers_with_spaces(bot):
     r = bot.command("unlink +32 2 123 45 67")
     assert "+32 2 123 45 67" in r.json["text"] and "Belgium" in r.json["text"]
 
+
+# -- search in forms ---------------------------------------------------------------------
+
+
+def test_number_and_address_search_in_the_link_form(bot):
+    seed(
+        bot,
+        ["+49 89 1234567", "+34 914 912 345", "+41 44 668 18 00", "+1 212 555 0100"],
+        [
+            address_fields("Zürich office", "Zürich", "8001", country="CH"),
+            address_fields("HQ Munich", "München", "80331"),
+        ],
+    )
+    bot.command("link")
+    modal = bot.fake.modal()
+
+    def numbers(text):
+        return [
+            o["value"]
+            for o in bot.sender.options("numbers_search", text, view=modal).json["options"]
+        ]
+
+    def addresses(text):
+        options = bot.sender.options("address_search", text, view=modal).json["options"]
+        return [o["text"]["text"] for o in options]
+
+    assert numbers("+49") == ["+49891234567"]  # not +34 914 912 345
+    assert numbers("+1") == ["+12125550100"]
+    assert numbers("München") == numbers("munchen") == ["+49891234567"]
+    assert numbers("Zürich") == ["+41446681800"]
+    assert numbers("089 123") == ["+49891234567"]
+    assert addresses("zur") == ["Zürich office"]
+    assert addresses("ZÜR") == ["Zürich office"]
+    assert addresses("munich") == ["HQ Munich"]

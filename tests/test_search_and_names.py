@@ -1,0 +1,108 @@
+"""Inventory.search_numbers (prefixes, accents, area names) and quote-insensitive names,
+against real TinyDB files and real phonenumbers data."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.compliance import Rules
+from bot.model import Actor
+from bot.services import Inventory
+from storage.database import WorkspaceDatabase
+from storage.repository import WorkspaceRepository
+
+MANAGER = Actor("UMANAGER", is_manager=True)
+
+MUNICH = "+49893001234"
+BERLIN = "+49303001234"
+MADRID = "+34911234567"
+ZURICH = "+41446681800"
+NEW_YORK = "+12125550100"
+TORONTO = "+14165550123"
+HELSINKI = "+35891234567"
+LONDON = "+442079460958"
+ALL = [MUNICH, BERLIN, MADRID, ZURICH, NEW_YORK, TORONTO, HELSINKI, LONDON]
+
+
+@pytest.fixture
+def inv(tmp_path) -> Inventory:
+    inventory = Inventory(
+        WorkspaceRepository(WorkspaceDatabase(tmp_path / "t.json")), Rules.shipped(), "DE"
+    )
+    inventory.add_numbers(MANAGER, ALL)
+    return inventory
+
+
+def found(inv: Inventory, text: str) -> set[str]:
+    return {i.e164 for i in inv.search_numbers(text)}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+49", {MUNICH, BERLIN}),
+        ("0049", {MUNICH, BERLIN}),
+        ("+4989", {MUNICH}),
+        ("+49 89 300", {MUNICH}),
+        ("+1", {NEW_YORK, TORONTO}),
+        ("001", {NEW_YORK, TORONTO}),
+        ("+1 416", {TORONTO}),
+        ("+34", {MADRID}),
+        ("+358", {HELSINKI}),
+        ("+44", {LONDON}),
+        ("+41 44", {ZURICH}),
+        ("+3", {MADRID, HELSINKI}),
+        ("+7", set()),
+    ],
+)
+def test_digits_with_plus_or_00_match_the_start(inv, typed, expected):
+    assert found(inv, typed) == expected
+
+
+def test_plus_49_does_not_find_a_spanish_number_holding_49(inv):
+    inv.add_numbers(MANAGER, ["+34 914 912 345"])  # "34914912345" holds "49"
+    assert "+34914912345" not in found(inv, "+49")
+    assert "+34914912345" in found(inv, "49")  # bare digits still match anywhere
+
+
+def test_bare_and_national_digits_keep_matching(inv):
+    assert found(inv, "3001234") == {MUNICH, BERLIN}
+    assert found(inv, "089 300") == {MUNICH}  # national form of the default country
+    assert found(inv, "030 300") == {BERLIN}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("München", {MUNICH}),
+        ("munchen", {MUNICH}),
+        ("MÜNCHEN", {MUNICH}),
+        ("Munich", {MUNICH}),
+        ("Zürich", {ZURICH}),
+        ("zurich", {ZURICH}),
+        ("Zurigo", {ZURICH}),
+        ("helsinki", {HELSINKI}),
+    ],
+)
+def test_area_in_any_language_with_accents_folded(inv, typed, expected):
+    assert found(inv, typed) == expected
+
+
+def test_address_and_label_are_searched_with_accents_folded(inv):
+    inv.create_address(
+        MANAGER,
+        {
+            "name": "Zürich office",
+            "customer_name": "Acme AG",
+            "street": "Bahnhofstrasse 1",
+            "postal_code": "8001",
+            "city": "Zürich",
+            "country": "CH",
+            "confirmed": True,
+        },
+    )
+    inv.link(MANAGER, [ZURICH], "Zürich office")
+    inv.add_numbers(MANAGER, ["+49 40 3001234"], label="Hotline Süd")
+    assert found(inv, "zurich office") == {ZURICH}
+    assert found(inv, "zurichoff") == {ZURICH}
+    assert found(inv, "hotline sud") == {"+49403001234"}
