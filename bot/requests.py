@@ -217,6 +217,25 @@ def prefix_fits(country: str, kind: str, prefix: str) -> str | None:
     return None
 
 
+def _request_problem(status: str, level: str, asked: Number, prefix: str, address: Address) -> str:
+    """Why ``address`` cannot serve the numbers a request asks for (none exists yet):
+    "Local numbers of Vienna (+43 1) need an address in Vienna; “HQ” is in Brussels."
+    ``prefix`` is the national prefix the person typed ("" when they named a place)."""
+    country = asked.country
+    label = KIND_LABELS.get(asked.kind, asked.kind)
+    area = asked.area if level == "area" else ""
+    shown = f" (+{_calling_code(country)} {prefix})" if prefix else ""
+    place = area or country_phrase(country)
+    if status == Status.WRONG_COUNTRY:
+        there = country_phrase(address.country.upper()) if address.country else "no country"
+    else:
+        there = address.city or address.region or "no named city"
+    return (
+        f"{label} numbers of {place}{shown} need an address in {place}; "
+        f"“{address.name}” is in {there}"
+    )
+
+
 def resolve_area(country: str, kind: str, text: str) -> Area:
     """The area or prefix of a purchase, checked against the country and kind."""
     raw = " ".join((text or "").split())
@@ -481,7 +500,12 @@ class Requests:
             area = resolve_area(country, kind, fields.get("area") or "")
         except DomainError:
             area = Area("", ())
-        details.update(area=area.area, area_names=area.area_names, prefixes=area.prefixes)
+        details.update(
+            area=area.area,
+            area_names=area.area_names,
+            prefixes=area.prefixes,
+            area_by_name=area.by_name,
+        )
         return self.address_warning(details)
 
     def address_warning(self, details: dict[str, Any]) -> str | None:
@@ -507,7 +531,9 @@ class Requests:
         found = verdict(probe, address, self.inventory.rules)
         problems = []
         if found.status in (Status.WRONG_COUNTRY, Status.OUTSIDE_AREA):
-            problems.append(found.reason)
+            # No number exists yet: the reason names what was asked for, not a made-up number.
+            typed = prefixes[0] if prefixes[0] and not details.get("area_by_name") else ""
+            problems.append(_request_problem(found.status, found.level, probe, typed, address))
         allowed, why = self.inventory.rules.can_be_caller_id(country, kind)
         if not allowed:
             problems.append(why)

@@ -172,7 +172,10 @@ def test_address_warning_appears_at_once(nbot):
     updated = nbot.fake.modal("views.update")
     warning = [b for b in updated.blocks if b.get("block_id") == "address_warning"]
     assert warning
-    assert "HQ Berlin is in Berlin" in texts(warning) and "Munich" in texts(warning)
+    assert (
+        "Local numbers of Munich (+49 89) need an address in Munich; “HQ Berlin” is in Berlin"
+        in texts(warning)
+    )
     # what was filled in stays
     assert updated.element("Address")["initial_option"]["value"] == a["berlin"].id
     assert updated.element("Area or prefix")["initial_value"] == "89"

@@ -141,11 +141,86 @@ def test_address_that_cannot_satisfy_the_rules_warns(inventory, munich):
     berlin = inventory.create_address(MANAGER, BERLIN)
     service = Requests(inventory)
     warning = service.draft_warning(purchase(berlin))
-    assert warning and "Munich" in warning and "HQ Berlin is in Berlin" in warning
+    assert warning == "Local numbers of Munich need an address in Munich; “HQ Berlin” is in Berlin"
     assert service.draft_warning(purchase(munich)) is None
     assert service.draft_warning({"country": "DE", "address": berlin.id}) is None  # no kind yet
     request = service.create_purchase(READER, purchase(berlin))
     assert request.details["warning"] == warning
+
+
+@pytest.mark.parametrize(
+    ("country", "kind", "area", "address", "expected"),
+    [
+        # A place: no prefix is shown (a place may span several); a typed prefix is shown
+        # as typed, never a made-up number ("+43 14" for Vienna, "+49" alone).
+        (
+            "AT",
+            "local",
+            "Vienna",
+            "brussels",
+            "Local numbers of Vienna need an address in Vienna; “Brussels office” is in Belgium",
+        ),
+        (
+            "AT",
+            "local",
+            "01",
+            "graz",
+            "Local numbers of Vienna (+43 1) need an address in Vienna; “Graz office” is in Graz",
+        ),
+        (
+            "AT",
+            "local",
+            "+43 1",
+            "graz",
+            "Local numbers of Vienna (+43 1) need an address in Vienna; “Graz office” is in Graz",
+        ),
+        (
+            "DE",
+            "local",
+            "",
+            "brussels",
+            "Local numbers of Germany need an address in Germany; “Brussels office” is in Belgium",
+        ),
+        (
+            "DE",
+            "mobile",
+            "",
+            "brussels",
+            "Mobile numbers of Germany need an address in Germany; “Brussels office” is in Belgium",
+        ),
+        (
+            "DE",
+            "local",
+            "030",
+            "brussels",
+            "Local numbers of Berlin (+49 30) need an address "
+            "in Berlin; “Brussels office” is in Belgium",
+        ),
+        ("AT", "local", "Wien", "vienna", None),
+        ("AT", "local", "", "graz", None),  # any Austrian area: the address is the manager's call
+    ],
+)
+def test_purchase_warning_names_what_was_asked_for(
+    inventory, country, kind, area, address, expected
+):
+    made = {
+        key: inventory.create_address(
+            MANAGER, {**MUNICH, "name": name, "city": city, "country": cc, "postal_code": "1000"}
+        )
+        for key, name, city, cc in (
+            ("brussels", "Brussels office", "Brussels", "BE"),
+            ("graz", "Graz office", "Graz", "AT"),
+            ("vienna", "Vienna office", "Wien", "AT"),
+        )
+    }
+    fields = {"country": country, "kind": kind, "area": area, "address": made[address].id}
+    warning = Requests(inventory).draft_warning(fields)
+    assert warning == expected
+    if expected:
+        request = Requests(inventory).create_purchase(
+            READER, {**fields, "quantity": "1", "reason": "trial"}
+        )
+        assert request.details["warning"] == expected
 
 
 def test_reject_with_reason_and_a_reader_cannot_decide(inventory, munich):
