@@ -146,7 +146,19 @@ class ImportResult:
 
 
 def casefold(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """The key a name is found by: spaces, case and surrounding quotes do not count."""
+    return " ".join(unquote(name).split()).casefold()
+
+
+QUOTES = "\"'“”„«»‘’‚‹›"
+
+
+def unquote(text: str) -> str:
+    """The text without quotes around it ("“Office B”" -> "Office B")."""
+    text = (text or "").strip()
+    while len(text) >= 2 and text[0] in QUOTES and text[-1] in QUOTES:
+        text = text[1:-1].strip()
+    return text
 
 
 def fold(text: str) -> str:
@@ -626,7 +638,10 @@ class Inventory:
             ("city", "City", MAX_FIELD),
         ):
             try:
-                clean[key] = _clean(fields.get(key), key, limit, label=label)
+                value = fields.get(key)
+                if key == "name":
+                    value = unquote(str(value or ""))
+                clean[key] = _clean(value, key, limit, label=label)
             except DomainError as exc:
                 errors[key] = exc.message
         try:
@@ -784,7 +799,7 @@ class Inventory:
 
     # groups -----------------------------------------------------------------
     def _unique_name(self, kind: str, name: str, lookup: dict, current_id: str | None) -> str:
-        name = _clean(name, "name", MAX_NAME, label="Name")
+        name = _clean(unquote(str(name or "")), "name", MAX_NAME, label="Name")
         other = lookup.get(casefold(name))
         if other and other.id != current_id:
             raise DomainError(f"A {kind} called “{other.name}” exists already.", field="name")
@@ -957,7 +972,7 @@ class Inventory:
                 address = self.address(address_name) if address_name else None
                 label = _clean(row.get("label"), "label", MAX_LABEL, required=False)
                 group_names = [
-                    _clean(g, "group", MAX_NAME, label="Group")
+                    _clean(unquote(g), "group", MAX_NAME, label="Group")
                     for g in (row.get("groups") or "").split(";")
                     if g.strip()
                 ]

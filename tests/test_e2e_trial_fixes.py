@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_e2e_numbers import address_fields, seed, texts
+from tests.test_e2e_numbers import BOSS, address_fields, seed, texts
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +119,30 @@ def test_number_and_address_search_in_the_link_form(bot):
     assert addresses("zur") == ["Zürich office"]
     assert addresses("ZÜR") == ["Zürich office"]
     assert addresses("munich") == ["HQ Munich"]
+
+
+# -- names typed in quotes -----------------------------------------------------------------
+
+
+def test_an_address_named_in_typographic_quotes_in_the_form_is_found_by_name(bot):
+    from tests.test_e2e_addresses import fill, open_new
+
+    r = fill(open_new(bot), Name="“Office B”").submit(bot.sender)
+    assert r.json["response_action"] == "update" and "*Office B*" in texts(r.json["view"])
+    assert bot.inventory().address("Office B").name == "Office B"
+    for typed in ("Office B", "“Office B”", '"office b"'):
+        r = bot.command(f"address show {typed}")
+        assert r.json["blocks"][0]["text"]["text"] == "Office B", typed
+    assert bot.command("address edit Office B").status == 200
+    assert bot.fake.modal(index=1).callback_id == "address_form"
+    r = bot.command("address delete “Office B”")
+    assert "delete_address" in {
+        el["action_id"] for b in r.json["blocks"] if b["type"] == "actions" for el in b["elements"]
+    }
+
+
+def test_group_and_campaign_names_in_quotes(bot):
+    seed(bot, ["+49 89 1234567"])
+    bot.inventory().save_group(BOSS, "„Sales DE“", ["+49 89 1234567"])
+    assert "Sales DE" in texts(bot.command("group show Sales DE").json)
+    assert "„" not in texts(bot.command("group list").json)

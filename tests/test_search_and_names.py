@@ -106,3 +106,48 @@ def test_address_and_label_are_searched_with_accents_folded(inv):
     assert found(inv, "zurich office") == {ZURICH}
     assert found(inv, "zurichoff") == {ZURICH}
     assert found(inv, "hotline sud") == {"+49403001234"}
+
+
+# -- names typed in quotes ------------------------------------------------------------------
+
+
+def office(name: str) -> dict:
+    return {
+        "name": name,
+        "customer_name": "Acme GmbH",
+        "street": "Marienplatz 1",
+        "postal_code": "80331",
+        "city": "München",
+        "country": "DE",
+        "confirmed": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "typed", ["“Office B”", '"Office B"', "'Office B'", "„Office B“", "«Office B»", "‘Office B’"]
+)
+def test_quotes_around_a_name_are_not_saved(inv, typed):
+    assert inv.create_address(MANAGER, office(typed)).name == "Office B"
+    assert inv.save_group(MANAGER, typed, [MUNICH]).name == "Office B"
+    assert inv.save_campaign(MANAGER, typed, [MUNICH]).campaign.name == "Office B"
+    for lookup in ("Office B", "office b", "“Office B”", '"office b"', "„Office B“"):
+        assert inv.address(lookup).name == "Office B"
+        assert inv.group(lookup).name == "Office B"
+        assert inv.campaign(lookup).name == "Office B"
+
+
+def test_quotes_inside_a_name_stay(inv):
+    assert inv.create_address(MANAGER, office("Joe's “Corner” shop")).name == "Joe's “Corner” shop"
+    assert inv.address("joe's “corner” shop").name == "Joe's “Corner” shop"
+
+
+def test_a_name_saved_with_quotes_before_is_found_without_them(inv):
+    from dataclasses import replace
+
+    created = inv.create_address(MANAGER, office("Office B"))
+    with inv.repo.transaction():
+        inv.repo.addresses.save(replace(created, name="“Office B”"))  # as the trial left it
+    assert inv.address("Office B").id == created.id
+    assert inv.address("“Office B”").id == created.id
+    with pytest.raises(Exception, match="exists already"):
+        inv.create_address(MANAGER, office("Office B"))
