@@ -114,6 +114,11 @@ def _number(doc: dict) -> Number:
 _AREA_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
+def _about(subjects: set[str]) -> Any:
+    """The query for audit entries whose subject is one of ``subjects``."""
+    return Query().subject.one_of(sorted(subjects))
+
+
 def _copy(value: dict | None) -> dict | None:
     """A shallow copy of an audit before/after (plain data already): cheaper than asdict."""
     return dict(value) if value is not None else None
@@ -188,13 +193,16 @@ class WorkspaceRepository:
     def audit_entries(self, subjects: set[str] | None = None) -> list[AuditEntry]:
         """Newest first; with ``subjects``, only entries about those."""
         with self.database.reading():
-            docs = self._table("audit").all()
+            table = self._table("audit")
+            # With subjects, only the matching entries are copied out of the table (not a
+            # copy of every entry, tens of thousands after an import, to keep a few).
+            docs = table.all() if subjects is None else table.search(_about(subjects))
             if self.database.in_transaction:  # this thread's entries not yet written
-                docs = docs + self.database.buffer("audit", self._write_audit)
-        entries = [AuditEntry(**doc) for doc in reversed(docs)]
-        if subjects is not None:
-            entries = [e for e in entries if e.subject in subjects]
-        return entries
+                pending = self.database.buffer("audit", self._write_audit)
+                if subjects is not None:
+                    pending = [d for d in pending if d["subject"] in subjects]
+                docs = docs + pending
+        return [AuditEntry(**doc) for doc in reversed(docs)]
 
     # -- manager grants ------------------------------------------------------------
     def grants(self) -> set[str]:

@@ -72,3 +72,29 @@ print("ok")
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+
+
+def test_audit_entries_of_subjects_are_those_of_the_whole_log_newest_first(tmp_path: Path) -> None:
+    from bot.model import AuditEntry
+    from storage.database import WorkspaceDatabase
+    from storage.repository import WorkspaceRepository
+
+    repo = WorkspaceRepository(WorkspaceDatabase(tmp_path / "team-T1.json"))
+
+    def entry(i: int) -> AuditEntry:
+        return AuditEntry(
+            at=f"2026-01-01T00:00:{i:02d}+00:00", who="U1", action="x", subject="abc"[i % 3]
+        )
+
+    with repo.transaction():
+        for i in range(9):
+            repo.append_audit(entry(i))
+    with repo.transaction():
+        repo.append_audit(entry(9))  # not yet written: seen inside its own transaction
+        inside = repo.audit_entries({"a", "c"})
+        assert inside == [e for e in repo.audit_entries() if e.subject in {"a", "c"}]
+        assert [e.at[-8:-6] for e in inside] == ["09", "08", "06", "05", "03", "02", "00"]
+    reopened = WorkspaceRepository(WorkspaceDatabase(tmp_path / "team-T1.json"))
+    assert reopened.audit_entries({"a", "c"}) == inside
+    assert [e.subject for e in reopened.audit_entries({"b"})] == ["b", "b", "b"]
+    assert reopened.audit_entries({"zzz"}) == []
