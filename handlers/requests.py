@@ -74,6 +74,16 @@ def _subject_names(inventory) -> dict[str, str]:
     return names
 
 
+def _labels(inventory) -> dict[str, str]:
+    """Plain names of addresses, groups and campaigns by id, as they are now."""
+    views = inventory.views()
+    return {
+        item_id: item.name
+        for items in (views.addresses, views.groups, views.campaigns)
+        for item_id, item in items.items()
+    }
+
+
 @subcommand(
     "audit",
     "audit [NUMBER|NAME|REQUEST] [page=N]",
@@ -103,7 +113,11 @@ def audit(call: Call) -> Reply:
             names.setdefault(e.subject, user(e.subject))
         elif e.subject.startswith("R") and e.action.startswith("request."):
             names.setdefault(e.subject, f"request *{escape(e.subject)}*")
-    blocks, text = V.audit_blocks(entries, names, title[:150], page)
+    labels = _labels(call.inventory)
+    if subject and V.referenced_ids(entries) - labels.keys() - V.entry_names(entries).keys():
+        # A deleted address or group: its name as the full log last recorded it.
+        labels = {**V.entry_names(_service(call.session).audit(None)), **labels}
+    blocks, text = V.audit_blocks(entries, names, title[:150], page, labels)
     return Reply(text, blocks)
 
 

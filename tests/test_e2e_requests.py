@@ -305,7 +305,8 @@ def test_audit_shows_entries_paged_and_escaped(bot):
     r = bot.command("audit")
     shown = texts(r.json)
     assert "27 entries" in shown and "page 1 of 2" in shown and "page=2" in shown
-    assert "number.link" in shown and "address_id: – →" in shown
+    assert "number.link" in shown and "address: – → *&lt;!channel&gt; HQ*" in shown
+    assert place.id not in shown and "<@UMANAGER>" in shown
     r = bot.command("audit page=2")
     assert "page 2 of 2" in texts(r.json) and "address.create" in texts(r.json)
     assert "&lt;!channel&gt; HQ" in texts(r.json) and "<!channel>" not in texts(r.json)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.model import Address, AuditEntry, Request
 from bot.phone import KIND_LABELS, country_phrase, format_number
 from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision
@@ -237,7 +239,7 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
         lines.append(f":warning: {escape(d['warning'])}")
     if request.decided_by:
         verb = "Rejected" if request.status == "rejected" else "Approved"
-        line = f"{verb} by {user(request.decided_by)} at {request.decided_at}"
+        line = f"{verb} by {user(request.decided_by)} on {slack_date(request.decided_at)}"
         if request.reason:
             line += f": _{escape(request.reason)}_"
         lines.append(line)
@@ -339,52 +341,135 @@ def requester_notice(request: Request) -> str:
 
 # --------------------------------------------------------------------------- audit
 
+USER_KEYS = {
+    "who",
+    "created_by",
+    "added_by",
+    "requested_by",
+    "decided_by",
+    "area_confirmed_by",
+    "slack_user",
+    "user_id",
+}
+TIME_KEYS = {"at", "decided_at"}
+NUMBER_KEYS = {"numbers", "caller_id", "e164"}
+ID_KEYS = {"address_id", "groups"}  # ids of other objects: shown by their names
 
-def _value(value: object) -> str:
-    if isinstance(value, list):
-        shown = ", ".join(str(v) for v in value[:5]) + (" …" if len(value) > 5 else "")
-        return escape(f"[{shown}]")
-    text = "–" if value in (None, "") else str(value)
+
+def slack_date(iso: str | None) -> str:
+    """A stored time in each reader's own time zone (Slack's date formatting); the
+    fallback, for clients that cannot format it, is the UTC time."""
+    if not iso:
+        return "–"
+    try:
+        when = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return escape(iso)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def entry_names(entries: list[AuditEntry]) -> dict[str, str]:
+    """Names of objects as the audit entries recorded them (id -> name, the newest first
+    seen): how a deleted address or group is still named."""
+    found: dict[str, str] = {}
+    for e in entries:
+        for data in (e.after, e.before):
+            if data and isinstance(data.get("id"), str) and isinstance(data.get("name"), str):
+                found.setdefault(data["id"], data["name"])
+    return found
+
+
+def referenced_ids(entries: list[AuditEntry]) -> set[str]:
+    """Ids of other objects the entries' changes mention (addresses, groups)."""
+    ids: set[str] = set()
+    for e in entries:
+        for data in (e.before, e.after):
+            for key in ID_KEYS & set(data or ()):
+                value = data[key]
+                ids.update(v for v in (value if isinstance(value, list) else [value]) if v)
+    return ids
+
+
+def _one(key: str, value: object, labels: dict[str, str]) -> str:
+    text = str(value)
+    if key in USER_KEYS:
+        return user(text)
+    if key in TIME_KEYS:
+        return slack_date(text)
+    if key in NUMBER_KEYS and text.startswith("+"):
+        return format_number(text)
+    if key in ID_KEYS:
+        name = labels.get(text)
+        what = "address" if key == "address_id" else "group"
+        return f"*{escape(name)}*" if name is not None else f"_a deleted {what}_"
     return escape(text[:80] + ("…" if len(text) > 80 else ""))
 
 
-_SKIP = {"updated_at", "created_at", "added_at", "area_names", "details", "requested_at"}
+def _value(value: object, key: str = "", labels: dict[str, str] | None = None) -> str:
+    labels = labels or {}
+    if isinstance(value, list):
+        more = " …" if len(value) > 5 else ""
+        return "[" + ", ".join(_one(key, v, labels) for v in value[:5]) + more + "]"
+    if value in (None, ""):
+        return "–"
+    return _one(key, value, labels)
 
 
-def changes(before: dict | None, after: dict | None) -> str:
-    """before → after, for the fields that differ (a summary for a creation or deletion)."""
+_KEY_LABELS = {"address_id": "address"}
+_SKIP = {"id", "updated_at", "created_at", "added_at", "area_names", "details", "requested_at"}
+
+
+def changes(before: dict | None, after: dict | None, labels: dict[str, str] | None = None) -> str:
+    """before → after, for the fields that differ (a summary for a creation or deletion);
+    ids of addresses and groups as their names (``labels``), users as mentions, times in
+    the reader's time zone."""
+    label = _KEY_LABELS.get
     if before and after:
         keys = [k for k in {**before, **after} if k not in _SKIP]
         parts = [
-            f"{k}: {_value(before.get(k))} → {_value(after.get(k))}"
+            f"{label(k, k)}: {_value(before.get(k), k, labels)} → {_value(after.get(k), k, labels)}"
             for k in keys
             if before.get(k) != after.get(k)
         ]
         return "; ".join(parts) or "no visible change"
     data = after or before or {}
     parts = [
-        f"{k}: {_value(v)}" for k, v in data.items() if k not in _SKIP and v not in (None, "", [])
+        f"{label(k, k)}: {_value(v, k, labels)}"
+        for k, v in data.items()
+        if k not in _SKIP and v not in (None, "", [])
     ]
     summary = ", ".join(parts[:6])
     return f"→ {summary}" if after else f"{summary} → deleted"
 
 
 def audit_blocks(
-    entries: list[AuditEntry], names: dict[str, str], title: str, page: int
+    entries: list[AuditEntry],
+    names: dict[str, str],
+    title: str,
+    page: int,
+    labels: dict[str, str] | None = None,
 ) -> tuple[list[dict], str]:
+    """One page of the audit log. ``names``: subjects (ids) as mrkdwn ("address *HQ*");
+    ``labels``: plain names of objects by id (current ones win over recorded ones)."""
     pages = max(1, -(-len(entries) // AUDIT_PAGE))
     page = min(max(page, 1), pages)
     blocks = [B.header(title)]
     if not entries:
         return blocks + [B.section("No changes recorded yet.")], title
+    known = {**entry_names(entries), **(labels or {})}
     shown = entries[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]
     lines = []
     for e in shown:
-        subject = names.get(e.subject) or (
-            format_number(e.subject) if e.subject.startswith("+") else escape(e.subject)
-        )
-        line = f"`{e.at}` · {user(e.who)} · *{escape(e.action)}* · {subject}"
-        lines.append(f"{line}\n    {changes(e.before, e.after)[:600]}")
+        subject = names.get(e.subject)
+        if subject is None and e.subject in known:
+            subject = f"{escape(e.action.split('.')[0])} *{escape(known[e.subject])}*"
+        if subject is None:
+            subject = format_number(e.subject) if e.subject.startswith("+") else escape(e.subject)
+        line = f"{slack_date(e.at)} · {user(e.who)} · *{escape(e.action)}* · {subject}"
+        lines.append(f"{line}\n    {changes(e.before, e.after, known)[:600]}")
     blocks.append(B.context(f"{len(entries)} entries, newest first · page {page} of {pages}"))
     blocks += B.sections(lines)
     if pages > 1 and page < pages:
