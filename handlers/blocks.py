@@ -278,3 +278,8 @@ def paged(title: str, lines: list[str], page: int, per_page: int = 40) -> tuple[
     if pages > 1:
         out.append(context(f"Add `page={page % pages + 1}` to the command for the next page."))
     return out, f"{title}: {len(lines)}"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """"1 number", "2 numbers" (``words`` for an irregular plural: "1 entry", "2 entries")."""
+    return f"{count} {word if count == 1 else words or word + 's'}"

@@ -68,7 +68,7 @@ def group(call: Call) -> Reply | OpenModal:
     inventory = call.inventory
     if verb == "new":
         call.session.require_manager("create groups")
-        return OpenModal(V.group_modal(None, {}))
+        return OpenModal(V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[:75]))
     if verb == "list":
         _, named = call.options()
         used_by = Counter(g for c in inventory.campaigns() for g in c.groups)

@@ -6,6 +6,7 @@ import json
 import re
 
 from bot.errors import DomainError
+from bot.phone import country_name
 from bot.services import NumberInfo, fold
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
@@ -24,9 +25,15 @@ LIST_TITLES = {
 
 def _list_reply(session, status: str, country: str | None, group: str | None, page: int) -> Reply:
     infos = session.inventory.numbers(status, country=country, group=group)
+    pages = max(1, -(-len(infos) // V.PAGE_SIZE))
+    if page > pages:
+        raise DomainError(
+            f"There {'is' if pages == 1 else 'are'} only {B.plural(pages, 'page')} "
+            f"({B.plural(len(infos), 'number')})."
+        )
     title = LIST_TITLES[status]
     if country:
-        title += f" in {country.upper()}"
+        title += f" in {country_name(country.upper())}"
     if group:
         title += f" of group {group}"
     pager = json.dumps({"s": status, "c": country, "g": group}, separators=(",", ":"))
@@ -195,17 +202,19 @@ def _partition(words: list[str], parse, max_words: int = 6) -> list[str]:
 
 
 def _report_added(result, by_line: bool = True) -> list[str]:
-    lines = [f"Added {len(result.added)} number(s)."]
+    lines = [f"Added {B.plural(len(result.added), 'number')}."]
     attention = result.needing_attention
     if attention:
-        lines.append(f":warning: {len(attention)} of them still need an address:")
+        need = "needs" if len(attention) == 1 else "need"
+        lines.append(f":warning: {len(attention)} of them {need} attention:")
         lines += [f"• {V.number_line(i)}" for i in attention[:15]]
         if len(attention) > 15:
             lines.append(f"… and {len(attention) - 15} more (`/numbers list attention`).")
     if result.already:
         lines.append(f"{len(result.already)} already in the inventory, left as they were.")
     if result.invalid:
-        lines.append(f"{len(result.invalid)} line(s) not added:")
+        what = ("line", "lines") if by_line else ("entry", "entries")
+        lines.append(f"{B.plural(len(result.invalid), *what)} not added:")
         lines += [
             f"• {f'line {n}: ' if by_line else ''}{escape(text)} — {escape(why)}"
             for n, text, why in result.invalid
@@ -237,7 +246,8 @@ def remove_number(call: Call) -> Reply:
     detail = call.inventory.detail(" ".join(call.words))
     used = len(detail.groups) + len(detail.campaigns)
     text = f"Remove *{detail.info.display}* from the inventory?" + (
-        f" It also leaves {len(detail.groups)} group(s) and {len(detail.campaigns)} campaign(s)."
+        f" It also leaves {B.plural(len(detail.groups), 'group')} and "
+        f"{B.plural(len(detail.campaigns), 'campaign')}."
         if used
         else ""
     )
@@ -265,12 +275,26 @@ def _split_link(words: list[str]) -> tuple[list[str], str]:
     return numbers, name
 
 
-def _link_lines(result, verb: str) -> list[str]:
+def _link_lines(result, verb: str, had_none: list[str] = ()) -> list[str]:
+    """What link/unlink did; ``had_none``: numbers an unlink found without an address."""
     target = f" to *{escape(result.address.name)}*" if result.address else ""
-    lines = [f"{verb} {len(result.changed)} number(s){target}."]
+    changed = len(result.changed) - len(had_none)
+    if had_none and not changed:
+        lines = [
+            f"{', '.join(had_none[:10])}{' … ' if len(had_none) > 10 else ' '}"
+            f"{'has' if len(had_none) == 1 else 'have'} no address: nothing to unlink."
+        ]
+    elif had_none:
+        lines = [
+            f"{verb} {B.plural(changed, 'number')}{target}. "
+            f"{', '.join(had_none[:10])}{' …' if len(had_none) > 10 else ''} had no address."
+        ]
+    else:
+        lines = [f"{verb} {B.plural(len(result.changed), 'number')}{target}."]
     attention = result.needing_attention
     if attention:
-        lines.append(f":warning: {len(attention)} still need attention:")
+        need = "needs" if len(attention) == 1 else "need"
+        lines.append(f":warning: {len(attention)} still {need} attention:")
         lines += [f"• {V.number_line(i)}" for i in attention[:20]]
         if len(attention) > 20:
             lines.append(f"… and {len(attention) - 20} more.")
@@ -299,8 +323,22 @@ def unlink(call: Call) -> Reply:
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
     numbers = group_numbers(call.words, call.inventory.parse)
-    lines = _link_lines(call.inventory.unlink(call.actor, numbers), "Unlinked")
+    had_none = _without_address(call.inventory, numbers)
+    lines = _link_lines(call.inventory.unlink(call.actor, numbers), "Unlinked", had_none)
     return Reply(lines[0], B.sections(lines))
+
+
+def _without_address(inventory, texts: list[str]) -> list[str]:
+    """The numbers (as shown) among ``texts`` that have no address now."""
+    found: list[str] = []
+    for text in texts:
+        try:
+            info = inventory.info(text)
+        except DomainError:
+            continue  # the unlink itself names it with its reason
+        if info.address is None and info.display not in found:
+            found.append(info.display)
+    return found
 
 
 def split_pasted(text: str) -> list[tuple[int, str]]:
@@ -338,7 +376,9 @@ def register(app) -> None:
     @on_submit(app, "link_form")
     def _link(session, view, values, body, client):
         inventory = session.inventory
-        address = inventory.address_by_id(values.get("address") or "")
+        if not values.get("address"):
+            raise DomainError("Choose an address.", field="address")
+        address = inventory.address_by_id(values["address"])
         result = inventory.link(session.actor, values.get("numbers") or [], address.name)
         return V.result_modal("Numbers linked", B.sections(_link_lines(result, "Linked")))
 

@@ -229,7 +229,7 @@ def test_grant_then_revoke(world):
     assert "<@UREADER>" in bot.command("access list").json["text"]
 
     r = bot.command("add +49 40 1234567", user=READER)
-    assert "Added 1 number(s)." in texts(r.json)
+    assert "Added 1 number." in texts(r.json)
     assert bot.command("address new", user=READER).status == 200
     assert bot.fake.modal().callback_id == "address_form"
 
@@ -250,8 +250,8 @@ def test_grant_then_revoke(world):
 def test_workspace_admin_and_owner_are_managers(bot):
     bot.fake.add_user("UADMIN", is_admin=True, name="admin")
     bot.fake.add_user("UOWNER", is_owner=True, name="owner")
-    assert "Added 1 number(s)." in texts(bot.command("add +49 89 1234567", user="UADMIN").json)
-    assert "Added 1 number(s)." in texts(bot.command("add +49 30 1234567", user="UOWNER").json)
+    assert "Added 1 number." in texts(bot.command("add +49 89 1234567", user="UADMIN").json)
+    assert "Added 1 number." in texts(bot.command("add +49 30 1234567", user="UOWNER").json)
     assert {i.e164 for i in bot.inventory().numbers()} == {MUNICH, BERLIN}
     assert bot.fake.calls_to("users.info")  # decided from Slack's users.info
     # Someone Slack doesn't know is no manager.

@@ -152,7 +152,7 @@ def test_changes_in_another_workspace_stay_there(two_workspaces):
     bot = two_workspaces
     # MANAGER is a manager by NUMBERS_MANAGERS; in T2 it works on T2's own inventory.
     r = bot.sender.command("add +49 89 1234567 +49 40 1234567", team=T2)
-    assert "Added 2 number(s)." in texts(r.json)
+    assert "Added 2 numbers." in texts(r.json)
     r = bot.sender.command("link +49 89 1234567 to HQ Munich", team=T2)
     assert "HQ Munich" in r.json["text"] and "Linked" not in r.json["text"]
     t1, t2 = bot.inventory(TEAM_ID), bot.inventory(T2)

@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.services import casefold
+from handlers.blocks import plural
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 from tests.bot_process import BotProcess
@@ -62,7 +63,7 @@ class Driver:
             self.in_flight = ("add", fresh)
             r, _ = command(sender, "add " + " ".join(fresh))
             assert r.status == 200, r.body_text
-            assert f"Added {len(fresh)} number(s)" in r.json["text"], r.body_text
+            assert f"Added {plural(len(fresh), 'number')}" in r.json["text"], r.body_text
             self.numbers.update(fresh)
         elif choice < 0.45 or not self.addresses:
             name = f"Office {len(self.addresses) + 1}-{rng.randrange(10**6)}"
@@ -75,7 +76,8 @@ class Driver:
             address = rng.choice(sorted(self.addresses))
             self.in_flight = ("link", chosen, address)
             r, _ = command(sender, f'link {" ".join(chosen)} to "{address}"')
-            assert r.status == 200 and f"Linked {len(chosen)} number(s)" in r.json["text"], (
+            linked = f"Linked {plural(len(chosen), 'number')}"
+            assert r.status == 200 and linked in r.json["text"], (
                 r.body_text
             )
             self.links.update(dict.fromkeys(chosen, address))

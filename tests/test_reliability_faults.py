@@ -136,14 +136,14 @@ def test_users_info_failing_means_no_admin_right_with_a_clear_refusal(world, fau
     assert disk(bot) == before
     # Once Slack answers, the admin is a manager (a failed lookup is not remembered).
     r, _ = command(bot.sender, "add +49 89 7654321", user=ADMIN)
-    assert "Added 1 number(s)" in r.json["text"], r.body_text
+    assert "Added 1 number" in r.json["text"], r.body_text
 
 
 def test_users_info_rate_limited_once_is_retried(world):
     bot = world
     bot.fake.fail("users.info", 429, retry_after=1)
     r, _ = command(bot.sender, "add +49 89 7654322", user=ADMIN)
-    assert "Added 1 number(s)" in r.json["text"], r.body_text
+    assert "Added 1 number" in r.json["text"], r.body_text
     assert [c.status for c in bot.fake.calls_to("users.info")][:2] == [429, 200]
 
 
@@ -201,7 +201,7 @@ def test_disk_fault_during_a_command_is_told_and_changes_nothing(world, monkeypa
     assert "not in the inventory" in r.body_text or ":warning:" in r.body_text, r.body_text
     # With the disk back, the same change works.
     r, _ = command(bot.sender, "add +49 89 5550001")
-    assert "Added 1 number(s)" in r.json["text"]
+    assert "Added 1 number" in r.json["text"]
 
 
 @pytest.mark.parametrize("fault", DISK_FAULTS, ids=list(DISK_FAULTS))

@@ -61,7 +61,7 @@ def test_a_replayed_request_older_than_five_minutes_gets_401_and_runs_nothing(bo
         }
     )
     form_headers = {**FORM, **sender.sign(form, signed_at)}
-    assert "Added 1 number(s)" in sender.raw(add, add_headers).json["text"]
+    assert "Added 1 number" in sender.raw(add, add_headers).json["text"]
     assert sender.raw(form, form_headers).json["response_action"] == "update"
 
     # Someone removes both again (as another process would).

@@ -86,14 +86,15 @@ def _numbers_inputs(
     return blocks, {"large": 1}
 
 
-def group_modal(group: Group | None, infos: Mapping[str, NumberInfo]) -> dict:
+def group_modal(group: Group | None, infos: Mapping[str, NumberInfo], name: str = "") -> dict:
+    """The group form: editing ``group``, or a new one (its name prefilled with ``name``)."""
     members = group.numbers if group else []
     number_blocks, meta = _numbers_inputs(members, infos, GROUP_MEMBER_SEARCH, "group")
     metadata = {"g": group.id, **meta} if group else None
     return B.modal(
         "group_form",
         "Edit group" if group else "New group",
-        [_name_input(group.name if group else None, "Sales DE"), *number_blocks],
+        [_name_input(group.name if group else name, "Sales DE"), *number_blocks],
         metadata=metadata,
     )
 

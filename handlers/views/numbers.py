@@ -55,7 +55,7 @@ def number_list(
     if not infos:
         blocks.append(B.section("No numbers match."))
         return blocks, title
-    blocks.append(B.context(f"{len(infos)} numbers · page {page} of {pages}"))
+    blocks.append(B.context(f"{B.plural(len(infos), 'number')} · page {page} of {pages}"))
     blocks += [B.section(number_line(i)) for i in shown]
     if pages > 1 and pager_value is not None:
         buttons = []
