@@ -8,6 +8,7 @@ work after it, answered through response_url).
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import shlex
@@ -183,7 +184,11 @@ def dispatch(call_words: list[str], session: Session, body: dict, client: Any):
     word = call_words[0].casefold()
     entry = SUBCOMMANDS.get(word)
     if entry is None:
-        return help_reply(f"I don't know “{call_words[0][:40]}”. Here is what I know:")
+        hint = f"I don't know “{call_words[0][:40]}”."
+        close = difflib.get_close_matches(word, [w for w in SUBCOMMANDS if w], n=1)
+        if close:
+            hint += f" Did you mean `/numbers {SUBCOMMANDS[close[0]].name}`?"
+        return help_reply(f"{hint} Here is what I know:")
     return entry.run(Call(call_words[1:], session, body, client))
 
 

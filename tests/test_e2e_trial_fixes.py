@@ -208,3 +208,27 @@ def test_link_form_without_an_address_asks_for_one(bot):
     r = modal.fill("Numbers", found).submit(bot.sender)
     assert r.json["response_action"] == "errors"
     assert r.json["errors"] == {"address": "Choose an address."}
+
+
+# -- unknown subcommands ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("lst", "list"),
+        ("LIST2", "list"),
+        ("adress", "address"),
+        ("shwo", "show"),
+        ("unlnk", "unlink"),
+    ],
+)
+def test_an_unknown_subcommand_suggests_the_closest(bot, typed, meant):
+    body = texts(bot.command(f"{typed} something").json)
+    assert f"I don't know “{typed}”. Did you mean `/numbers {meant}`?" in body
+    assert "list [all|attention|unaddressed|ok]" in body  # the help follows
+
+
+def test_no_suggestion_when_nothing_is_close(bot):
+    body = texts(bot.command("frobnicate").json)
+    assert "I don't know “frobnicate”." in body and "Did you mean" not in body
