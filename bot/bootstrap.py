@@ -18,8 +18,9 @@ class Workspaces:
         self.settings = settings
         self.databases = Databases(settings.data_dir)
         self._inventories: dict[str, Inventory] = {}
-        # Records change alerts in the outbox (only when NUMBERS_NOTIFY_CHANNEL is set).
-        self.notifier = Notifier(settings.notify_channel)
+        # Records change alerts in the outbox (only when NUMBERS_NOTIFY_CHANNEL is set;
+        # without it, new requests go to the NUMBERS_MANAGERS by DM).
+        self.notifier = Notifier(settings.notify_channel, settings.managers)
         self._lock = threading.Lock()
 
     def inventory(self, team_id: str) -> Inventory:

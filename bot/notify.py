@@ -24,7 +24,9 @@ Kinds of notification (``data["kind"]``):
   every number's status);
 - ``request_posted``: a new purchase request or mandate, posted to the channel with
   its Approve/Reject buttons; where it was posted (channel, ts) is remembered
-  (``data["remember_as"]``) in the same write that marks it sent;
+  (``data["remember_as"]``) in the same write that marks it sent. Without a
+  channel it goes to each manager of NUMBERS_MANAGERS as a direct message instead
+  (each DM remembered under its own key, and edited when the request is decided);
 - ``request_notice``: the requester's DM about a decision (its "channel" is the
   requester's user id: DMs need no notification channel);
 - ``request_update``: the channel post of a decided request, edited (chat.update)
@@ -221,6 +223,11 @@ def queue(repo: Any, channel: str, data: dict, now: float | None = None) -> str:
     return entry_id
 
 
+def dm_key(message_key: str, manager: str) -> str:
+    """Where a request's DM to one manager went (the key/value store's key)."""
+    return f"{message_key}:{manager}"
+
+
 class Notifier:
     """Turns an inventory's changes into outbox entries for one channel.
 
@@ -229,8 +236,10 @@ class Notifier:
     delivery loop in this process can post at once instead of at its next tick.
     """
 
-    def __init__(self, channel: str | None) -> None:
+    def __init__(self, channel: str | None, managers: Iterable[str] = ()) -> None:
         self.channel = channel
+        # Without a channel, new requests reach these managers (user ids) by DM.
+        self.managers: tuple[str, ...] = tuple(sorted(managers))
         self.on_queued: Callable[[], None] | None = None
 
     def attach(self, inventory: Inventory) -> None:
@@ -271,14 +280,18 @@ class Notifier:
             "address": plain_address(data.get("address")),
         }
         count = 0
+        key = data["message_key"]
         if event == "request.created":
             if self.channel:
                 queue(
-                    repo,
-                    self.channel,
-                    {"kind": "request_posted", "remember_as": data["message_key"], **snapshot},
+                    repo, self.channel, {"kind": "request_posted", "remember_as": key, **snapshot}
                 )
                 count += 1
+            else:
+                for manager in self.managers:
+                    post = {"kind": "request_posted", "remember_as": dm_key(key, manager)}
+                    queue(repo, manager, {**post, **snapshot})
+                    count += 1
             return count
         if event != "request.decided":
             return 0
@@ -292,6 +305,15 @@ class Notifier:
         elif self.channel:
             queue(repo, self.channel, {"kind": "request_followup", **snapshot})
             count += 1
+        else:  # the managers' DMs: edited where they went out, else a line after them
+            for manager in self.managers:
+                dm = repo.get_value(dm_key(key, manager))
+                if dm and dm.get("ts"):
+                    update = {"kind": "request_update", "ts": dm["ts"], **snapshot}
+                    queue(repo, dm.get("channel") or manager, update)
+                else:
+                    queue(repo, manager, {"kind": "request_followup", **snapshot})
+                count += 1
         return count
 
     def check_rules(self, inventory: Inventory) -> str | None:

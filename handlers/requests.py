@@ -170,7 +170,7 @@ def register(app, settings) -> None:
     def _buy(session, view, values, body, client):
         service = _service(session)
         request = service.create_purchase(session.actor, values)
-        return _sent(client, service, request, notify_channel)
+        return _sent(client, service, request, notify_channel, settings.managers)
 
     @on_submit(app, "mandate_form")
     def _mandate(session, view, values, body, client):
@@ -178,7 +178,7 @@ def register(app, settings) -> None:
         fields = dict(values)
         fields["numbers"] = [text for _, text in split_pasted(values.get("numbers", ""))]
         request = service.create_mandate(session.actor, fields)
-        return _sent(client, service, request, notify_channel)
+        return _sent(client, service, request, notify_channel, settings.managers)
 
     def _refresh(session, action, body, client, respond):
         view = body.get("view") or {}
@@ -259,7 +259,9 @@ def register(app, settings) -> None:
         return result_modal("Request fulfilled", B.sections(V.decision_lines(decision)))
 
 
-def _sent(client, service: Requests, request: Request, channel: str | None) -> dict:
+def _sent(
+    client, service: Requests, request: Request, channel: str | None, managers=frozenset()
+) -> dict:
     what = "Purchase request" if request.kind == "purchase" else "Mandate"
     lines = [
         f"{what} *{request.id}* is sent and waits for a manager's decision. "
@@ -267,8 +269,11 @@ def _sent(client, service: Requests, request: Request, channel: str | None) -> d
     ]
     if channel:
         lines.append(f"It is posted to <#{channel}> for approval.")
+    elif managers:
+        shown = ", ".join(user(m) for m in sorted(managers))
+        lines.append(f"It is sent to the managers ({shown}) as a direct message.")
     else:
-        lines.append("Managers see it with `/numbers requests`.")
+        lines.append("Managers see it with `/numbers requests` and on the bot's Home tab.")
     if request.details.get("warning"):
         lines.append(f":warning: {escape(request.details['warning'])}")
     return result_modal("Request sent", B.sections(lines))

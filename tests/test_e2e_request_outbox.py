@@ -203,18 +203,46 @@ def test_decided_before_its_post_went_out_gets_a_follow_up_line(harness, fake):
 
 
 def test_dms_go_out_without_a_notification_channel(harness, fake):
-    bot = harness().start()  # no NUMBERS_NOTIFY_CHANNEL
+    boss2 = "UBOSS2"
+    fake.add_user(boss2, name="boss2")
+    bot = harness(NUMBERS_MANAGERS=f"{MANAGER},{boss2}").start()  # no NUMBERS_NOTIFY_CHANNEL
     address = munich(bot)
     sent = request_buy(bot, address)
-    assert "Managers see it with `/numbers requests`" in texts(sent.json["view"])
-    assert "posted to" not in texts(sent.json["view"])
-    bot.sender.block_action("request_reject", "R1", message=bot.command("requests").json)
+    shown = texts(sent.json["view"])
+    assert "sent to the managers (<@UBOSS2>, <@UMANAGER>) as a direct message" in shown
+    assert "posted to" not in shown
+    # Each manager of NUMBERS_MANAGERS gets the request with its buttons, by DM.
+    for manager in (MANAGER, boss2):
+        (dm,) = wait_until(lambda m=manager: ok_posts(fake, m, " R1"), f"the DM to {manager}")
+        assert "Approve" in texts(dm.body) and "New team &lt;!here&gt;" in texts(dm.body)
+    dm = ok_posts(fake, MANAGER, " R1")[0].response["message"]
+    bot.sender.block_action("request_reject", "R1", message=dm, channel=MANAGER)
     reject = fake.modal(index=1)
     reject.fill("Reason", "No budget")
     assert "rejected" in texts(reject.submit(bot.sender).json["view"])
-    (dm,) = wait_until(lambda: ok_posts(fake, READER), "the rejection DM")
-    assert "was rejected by <@UMANAGER>: _No budget_" in texts(dm.body)
+    (told,) = wait_until(lambda: ok_posts(fake, READER), "the rejection DM")
+    assert "was rejected by <@UMANAGER>: _No budget_" in texts(told.body)
+
+    # Both managers' DMs are edited: no buttons left to click.
+    def both_edited() -> list:
+        edits = [c for c in fake.calls_to("chat.update") if c.ok]
+        return edits if len(edits) >= 2 else []
+
+    edits = wait_until(both_edited, "the DMs edited")
+    assert {c.body["channel"] for c in edits} == {MANAGER, boss2}
+    for edit in edits:
+        assert "*rejected*" in texts(edit.body) and "request_reject" not in str(edit.body)
     settle()
-    # nothing for a channel: neither the request's post nor a follow-up
-    assert [c.body["channel"] for c in fake.calls_to("chat.postMessage")] == [READER]
-    assert fake.calls_to("chat.update") == []
+    # nothing for a channel: only the DMs
+    posted = sorted(c.body["channel"] for c in fake.calls_to("chat.postMessage") if c.ok)
+    assert posted == sorted([MANAGER, boss2, READER])
+    assert len(fake.calls_to("chat.update")) == 2
+
+
+def test_without_channel_or_listed_managers_the_requests_wait_on_home(harness, fake):
+    bot = harness(NUMBERS_MANAGERS="").start()
+    sent = request_buy(bot, munich(bot))
+    assert "Managers see it with `/numbers requests`" in texts(sent.json["view"])
+    settle()
+    assert fake.calls_to("chat.postMessage") == []
+    assert Requests(bot.inventory()).get("R1").status == "pending"
