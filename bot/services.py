@@ -259,7 +259,8 @@ class _Views:
             infos, previous = self.infos, self._previous_order
             if previous is not None and len(previous) == len(infos):
                 found = [infos.get(i.e164) for i in previous]
-                if None not in found:
+                # An identity test: `None in found` would call NumberInfo.__eq__ per item.
+                if not any(i is None for i in found):
                     self._ordered = found  # type: ignore[assignment]
             if self._ordered is None:
                 self._ordered = sorted(infos.values(), key=lambda i: i.e164)
