@@ -115,6 +115,29 @@ class Subcommand:
     aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
+HELP_ORDER = (
+    "",
+    "help",
+    "list",
+    "show",
+    "add",
+    "remove",
+    "address",
+    "link",
+    "unlink",
+    "confirm",
+    "group",
+    "campaign",
+    "agent",
+    "callerid",
+    "buy",
+    "mandate",
+    "requests",
+    "digest",
+    "access",
+    "audit",
+    "export",
+)
 SUBCOMMANDS: dict[str, Subcommand] = {}
 ORDER: list[str] = []
 
@@ -156,7 +179,11 @@ def split(text: str) -> list[str]:
 def help_reply(hint: str | None = None) -> Reply:
     lines = [f"*{escape(hint)}*\n" if hint else "", "*`/numbers` — what you can do*"]
     seen = []
-    for name in ORDER:
+    # The order of PRODUCT.md's grammar (a team lead's work flow); others after it.
+    ordered = [n for n in HELP_ORDER if n in SUBCOMMANDS] + [
+        n for n in ORDER if n not in HELP_ORDER
+    ]
+    for name in ordered:
         entry = SUBCOMMANDS[name]
         if entry in seen:
             continue
