@@ -21,6 +21,17 @@ the database.
   and a crash between the two renames of a compaction leaves a main file that already
   includes the old journal's records.
 
+The audit log is not kept in memory (it is append-only and read only to show it). A
+commit's audit entries go into its journal record (``"audit": [entry…]``), so a change and
+its entries are durable together or not at all; loading keeps only the journal's entries.
+Compaction first appends them (and a compacting commit's own) to ``team-X.audit.jsonl``,
+one CRC'd line per entry tagged with its commit's sequence number, fsyncs it, and then
+writes the main file, whose ``_journal`` row also records the audit file's valid length
+(``audit_end``). Bytes past that length are left by a compaction that never committed:
+readers ignore them and the next compaction cuts them off before appending, so a crash at
+any step neither loses nor duplicates an entry. Reading the audit streams the file's valid
+part (a byte search finds the lines about the wanted subjects) and adds the journal's.
+
 A transaction holds a thread lock (Bolt runs listeners on threads) and an advisory
 file lock (other processes on the same data dir), so that a read-modify-write never
 interleaves with another. Reads are served from an in-memory copy. Another process's
@@ -50,7 +61,7 @@ from tinydb.table import Table
 
 from bot.errors import DomainError, StorageBusy, StorageFailure
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Inside Slack's 3 s to acknowledge: a change that cannot get the lock by then is refused
 # with a clear "busy" message rather than left unanswered.
 LOCK_TIMEOUT_SECONDS = 2.0
@@ -58,9 +69,26 @@ LOCK_TIMEOUT_SECONDS = 2.0
 # Migrations from version N to N+1, applied in order when a database is opened.
 MIGRATIONS: dict[int, Callable[[TinyDB], None]] = {}
 
+
+def _audit_out_of_memory(db: TinyDB) -> None:
+    """1 -> 2: the "audit" table moves to the audit file (see the module docstring)."""
+    storage = db.storage
+    assert isinstance(storage, AtomicJSONStorage)
+    table = (storage.read() or {}).get("audit") or {}
+    entries = [dict(table[key]) for key in sorted(table, key=int)]
+    db.drop_table("audit")
+    if entries:
+        storage.add_audit(entries, first=True)
+
+
+MIGRATIONS[1] = _audit_out_of_memory
+
 _TEAM_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 TEMP_SUFFIX = ".tmp"
 JOURNAL_SUFFIX = ".journal"
+AUDIT_SUFFIX = ".audit.jsonl"
+# Bytes of the audit file read at a time.
+_AUDIT_CHUNK = 1 << 20
 # The main file's table that records the journal sequence number it includes.
 SEQ_TABLE = "_journal"
 # Compact when the journal is larger than this share of the main file (and than the
@@ -135,6 +163,7 @@ class _Replay:
     def __init__(self, data: dict[str, Any], copy: bool) -> None:
         self.data = data
         self.copied: set[str] = set() if copy else set(data)
+        self.audit: list[tuple[int, dict]] = []  # (commit seq, entry), in commit order
 
     def _table(self, name: str) -> dict:
         if name not in self.copied:
@@ -143,6 +172,8 @@ class _Replay:
         return self.data.setdefault(name, {})
 
     def apply(self, record: dict) -> None:
+        seq = record.get("seq", 0)
+        self.audit.extend((seq, entry) for entry in record.get("audit", ()))
         for name in record.get("clear", ()):
             self.data[name] = {}
             self.copied.add(name)
@@ -225,6 +256,7 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.journal_path = path.with_name(path.name + JOURNAL_SUFFIX)
+        self.audit_path = path.with_name(path.stem + AUDIT_SUFFIX)
         self._data: dict[str, Any] | None = None
         self._signature: tuple[int, int, int] | None = None
         # The files the cached copy came from, kept open so that their inode numbers
@@ -236,6 +268,11 @@ class AtomicJSONStorage(Storage):
         self._journal_end = 0  # bytes of the journal read and valid
         self._main_size = 0
         self._seq = 0  # the last commit included in the cached copy
+        self._base = 0  # the last commit included in the main file
+        self._audit_end = 0  # the audit file's valid length (as the main file says)
+        # Audit entries of the journal's records (commit seq, entry), and of this batch.
+        self._journal_audit: list[tuple[int, dict]] = []
+        self._batch_audit: list[dict] = []
         self._batch = False
         self._dirty = False
         # What the batch changed: table -> doc ids; tables emptied; whether a write came
@@ -315,6 +352,101 @@ class AtomicJSONStorage(Storage):
         self._marks = {}
         self._cleared = set()
         self._full = False
+        self._batch_audit = []
+
+    # -- the audit log --------------------------------------------------------------
+    def add_audit(self, entries: Iterable[dict], first: bool = False) -> None:
+        """Audit entries committed with this batch (``first``: before the others)."""
+        if not self._batch:
+            raise RuntimeError("audit entries are written only inside a transaction")
+        if first:
+            self._batch_audit[:0] = list(entries)
+        else:
+            self._batch_audit.extend(entries)
+        self._dirty = True
+
+    def audit(self, subjects: set[str] | None = None) -> list[dict]:
+        """The committed audit entries, oldest first; with ``subjects``, only those about
+        them. Streams the audit file's valid part, then adds the journal's entries."""
+        self.read()
+        found = list(self._audit_file(subjects))
+        found.extend(
+            entry
+            for _, entry in self._journal_audit
+            if subjects is None or entry.get("subject") in subjects
+        )
+        return found
+
+    def _audit_file(self, subjects: set[str] | None) -> Iterator[dict]:
+        if not self._audit_end:
+            return
+        needles = (
+            None
+            if subjects is None
+            else [f'"subject":{_dumps(s)}'.encode() for s in sorted(subjects)]
+        )
+        try:
+            f = open(self.audit_path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise self._audit_missing() from None
+        with f:
+            remaining, carry = self._audit_end, b""
+            while remaining:
+                chunk = f.read(min(_AUDIT_CHUNK, remaining))
+                if not chunk:
+                    raise self._audit_missing()
+                remaining -= len(chunk)
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    carry += chunk
+                    continue
+                text, carry = carry + chunk[:cut], chunk[cut:]
+                if needles is not None and not any(n in text for n in needles):
+                    continue
+                for line in text.split(b"\n")[:-1]:
+                    if needles is not None and not any(n in line for n in needles):
+                        continue
+                    entry = _parse_line(line)
+                    if entry is None:
+                        raise StorageFailure(
+                            f"{self.audit_path} is damaged; restore it from a backup."
+                        )
+                    entry.pop("seq", None)
+                    if subjects is None or entry.get("subject") in subjects:
+                        yield entry
+            if carry:
+                raise self._audit_missing()
+
+    def _audit_missing(self) -> StorageFailure:
+        return StorageFailure(
+            f"{self.audit_path} is shorter than {self.path} says ({self._audit_end} bytes): "
+            "restore it from a backup."
+        )
+
+    def _append_audit(self, seq: int) -> int:
+        """Append the journal's and this batch's audit entries (the latter tagged ``seq``)
+        to the audit file after its valid part, durably; returns its new valid length."""
+        entries = [*self._journal_audit, *((seq, e) for e in self._batch_audit)]
+        if not entries:
+            return self._audit_end
+        content = b"".join(_line({"seq": s, **e}) for s, e in entries)
+        created = not self.audit_path.exists()
+        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, _file_mode(self.path))
+        try:
+            size = os.fstat(fd).st_size
+            if size < self._audit_end:
+                raise self._audit_missing()
+            if size > self._audit_end:
+                os.ftruncate(fd, self._audit_end)  # a compaction that never committed
+            written = 0
+            while written < len(content):
+                written += os.pwrite(fd, content[written:], self._audit_end + written)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_dir(self.audit_path.parent)
+        return self._audit_end + len(content)
 
     # -- batching and freshness -----------------------------------------------------
     def begin(self) -> None:
@@ -348,6 +480,7 @@ class AtomicJSONStorage(Storage):
         self._data = None
         self._signature = None
         self._fragments = {}
+        self._journal_audit = []
 
     def refresh(self) -> bool:
         """Catch up with other processes' commits; returns whether the data changed.
@@ -399,6 +532,7 @@ class AtomicJSONStorage(Storage):
             return True
         for name in replay.copied:
             self._fragments.pop(name, None)
+        self._journal_audit.extend(replay.audit)
         return applied
 
     @staticmethod
@@ -470,9 +604,11 @@ class AtomicJSONStorage(Storage):
             if not isinstance(data, dict):
                 raise StorageFailure(f"{self.path} is not a valid numbers-bot database.")
             self._signature, self._main_size = _signature(st), len(raw)
-        marker = data.pop(SEQ_TABLE, None) or {}
-        base = int((marker.get("1") or {}).get("seq", 0))
+        marker = (data.pop(SEQ_TABLE, None) or {}).get("1") or {}
+        base = int(marker.get("seq", 0))
+        audit_end = int(marker.get("audit_end", 0))
         seq = base
+        replay = _Replay(data, copy=False)
 
         journal = self._open_held(self.journal_path)
         end, inode = 0, None
@@ -487,7 +623,6 @@ class AtomicJSONStorage(Storage):
                 header_record, end = header
                 if header_record["base"] > base:
                     return False  # the main file was read before another's compaction
-                replay = _Replay(data, copy=False)
                 for record, after in records:
                     record_seq = record.get("seq")
                     if not isinstance(record_seq, int):
@@ -499,7 +634,8 @@ class AtomicJSONStorage(Storage):
                         seq = record_seq
                     end = after
         self._data = data
-        self._seq = seq
+        self._seq, self._base, self._audit_end = seq, base, audit_end
+        self._journal_audit = replay.audit
         self._journal_inode, self._journal_end = inode, end
         self._fragments = {}
         return True
@@ -558,7 +694,11 @@ class AtomicJSONStorage(Storage):
         for name, ids in self._marks.items():
             table = data.get(name, {})
             docs[name] = {str(i): table.get(str(i)) for i in sorted(ids)}
-        return _line({"seq": self._seq + 1, "clear": sorted(self._cleared), "docs": docs})
+        record: dict[str, Any] = {"seq": self._seq + 1, "clear": sorted(self._cleared)}
+        record["docs"] = docs
+        if self._batch_audit:
+            record["audit"] = self._batch_audit
+        return _line(record)
 
     def _append(self, line: bytes) -> bool:
         """Append one record and fsync; False if the journal is not the one read."""
@@ -585,6 +725,7 @@ class AtomicJSONStorage(Storage):
             os.close(fd)
         self._journal_end += len(line)
         self._seq += 1
+        self._journal_audit.extend((self._seq, entry) for entry in self._batch_audit)
         return True
 
     def _write_replacing(self, path: Path, content: bytes, mode_of: Path) -> None:
@@ -606,11 +747,15 @@ class AtomicJSONStorage(Storage):
     def _compact(self, seq: int) -> None:
         """Rewrite the main file whole (including commit ``seq``), then start an empty
         journal after it. Each rename is made durable before the next: a new journal never
-        follows an old main file."""
+        follows an old main file. The journal's audit entries (and the batch's) are first
+        appended to the audit file, whose new length the main file records."""
         text = self._serialise(self._data or {})
-        marker = f"{_dumps(SEQ_TABLE)}:{_dumps({'1': {'seq': seq}})}"
+        audit_end = self._append_audit(seq)
+        row = {"seq": seq, "audit_end": audit_end} if audit_end else {"seq": seq}
+        marker = f"{_dumps(SEQ_TABLE)}:{_dumps({'1': row})}"
         main = (text[:-1] + ("," if len(text) > 2 else "") + marker + "}").encode()
         self._write_replacing(self.path, main, self.path)
+        self._base, self._audit_end, self._journal_audit = seq, audit_end, []
         # The commit is done: the old journal's records are all included (and skipped).
         held = self._open_held(self.path)
         assert held is not None  # we hold the lock
@@ -669,6 +814,17 @@ class WorkspaceDatabase:
     @property
     def db(self) -> TinyDB:
         return self._db
+
+    def add_audit(self, entries: Iterable[dict]) -> None:
+        """Audit entries (plain dicts) committed with the current transaction."""
+        if not self._depth:
+            raise RuntimeError("writes must happen inside a transaction")
+        self._storage.add_audit(entries)
+
+    def audit(self, subjects: set[str] | None = None) -> list[dict]:
+        """Committed audit entries, oldest first (only about ``subjects``, if given)."""
+        with self.reading():
+            return self._storage.audit(subjects)
 
     def touch(self) -> None:
         """A write is about to change the in-memory copy: a rollback must drop it."""

@@ -114,11 +114,6 @@ def _number(doc: dict) -> Number:
 _AREA_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
-def _about(subjects: set[str]) -> Any:
-    """The query for audit entries whose subject is one of ``subjects``."""
-    return Query().subject.one_of(sorted(subjects))
-
-
 def _copy(value: dict | None) -> dict | None:
     """A shallow copy of an audit before/after (plain data already): cheaper than asdict."""
     return dict(value) if value is not None else None
@@ -188,15 +183,14 @@ class WorkspaceRepository:
         )
 
     def _write_audit(self, docs: list[dict]) -> None:
-        self._table("audit").insert_multiple(docs)
+        # Not a TinyDB table: the log lives in the journal and the audit file, not in memory.
+        self.database.add_audit(docs)
 
     def audit_entries(self, subjects: set[str] | None = None) -> list[AuditEntry]:
         """Newest first; with ``subjects``, only entries about those."""
         with self.database.reading():
-            table = self._table("audit")
-            # With subjects, only the matching entries are copied out of the table (not a
-            # copy of every entry, tens of thousands after an import, to keep a few).
-            docs = table.all() if subjects is None else table.search(_about(subjects))
+            # Streamed from disk: with subjects, only the matching entries are parsed.
+            docs = self.database.audit(subjects)
             if self.database.in_transaction:  # this thread's entries not yet written
                 pending = self.database.buffer("audit", self._write_audit)
                 if subjects is not None:
