@@ -701,3 +701,216 @@ def test_the_generation_moves_at_writes_not_at_the_commit(path):
         assert inside > start
         repo.append_audit(AuditEntry(at="t", who="U1", action="x", subject="s"))
     assert repo.generation == inside
+
+
+# -- the audit log: in the journal, then in team-X.audit.jsonl, never in memory ---------
+
+
+def audit_file(path: Path) -> Path:
+    return path.with_name(path.stem + ".audit.jsonl")
+
+
+def entry(subject: str, action: str = "x.y"):
+    from bot.model import AuditEntry
+
+    return AuditEntry(at="2026-01-01T00:00:00+00:00", who="U1", action=action, subject=subject)
+
+
+def subjects(repo: WorkspaceRepository, about: set[str] | None = None) -> list[str]:
+    return [e.subject for e in repo.audit_entries(about)]
+
+
+def test_audit_entries_survive_compaction_outside_the_main_file_and_memory(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.append_audit(entry("a"))
+        repo.append_audit(entry("b"))
+    assert b'"audit":[' in journal_lines(path)[-1]
+    assert not audit_file(path).exists()
+    repo.database.compact()
+    assert len(journal_lines(path)) == 1
+    on_disk = json.loads(path.read_text())
+    assert "audit" not in on_disk
+    lines = audit_file(path).read_bytes().splitlines()
+    assert [json.loads(line[9:])["subject"] for line in lines] == ["a", "b"]
+    assert on_disk["_journal"]["1"]["audit_end"] == audit_file(path).stat().st_size
+    with repo.transaction():
+        repo.append_audit(entry("a", "x.z"))  # in the journal, after the file's
+        repo.numbers.save(number("+49892001001"))
+    assert subjects(repo) == ["a", "b", "a"]
+    assert [e.action for e in repo.audit_entries({"a"})] == ["x.z", "x.y"]
+    assert subjects(repo, {"b", "nope"}) == ["b"]
+    assert "audit" not in repo.database._storage.read()  # not held as TinyDB data
+    repo.database.compact()
+    again = open_repo(path)
+    assert subjects(again) == ["a", "b", "a"]
+    assert audit_file(path).read_bytes().count(b"\n") == 3
+
+
+def kill_at_replace(path: Path, suffix: str, body: str) -> None:
+    """Run ``body`` in a subprocess that is SIGKILLed at the os.replace onto a file ending
+    in ``suffix`` (the operating system's rename, not our code, is intercepted)."""
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import storage.database as database\n"
+        "from bot.model import AuditEntry\n"
+        "from storage.database import WorkspaceDatabase\n"
+        "from storage.repository import WorkspaceRepository\n"
+        "def e(s):\n"
+        "    return AuditEntry(at='t', who='U1', action='x.y', subject=s)\n"
+        "real = os.replace\n"
+        "def replace(src, dst):\n"
+        f"    if str(dst).endswith({suffix!r}) and KILL:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(src, dst)\n"
+        "database.os.replace = replace\n"
+        "KILL = False\n"
+        "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1])))\n" + body
+    )
+    proc = run_python(code, str(path))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -9, err
+
+
+def test_a_crash_after_the_audit_append_before_the_journal_is_emptied_duplicates_nothing(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.append_audit(entry("old"))
+    repo.database.compact()
+    kill_at_replace(
+        path,
+        ".journal",
+        "with repo.transaction():\n"
+        "    repo.append_audit(e('j1'))\n"
+        "with repo.transaction():\n"
+        "    repo.append_audit(e('j2'))\n"
+        "KILL = True\n"
+        "with repo.transaction():\n"
+        "    repo.append_audit(e('c'))\n"
+        "    repo.database._storage.force_compaction()\n",
+    )
+    # The main file was replaced (the commit landed), the old journal was left behind.
+    assert len(journal_lines(path)) == 3
+    assert subjects(open_repo(path)) == ["c", "j2", "j1", "old"]
+    assert subjects(repo) == ["c", "j2", "j1", "old"]  # the open one catches up too
+    with repo.transaction():
+        repo.append_audit(entry("d"))
+    repo.database.compact()
+    assert subjects(open_repo(path)) == ["d", "c", "j2", "j1", "old"]
+    assert audit_file(path).read_bytes().count(b"\n") == 5
+
+
+def test_a_crash_after_the_audit_append_before_the_main_file_loses_and_adds_nothing(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.append_audit(entry("old"))
+    repo.database.compact()
+    kill_at_replace(
+        path,
+        ".json",
+        "with repo.transaction():\n"
+        "    repo.append_audit(e('j1'))\n"
+        "KILL = True\n"
+        "with repo.transaction():\n"
+        "    repo.append_audit(e('never'))\n"
+        "    repo.set_value('k', 1)\n"
+        "    repo.database._storage.force_compaction()\n",
+    )
+    # The audit file got j1 and "never" beyond the length the main file names: ignored.
+    assert b'"never"' in audit_file(path).read_bytes()
+    fresh = open_repo(path)
+    assert subjects(fresh) == ["j1", "old"]
+    assert subjects(fresh, {"never"}) == []
+    assert fresh.get_value("k") is None
+    with fresh.transaction():
+        fresh.append_audit(entry("next"))
+        fresh.database._storage.force_compaction()
+    assert b'"never"' not in audit_file(path).read_bytes()  # cut off before appending
+    assert subjects(open_repo(path)) == ["next", "j1", "old"]
+    assert subjects(repo) == ["next", "j1", "old"]
+
+
+def test_another_process_sees_new_audit_entries_in_the_journal_and_after_compaction(path):
+    repo = open_repo(path)
+    with repo.transaction():
+        repo.append_audit(entry("mine"))
+    assert subjects(repo) == ["mine"]
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bot.model import AuditEntry\n"
+        "from storage.database import WorkspaceDatabase\n"
+        "from storage.repository import WorkspaceRepository\n"
+        "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1])))\n"
+        "with repo.transaction():\n"
+        "    repo.append_audit(AuditEntry(at='t', who='U2', action='x', subject=sys.argv[2]))\n"
+        "if sys.argv[3] == 'compact':\n"
+        "    repo.database.compact()\n"
+    )
+    for subject, how in (("theirs", "journal"), ("compacted", "compact")):
+        proc = run_python(code, str(path), subject, how)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    assert subjects(repo) == ["compacted", "theirs", "mine"]
+    assert [e.who for e in repo.audit_entries({"theirs"})] == ["U2"]
+
+
+def schema_1(path: Path) -> None:
+    """A database as numbers-bot wrote it before the audit file: an "audit" table in the
+    main file, and one more entry in a journal record."""
+    old = {"at": "t", "who": "U1", "action": "x.y", "before": None, "after": None}
+    main = {
+        "meta": {"1": {"schema": 1}},
+        "audit": {"1": {**old, "subject": "m1"}, "2": {**old, "subject": "m2"}},
+        "values": {},
+        "_journal": {"1": {"seq": 4}},
+    }
+    path.write_text(json.dumps(main))
+    record = {
+        "seq": 5,
+        "clear": [],
+        "docs": {
+            "audit": {"3": {**old, "subject": "j"}},
+            "values": {"1": {"key": "k", "value": 1}},
+        },
+    }
+    journal_of(path).write_bytes(database._line({"base": 4}) + database._line(record))
+
+
+def test_a_schema_1_database_moves_its_audit_table_to_the_audit_file(path):
+    schema_1(path)
+    repo = open_repo(path)
+    assert subjects(repo) == ["j", "m2", "m1"]
+    assert repo.get_value("k") == 1
+    on_disk = json.loads(path.read_text())
+    assert "audit" not in on_disk
+    assert list(on_disk["meta"].values()) == [{"schema": SCHEMA_VERSION}]
+    assert audit_file(path).read_bytes().count(b"\n") == 3
+    with repo.transaction():
+        repo.append_audit(entry("new"))
+    assert subjects(open_repo(path)) == ["new", "j", "m2", "m1"]
+
+
+def test_a_migration_killed_at_its_main_file_runs_again_without_duplicates(path):
+    schema_1(path)
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import storage.database as database\n"
+        "real = os.replace\n"
+        "def replace(src, dst):\n"
+        "    if str(dst).endswith('.json'):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(src, dst)\n"
+        "database.os.replace = replace\n"
+        "database.WorkspaceDatabase(Path(sys.argv[1]))\n"
+    )
+    proc = run_python(code, str(path))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -9, err
+    assert json.loads(path.read_text())["meta"]["1"]["schema"] == 1  # not migrated yet
+    assert audit_file(path).read_bytes().count(b"\n") == 3  # appended, never committed
+    repo = open_repo(path)
+    assert subjects(repo) == ["j", "m2", "m1"]
+    assert audit_file(path).read_bytes().count(b"\n") == 3
