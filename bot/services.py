@@ -234,6 +234,15 @@ class _Views:
         self.campaigns = {c.id: c for c in repo.campaigns.all()}
         self.campaign_by_name = {casefold(c.name): c for c in self.campaigns.values()}
         rules = inventory.rules
+        self.versions = (repo.numbers.version, repo.addresses.version)
+        if previous is not None and previous.versions == self.versions:
+            # Neither numbers nor addresses changed (a group, campaign, outbox or audit
+            # change): every verdict, the order and the search index still hold.
+            self.infos = previous.infos
+            self._previous_order = previous._previous_order
+            self._ordered = previous._ordered
+            self._search_index = previous._search_index
+            return
         # A verdict depends only on the number, its address and the rules. The repository
         # hands out the same objects until they are saved, so a NumberInfo of the previous
         # generation whose number and address are the very same objects is still right:

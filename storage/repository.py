@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +19,7 @@ from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number, Reque
 from storage.database import WorkspaceDatabase
 
 T = TypeVar("T")
+_VERSIONS = itertools.count(1)  # versions unique across collections and reloads
 
 
 class Collection(Generic[T]):
@@ -39,6 +41,7 @@ class Collection(Generic[T]):
         self._epoch = -1
         self._objects: dict[str, T] = {}
         self._doc_ids: dict[str, int] = {}
+        self._version = 0
 
     def _load(self) -> None:
         database = self._repo.database
@@ -51,6 +54,15 @@ class Collection(Generic[T]):
             objects[key] = self._from_doc(doc)
             doc_ids[key] = doc.doc_id
         self._objects, self._doc_ids, self._epoch = objects, doc_ids, database.epoch
+        self._version = next(_VERSIONS)
+
+    @property
+    def version(self) -> int:
+        """Changes whenever an object of this collection may have changed (a save, a
+        delete, a reload): derived data built from an equal version is still right."""
+        with self._repo.database.reading():
+            self._load()
+            return self._version
 
     def get(self, key: str) -> T | None:
         with self._repo.database.reading():
@@ -67,6 +79,7 @@ class Collection(Generic[T]):
         self._repo.require_transaction()
         self._load()
         table = self._repo.database.db.table(self.table)
+        self._version = next(_VERSIONS)
         inserts: list[T] = []
         updates: dict[str, dict] = {}
         for item in items:
@@ -98,6 +111,7 @@ class Collection(Generic[T]):
         self._load()
         doc_id = self._doc_ids.pop(key, None)
         self._objects.pop(key, None)
+        self._version = next(_VERSIONS)
         if doc_id is not None:
             self._repo.database.db.table(self.table).remove(doc_ids=[doc_id])
 

@@ -469,3 +469,18 @@ def test_search_finds_numbers_by_international_national_and_text_forms(stocked):
     assert {"+49893001234", "+49303001234"} <= found("hotline süd")
     assert "+49893001234" in found("munich")
     assert len(inv.search_numbers("", limit=1)) == 1
+
+
+def test_verdicts_are_reused_until_a_number_or_address_changes(stocked):
+    before = stocked.views().infos
+    stocked.save_group(MANAGER, "Derived views", [])
+    stocked.save_campaign(MANAGER, "Derived campaign", numbers=[], groups=["Derived views"])
+    assert stocked.views().infos is before  # groups and campaigns judge no number again
+    assert stocked.group("Derived views").name == "Derived views"  # but are seen
+    stocked.add_numbers(MANAGER, ["+49 89 3009999"])
+    after = stocked.views().infos
+    assert after is not before and "+49893009999" in after
+    stocked.update_address(MANAGER, "Munich office", {**address_fields(), "city": "Berlin"})
+    moved = stocked.views().infos
+    assert moved is not after
+    assert not moved["+49893009999"].verdict.ok or moved["+49893009999"].address is None
