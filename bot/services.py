@@ -580,18 +580,7 @@ class Inventory:
             if parsed.e164 in views.infos or parsed.e164 in new:
                 result.already.append(parsed.e164)
                 continue
-            new[parsed.e164] = Number(
-                e164=parsed.e164,
-                country=parsed.country,
-                kind=parsed.kind,
-                area=parsed.area,
-                area_names=tuple(parsed.area_names),
-                address_id=address.id if address else None,
-                label=label,
-                source=source,
-                added_by=actor.user_id,
-                added_at=now,
-            )
+            new[parsed.e164] = _new_number(parsed, address, label, source, actor, now)
         if new:
             with self.repo.transaction():
                 result.already.extend(self._added_meanwhile(new))
@@ -992,18 +981,7 @@ class Inventory:
             if parsed.e164 in views.infos or parsed.e164 in new:
                 skipped.append((line, f"{format_number(parsed.e164)} is already in the inventory"))
                 continue
-            new[parsed.e164] = Number(
-                e164=parsed.e164,
-                country=parsed.country,
-                kind=parsed.kind,
-                area=parsed.area,
-                area_names=tuple(parsed.area_names),
-                address_id=address.id if address else None,
-                label=label,
-                source="import",
-                added_by=actor.user_id,
-                added_at=now,
-            )
+            new[parsed.e164] = _new_number(parsed, address, label, "import", actor, now)
             addresses[parsed.e164] = address
             lines[parsed.e164] = line
             for g in group_names:
@@ -1037,6 +1015,24 @@ class Inventory:
             for n in new.values()
         ]
         return ImportResult(added, skipped, errors)
+
+
+def _new_number(
+    parsed, address: Address | None, label: str, source: str, actor: Actor, now: str
+) -> Number:
+    """A number entering the inventory, from what the parser found."""
+    return Number(
+        e164=parsed.e164,
+        country=parsed.country,
+        kind=parsed.kind,
+        area=parsed.area,
+        area_names=tuple(parsed.area_names),
+        address_id=address.id if address else None,
+        label=label,
+        source=source,
+        added_by=actor.user_id,
+        added_at=now,
+    )
 
 
 def _by_name(item: Any) -> str:
