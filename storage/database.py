@@ -113,28 +113,8 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-# Tables whose entries are only ever added, never changed or removed (bot/repository.py's
-# audit log): a commit encodes only their new entries.
-APPEND_ONLY_TABLES = frozenset({"audit"})
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _appended(cached: tuple[dict, str], table: dict) -> str:
-    """The JSON of ``table`` from the JSON of an earlier state of it, if it only grew."""
-    old, text = cached
-    if not old or len(table) < len(old):
-        return _dumps(table)
-    items = iter(table.items())
-    for (key, doc), (new_key, new_doc) in zip(old.items(), items, strict=False):
-        if key != new_key or doc is not new_doc:
-            return _dumps(table)
-    added = dict(items)
-    if not added:
-        return text
-    return text[:-1] + "," + _dumps(added)[1:]
 
 
 def _line(record: dict) -> bytes:
@@ -335,8 +315,7 @@ class AtomicJSONStorage(Storage):
     def mark(self, table: str, doc_ids: Iterable[int]) -> None:
         ids = self._marks.setdefault(table, set())
         ids.update(doc_ids)
-        if table not in APPEND_ONLY_TABLES:
-            self.changes += 1
+        self.changes += 1
 
     def mark_cleared(self, table: str) -> None:
         self._cleared.add(table)
@@ -646,20 +625,13 @@ class AtomicJSONStorage(Storage):
         TinyDB never replaces a table's dict in place: every write builds a new dict for
         the table it touches and leaves the others' dicts as they were (and a replay copies
         a table before changing it). So a table whose dict is the very object serialised
-        last time has the same JSON. An append-only table (the audit log) that grew keeps
-        its old entries (the same objects, in the same order): only the new entries are
-        encoded and added to the old JSON.
+        last time has the same JSON.
         """
         fragments: dict[str, tuple[dict, str]] = {}
         parts = []
         for name, table in data.items():
             cached = self._fragments.get(name)
-            if cached is not None and cached[0] is table:
-                text = cached[1]
-            elif cached is not None and name in APPEND_ONLY_TABLES:
-                text = _appended(cached, table)
-            else:
-                text = _dumps(table)
+            text = cached[1] if cached is not None and cached[0] is table else _dumps(table)
             fragments[name] = (table, text)
             parts.append(f"{_dumps(name)}:{text}")
         self._fragments = fragments
