@@ -113,6 +113,9 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+CHUNK_DOCS = 1000  # documents encoded at once when the main file is rewritten
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -264,8 +267,6 @@ class AtomicJSONStorage(Storage):
         # Counts writes to tables other than the append-only ones (see WorkspaceDatabase
         # .generation).
         self.changes = 0
-        # table name -> (the table dict serialised, its JSON): see _serialise.
-        self._fragments: dict[str, tuple[dict, str]] = {}
 
     # -- TinyDB's Storage interface -------------------------------------------------
     def read(self) -> dict[str, Any] | None:
@@ -458,7 +459,6 @@ class AtomicJSONStorage(Storage):
     def invalidate(self) -> None:
         self._data = None
         self._signature = None
-        self._fragments = {}
         self._journal_audit = []
 
     def refresh(self) -> bool:
@@ -509,8 +509,6 @@ class AtomicJSONStorage(Storage):
         except _Damaged:
             self.invalidate()  # read everything again (and report the damage if it stays)
             return True
-        for name in replay.copied:
-            self._fragments.pop(name, None)
         self._journal_audit.extend(replay.audit)
         return applied
 
@@ -616,26 +614,21 @@ class AtomicJSONStorage(Storage):
         self._seq, self._base, self._audit_end = seq, base, audit_end
         self._journal_audit = replay.audit
         self._journal_inode, self._journal_end = inode, end
-        self._fragments = {}
         return True
 
-    def _serialise(self, data: dict[str, Any]) -> str:
-        """``json.dumps(data)``, byte for byte, re-encoding only the tables that changed.
-
-        TinyDB never replaces a table's dict in place: every write builds a new dict for
-        the table it touches and leaves the others' dicts as they were (and a replay copies
-        a table before changing it). So a table whose dict is the very object serialised
-        last time has the same JSON.
-        """
-        fragments: dict[str, tuple[dict, str]] = {}
-        parts = []
+    @staticmethod
+    def _main_chunks(data: dict[str, Any], marker: str) -> Iterator[bytes]:
+        """The main file's JSON (as ``json.dumps`` writes it) in pieces of at most
+        CHUNK_DOCS documents, so that a compaction never holds the whole text at once."""
+        yield b"{"
         for name, table in data.items():
-            cached = self._fragments.get(name)
-            text = cached[1] if cached is not None and cached[0] is table else _dumps(table)
-            fragments[name] = (table, text)
-            parts.append(f"{_dumps(name)}:{text}")
-        self._fragments = fragments
-        return "{" + ",".join(parts) + "}"
+            yield f"{_dumps(name)}:{{".encode()
+            items = list(table.items())
+            for start in range(0, len(items), CHUNK_DOCS):
+                body = _dumps(dict(items[start : start + CHUNK_DOCS]))[1:-1]
+                yield (("," if start else "") + body).encode()
+            yield b"},"
+        yield f"{marker}}}".encode()
 
     # -- writing ----------------------------------------------------------------------
     def _persist(self) -> None:
@@ -700,13 +693,18 @@ class AtomicJSONStorage(Storage):
         self._journal_audit.extend((self._seq, entry) for entry in self._batch_audit)
         return True
 
-    def _write_replacing(self, path: Path, content: bytes, mode_of: Path) -> None:
+    def _write_replacing(self, path: Path, content: bytes | Iterable[bytes], mode_of: Path) -> int:
+        """Write a temporary file, fsync it, rename it over ``path``, fsync the directory;
+        returns the number of bytes written."""
         directory = path.parent
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=TEMP_SUFFIX, dir=directory)
+        size = 0
         try:
             os.fchmod(fd, _file_mode(mode_of))
             with os.fdopen(fd, "wb") as f:
-                f.write(content)
+                for chunk in [content] if isinstance(content, bytes) else content:
+                    f.write(chunk)
+                    size += len(chunk)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -715,18 +713,18 @@ class AtomicJSONStorage(Storage):
                 os.unlink(tmp)
             raise
         _fsync_dir(directory)
+        return size
 
     def _compact(self, seq: int) -> None:
         """Rewrite the main file whole (including commit ``seq``), then start an empty
         journal after it. Each rename is made durable before the next: a new journal never
         follows an old main file. The journal's audit entries (and the batch's) are first
         appended to the audit file, whose new length the main file records."""
-        text = self._serialise(self._data or {})
+        data = {k: v for k, v in (self._data or {}).items() if k != SEQ_TABLE}
         audit_end = self._append_audit(seq)
         row = {"seq": seq, "audit_end": audit_end} if audit_end else {"seq": seq}
         marker = f"{_dumps(SEQ_TABLE)}:{_dumps({'1': row})}"
-        main = (text[:-1] + ("," if len(text) > 2 else "") + marker + "}").encode()
-        self._write_replacing(self.path, main, self.path)
+        size = self._write_replacing(self.path, self._main_chunks(data, marker), self.path)
         self._base, self._audit_end, self._journal_audit = seq, audit_end, []
         # The commit is done: the old journal's records are all included (and skipped).
         held = self._open_held(self.path)
@@ -734,7 +732,7 @@ class AtomicJSONStorage(Storage):
         if self._held is not None:
             os.close(self._held)
         self._held, self._signature = held[0], _signature(held[1])
-        self._main_size, self._seq = len(main), seq
+        self._main_size, self._seq = size, seq
         header = _line({"base": seq})
         try:
             self._write_replacing(self.journal_path, header, self.path)

@@ -914,3 +914,18 @@ def test_a_migration_killed_at_its_main_file_runs_again_without_duplicates(path)
     repo = open_repo(path)
     assert subjects(repo) == ["j", "m2", "m1"]
     assert audit_file(path).read_bytes().count(b"\n") == 3
+
+
+def test_the_main_file_is_written_in_pieces_that_make_exactly_json_dumps():
+    from storage.database import CHUNK_DOCS, AtomicJSONStorage, _dumps
+
+    data = {
+        "numbers": {str(i): {"e164": f"+4989{i:07d}", "area": "München"} for i in range(2500)},
+        "empty": {},
+        "meta": {"1": {"schema": 2}},
+    }
+    marker = '"_journal":{"1":{"seq":3}}'
+    pieces = list(AtomicJSONStorage._main_chunks(data, marker))
+    assert max(len(p) for p in pieces) < 80 * CHUNK_DOCS  # never the whole text at once
+    assert b"".join(pieces).decode() == _dumps({**data, "_journal": {"1": {"seq": 3}}})
+    assert b"".join(AtomicJSONStorage._main_chunks({}, marker)) == b'{"_journal":{"1":{"seq":3}}}'
