@@ -84,10 +84,12 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
     if not match:
         raise ConfigError(f"NUMBERS_DIGEST_TIME must be HH:MM in UTC (like 08:00), not {digest!r}.")
 
-    region = (get("NUMBERS_DEFAULT_REGION") or "FI").upper()
+    region_text = get("NUMBERS_DEFAULT_REGION") or "FI"
+    region = region_text.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(
-            f"NUMBERS_DEFAULT_REGION: {region!r} is not a country code like FI or DE."
+            f"NUMBERS_DEFAULT_REGION: {region_text!r} is not a two-letter country code "
+            "like FI or DE."
         )
 
     api_url = get("SLACK_API_URL")
