@@ -243,6 +243,28 @@ class _Views:
             self._ordered = previous._ordered
             self._search_index = previous._search_index
             return
+        changed = (
+            repo.numbers.changed_since(previous.versions[0])
+            if previous is not None and previous.versions[1] == self.versions[1]
+            else None
+        )
+        if changed is not None:
+            # Only numbers changed (addresses did not): judge those again, keep the rest.
+            self.infos = dict(previous.infos)
+            same_set = True
+            for key in changed:
+                n = repo.numbers.get(key)
+                same_set = same_set and (n is not None) == (key in previous.infos)
+                if n is None:
+                    self.infos.pop(key, None)
+                    continue
+                address = self.addresses.get(n.address_id) if n.address_id else None
+                self.infos[key] = NumberInfo(n, address, verdict(n, address, rules))
+            order = previous._ordered or previous._previous_order
+            self._previous_order = order if same_set else None
+            self._ordered = None
+            self._search_index = None
+            return
         # A verdict depends only on the number, its address and the rules. The repository
         # hands out the same objects until they are saved, so a NumberInfo of the previous
         # generation whose number and address are the very same objects is still right:

@@ -20,6 +20,7 @@ from storage.database import WorkspaceDatabase
 
 T = TypeVar("T")
 _VERSIONS = itertools.count(1)  # versions unique across collections and reloads
+MAX_CHANGE_LOG = 20_000
 
 
 class Collection(Generic[T]):
@@ -42,6 +43,10 @@ class Collection(Generic[T]):
         self._objects: dict[str, T] = {}
         self._doc_ids: dict[str, int] = {}
         self._version = 0
+        # (version, key) of each save and delete since the last reload: lets derived data
+        # be updated by what changed instead of rebuilt (see changed_since).
+        self._log: list[tuple[int, str]] = []
+        self._log_start = 0
 
     def _load(self) -> None:
         database = self._repo.database
@@ -55,6 +60,7 @@ class Collection(Generic[T]):
             doc_ids[key] = doc.doc_id
         self._objects, self._doc_ids, self._epoch = objects, doc_ids, database.epoch
         self._version = next(_VERSIONS)
+        self._log, self._log_start = [], self._version
 
     @property
     def version(self) -> int:
@@ -63,6 +69,21 @@ class Collection(Generic[T]):
         with self._repo.database.reading():
             self._load()
             return self._version
+
+    def changed_since(self, version: int) -> set[str] | None:
+        """Keys saved or deleted after ``version``; None when that is not known (the
+        collection was reloaded since, or too much changed): rebuild from ``all()``."""
+        with self._repo.database.reading():
+            self._load()
+            if version < self._log_start:
+                return None
+            return {key for v, key in self._log if v > version}
+
+    def _logged(self, keys: Iterable[str]) -> None:
+        self._version = next(_VERSIONS)
+        self._log.extend((self._version, key) for key in keys)
+        if len(self._log) > MAX_CHANGE_LOG:
+            self._log, self._log_start = [], self._version
 
     def get(self, key: str) -> T | None:
         with self._repo.database.reading():
@@ -79,7 +100,8 @@ class Collection(Generic[T]):
         self._repo.require_transaction()
         self._load()
         table = self._repo.database.db.table(self.table)
-        self._version = next(_VERSIONS)
+        items = list(items)
+        self._logged(getattr(item, self.key) for item in items)
         inserts: list[T] = []
         updates: dict[str, dict] = {}
         for item in items:
@@ -111,7 +133,7 @@ class Collection(Generic[T]):
         self._load()
         doc_id = self._doc_ids.pop(key, None)
         self._objects.pop(key, None)
-        self._version = next(_VERSIONS)
+        self._logged([key])
         if doc_id is not None:
             self._repo.database.db.table(self.table).remove(doc_ids=[doc_id])
 

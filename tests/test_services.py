@@ -484,3 +484,24 @@ def test_verdicts_are_reused_until_a_number_or_address_changes(stocked):
     moved = stocked.views().infos
     assert moved is not after
     assert not moved["+49893009999"].verdict.ok or moved["+49893009999"].address is None
+
+
+def test_views_after_a_number_change_judge_only_that_number_and_stay_right(stocked):
+    before = stocked.views()
+    target = before.ordered[0].e164
+    others = {e: i for e, i in before.infos.items() if e != target}
+    stocked.link(MANAGER, [target], "Munich office")
+    after = stocked.views()
+    assert all(after.infos[e] is i for e, i in others.items())  # not judged again
+    assert after.infos[target].address is not None
+    assert [i.e164 for i in after.ordered] == sorted(after.infos)
+    stocked.add_numbers(MANAGER, ["+49 89 3007777"])
+    stocked.remove_number(MANAGER, target)
+    latest = stocked.views()
+    assert "+49893007777" in latest.infos and target not in latest.infos
+    assert [i.e164 for i in latest.ordered] == sorted(latest.infos)
+    # The same answers as a fresh process that builds everything from the file.
+    fresh = open_inventory(stocked.repo.database.path).views()
+    assert {e: i.verdict.status for e, i in fresh.infos.items()} == {
+        e: i.verdict.status for e, i in latest.infos.items()
+    }
