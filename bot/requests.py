@@ -613,20 +613,7 @@ class Requests:
         self.inventory.require_manager(actor, "approve requests")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
-            approved = replace(
-                current,
-                status="approved",
-                decided_by=actor.user_id,
-                decided_at=self.inventory.clock(),
-            )
-            self.repo.requests.save(approved)
-            self.inventory._audit(
-                actor,
-                "request.approve",
-                current.id,
-                {"status": current.status},
-                {"status": "approved"},
-            )
+            approved = self._decide(actor, current, "approved", "request.approve")
             if current.kind == "mandate":
                 return self._fulfil(actor, approved, approved.details.get("numbers", []))
             self._announce(actor, "request.decided", approved)
@@ -637,21 +624,7 @@ class Requests:
         reason = _clean(reason, "reason", MAX_REASON, label="Reason")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
-            rejected = replace(
-                current,
-                status="rejected",
-                decided_by=actor.user_id,
-                decided_at=self.inventory.clock(),
-                reason=reason,
-            )
-            self.repo.requests.save(rejected)
-            self.inventory._audit(
-                actor,
-                "request.reject",
-                current.id,
-                {"status": current.status},
-                {"status": "rejected", "reason": reason},
-            )
+            rejected = self._decide(actor, current, "rejected", "request.reject", reason=reason)
             self._announce(actor, "request.decided", rejected)
         return rejected
 
@@ -664,6 +637,23 @@ class Requests:
                 raise DomainError(f"Request {current.id} is a mandate: it needs no numbers.")
             e164s = self._allocated(current, [t for t in texts if t.strip()])
             return self._fulfil(actor, current, e164s)
+
+    def _decide(
+        self, actor: Actor, current: Request, status: str, action: str, **extra: str
+    ) -> Request:
+        """Record a manager's decision on a pending request (inside the transaction)."""
+        decided = replace(
+            current,
+            status=status,
+            decided_by=actor.user_id,
+            decided_at=self.inventory.clock(),
+            **extra,
+        )
+        self.repo.requests.save(decided)
+        self.inventory._audit(
+            actor, action, current.id, {"status": current.status}, {"status": status, **extra}
+        )
+        return decided
 
     def _current(self, request_id: str, wanted: str) -> Request:
         """The request as stored now (inside the transaction), in the ``wanted`` state."""
