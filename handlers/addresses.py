@@ -56,9 +56,7 @@ def address(call: Call) -> Reply | OpenModal:
                 lines.append(f"… and {len(linked) - 20} more.")
             return Reply(lines[0], B.sections(lines))
         text = f"Delete the address *{escape(found.name)}*?"
-        confirm = B.confirm("Delete this address?", f"“{found.name}” will be deleted.")
-        button = B.button("Delete", "delete_address", found.id, "danger", confirm)
-        return Reply(text, [B.section(text), B.actions(button, block_id="delete")])
+        return Reply(text, B.delete_prompt(text, "address", found.name, found.id))
     raise UsageError("address", f"I don't know “{verb[:30]}”." if verb else "")
 
 

@@ -283,3 +283,11 @@ def paged(title: str, lines: list[str], page: int, per_page: int = 40) -> tuple[
 def plural(count: int, word: str, words: str | None = None) -> str:
     """"1 number", "2 numbers" (``words`` for an irregular plural: "1 entry", "2 entries")."""
     return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def delete_prompt(text: str, kind: str, name: str, value: str) -> list[dict]:
+    """The question and a danger "Delete" button (action ``delete_<kind>``, carrying
+    ``value``) that asks once more before it acts."""
+    ask = confirm(f"Delete this {kind}?", f"“{name}” will be deleted.")
+    button_ = button("Delete", f"delete_{kind}", value, "danger", ask)
+    return [section(text), actions(button_, block_id="delete")]

@@ -46,9 +46,7 @@ def campaign(call: Call) -> Reply | OpenModal:
             f"Delete the campaign *{escape(found.name)}*? Its groups and numbers stay "
             "in the inventory."
         )
-        confirm = B.confirm("Delete this campaign?", f"“{found.name}” will be deleted.")
-        button = B.button("Delete", "delete_campaign", found.id, "danger", confirm)
-        return Reply(text, [B.section(text), B.actions(button, block_id="delete")])
+        return Reply(text, B.delete_prompt(text, "campaign", found.name, found.id))
     raise UsageError("campaign", f"I don't know “{verb[:30]}”." if verb else "")
 
 

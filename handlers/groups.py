@@ -92,9 +92,7 @@ def group(call: Call) -> Reply | OpenModal:
         if campaigns:
             text += f" It leaves {len(campaigns)} campaign(s)."
         text += " The numbers themselves stay in the inventory."
-        confirm = B.confirm("Delete this group?", f"“{found.name}” will be deleted.")
-        button = B.button("Delete", "delete_group", found.id, "danger", confirm)
-        return Reply(text, [B.section(text), B.actions(button, block_id="delete")])
+        return Reply(text, B.delete_prompt(text, "group", found.name, found.id))
     raise UsageError("group", f"I don't know “{verb[:30]}”." if verb else "")
 
 
