@@ -13,7 +13,7 @@ from bot.callerid import Resolution
 from bot.errors import DomainError, NotFound
 from bot.model import Actor, Agent, new_id
 from bot.phone import format_number
-from bot.services import MAX_NAME, Inventory, NumberInfo, casefold
+from bot.services import MAX_NAME, Inventory, NumberInfo, casefold, did_you_mean, refuse_quotes
 
 USAGE_KEY = "callerid.usage"
 
@@ -59,10 +59,13 @@ class Agents:
                 return agent
         return None
 
+    def _closest(self, name: str) -> str:
+        return did_you_mean(name, [a.name for a in self.repo.agents.all()])
+
     def agent(self, name: str) -> Agent:
         agent = self.find(name)
         if agent is None:
-            raise NotFound(f"There is no agent called “{name[:MAX_NAME]}”.")
+            raise NotFound(f"There is no agent called “{name[:MAX_NAME]}”.{self._closest(name)}")
         return agent
 
     def view(self, agent: Agent) -> AgentView:
@@ -112,10 +115,11 @@ class Agents:
                 raise DomainError(f"{info.display} cannot be an agent's caller ID: {why}.")
             e164 = info.e164
         elif current is None:
-            raise NotFound(f"There is no agent called “{name[:MAX_NAME]}”.")
+            raise NotFound(f"There is no agent called “{name[:MAX_NAME]}”.{self._closest(name)}")
         if current is not None and current.caller_id == e164:
             return AgentChange(self.view(current), created=False, changed=False)
         if current is None:
+            refuse_quotes(name)
             agent = Agent(id=new_id(), name=name, slack_user=slack_user, caller_id=e164)
         else:
             agent = replace(current, caller_id=e164)

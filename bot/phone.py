@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -49,6 +50,8 @@ __all__ = [
     "MAX_INPUT_LENGTH",
     "Kind",
     "PhoneNumber",
+    "Typed",
+    "country_adjective",
     "country_name",
     "country_phrase",
     "format_number",
@@ -56,6 +59,7 @@ __all__ = [
     "looks_like_number",
     "number_key",
     "parse_number",
+    "split_numbers",
 ]
 
 
@@ -74,6 +78,9 @@ KIND_LABELS: dict[str, str] = {
     Kind.NATIONAL.value: "National",
     Kind.OTHER.value: "Other",
 }
+
+#: Countries to try a number in, or a function that returns them (called only when needed).
+Regions = Sequence[str] | Callable[[], Sequence[str]]
 
 #: Inputs longer than this (after trimming outer whitespace) are refused unparsed.
 MAX_INPUT_LENGTH = 64
@@ -177,6 +184,48 @@ def country_phrase(code: str) -> str:
     return f"the {name}" if code.upper() in _WITH_ARTICLE and name != code else name
 
 
+_ADJECTIVES = {
+    "AT": "Austrian",
+    "AU": "Australian",
+    "BE": "Belgian",
+    "BR": "Brazilian",
+    "CA": "Canadian",
+    "CH": "Swiss",
+    "CZ": "Czech",
+    "DE": "German",
+    "DK": "Danish",
+    "EE": "Estonian",
+    "ES": "Spanish",
+    "FI": "Finnish",
+    "FR": "French",
+    "GB": "British",
+    "IE": "Irish",
+    "IN": "Indian",
+    "IT": "Italian",
+    "JP": "Japanese",
+    "LT": "Lithuanian",
+    "LV": "Latvian",
+    "MX": "Mexican",
+    "NL": "Dutch",
+    "NO": "Norwegian",
+    "PL": "Polish",
+    "PT": "Portuguese",
+    "SE": "Swedish",
+    "US": "US",
+}
+
+
+def country_adjective(code: str) -> str:
+    """ "a Finnish number" -> "Finnish"; a country without one here: "a number of X"."""
+    return _ADJECTIVES.get((code or "").upper(), "")
+
+
+def _a_number_of(code: str) -> str:
+    """ "a Finnish number", "a number of Peru"."""
+    adjective = country_adjective(code)
+    return f"a {adjective} number" if adjective else f"a number of {country_phrase(code)}"
+
+
 # --------------------------------------------------------------------------- parsing
 
 # Whitespace-like characters (incl. non-breaking and thin spaces) and dashes people paste.
@@ -254,15 +303,18 @@ def looks_like_number(text: str) -> bool:
     return cleaned.startswith("+") and digits >= 1
 
 
-def parse_number(text: str, default_region: str = "FI") -> PhoneNumber:
+def parse_number(text: str, default_region: str = "FI", regions: Regions = ()) -> PhoneNumber:
     """Parse a number in any common format into a :class:`PhoneNumber`.
 
     ``default_region`` (ISO alpha-2) is the country assumed for numbers written
     without ``+``/international prefix ("089 1234567"). Raises
     :class:`~bot.errors.DomainError` with a reason written for a person when the
-    text is not a valid number; never raises anything else.
+    text is not a valid number; never raises anything else. A number written without
+    ``+`` that is not one of the default country's is tried in ``regions`` (the
+    countries the workspace works with, or a function returning them, called only then),
+    to ask "did you mean +49 89 …?".
     """
-    num, e164, region, ntype = _checked(text, default_region)
+    num, e164, region, ntype = _suggesting(text, default_region, regions)
     names = _area_names(num, region, ntype)
     if ntype == PhoneNumberType.FIXED_LINE_OR_MOBILE:
         kind = Kind.LOCAL if names else Kind.MOBILE
@@ -277,14 +329,70 @@ def parse_number(text: str, default_region: str = "FI") -> PhoneNumber:
     )
 
 
-def number_key(text: str, default_region: str = "FI") -> str:
+def number_key(text: str, default_region: str = "FI", regions: Regions = ()) -> str:
     """The E.164 form of a typed number: ``parse_number(text, default_region).e164``, with
     the same checks and the same errors, without the area lookup.
 
     For finding a number already stored (its area was stored when it was added): it never
     loads the geocoder's data (about 100 MB, see :func:`geodata`).
     """
-    return _checked(text, default_region)[1]
+    return _suggesting(text, default_region, regions)[1]
+
+
+def _national_format(cleaned: str) -> bool:
+    """Written without its country: no "+" and no international "00" prefix."""
+    bare = cleaned.lstrip("( ")
+    return not (bare.startswith("+") or bare.startswith("00"))
+
+
+def _suggesting(
+    text: str, default_region: str, regions: Regions
+) -> tuple[phonenumbers.PhoneNumber, str, str, int]:
+    """:func:`_checked`; when a number written without "+" is not one of the default
+    country's, the reason says which country was assumed and, when the number is valid
+    in one of ``regions``, suggests it there."""
+    try:
+        return _checked(text, default_region)
+    except DomainError as exc:
+        cleaned = _clean(text) if isinstance(text, str) and len(text) <= MAX_INPUT_LENGTH else ""
+        if not cleaned or not _national_format(cleaned) or not _only_number_characters(cleaned):
+            raise
+        region = (default_region or "").upper()
+        found = suggestions(cleaned, region, regions() if callable(regions) else regions)
+        if found:
+            raise DomainError(
+                f"{_echo(cleaned)} is not {_a_number_of(region)} — did you mean "
+                f"{' or '.join(found)}?"
+            ) from None
+        raise DomainError(
+            f"{exc.message} (numbers without + are read as {_plural_of(region)}: "
+            "write another country's with + and its country code)"
+        ) from None
+
+
+def _plural_of(code: str) -> str:
+    adjective = country_adjective(code)
+    return f"{adjective} numbers" if adjective else f"numbers of {country_phrase(code)}"
+
+
+def suggestions(
+    text: str, default_region: str, regions: Sequence[str], limit: int = 2
+) -> list[str]:
+    """The international forms of a nationally written number in other ``regions``."""
+    found: list[str] = []
+    for region in dict.fromkeys(r.upper() for r in regions if r):
+        if region == (default_region or "").upper():
+            continue
+        try:
+            e164 = _checked(text, region)[1]
+        except DomainError:
+            continue
+        shown = format_number(e164)
+        if shown not in found:
+            found.append(shown)
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _checked(text: str, default_region: str) -> tuple[phonenumbers.PhoneNumber, str, str, int]:
@@ -381,6 +489,11 @@ def _from_parsed(num: phonenumbers.PhoneNumber, raw: str) -> tuple[str, str, int
         raise DomainError(f"{shown} {why} {where_for}")
     if not valid:
         raise DomainError(f"{shown} is not a valid number {where_in}")
+    longest = _longest_plausible(region, ntype)
+    if longest and len(phonenumbers.national_significant_number(num)) > longest:
+        raise DomainError(
+            f"{shown} is too long {where_for} (at most {longest} digits after +{num.country_code})"
+        )
     if not region or len(region) != 2 or region == "001":
         raise DomainError(
             f"{shown} is an international non-geographic number; it cannot be used as caller ID"
@@ -388,6 +501,254 @@ def _from_parsed(num: phonenumbers.PhoneNumber, raw: str) -> tuple[str, str, int
     if num.extension:
         raise DomainError(f"{shown} has an extension; caller-ID numbers cannot have one")
     return e164, region, ntype
+
+
+_PLAUSIBLE_EXTRA = 3  # digits beyond the example number's length a real number may have
+_DESC_BY_TYPE = {
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line",
+    PhoneNumberType.MOBILE: "mobile",
+}
+
+
+@lru_cache(maxsize=1024)
+def _longest_plausible(region: str, ntype: int) -> int:
+    """The most digits after the country code a caller-ID number of this kind has, where
+    phonenumbers' lengths are too loose to say (0: its validation is enough).
+
+    Germany's fixed-line plan allows 5 to 15 digits, so phonenumbers calls
+    +49 89 2345678901234 valid; an operator allocates no such number. Where a plan's
+    longest length exceeds its example number's by more than a few digits, the example's
+    length plus :data:`_PLAUSIBLE_EXTRA` bounds it (11 for German fixed lines).
+    """
+    attribute = _DESC_BY_TYPE.get(ntype)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if attribute else None
+    desc = getattr(metadata, attribute, None) if metadata else None
+    if desc is None or not desc.possible_length or not desc.example_number:
+        return 0
+    bound = len(desc.example_number) + _PLAUSIBLE_EXTRA
+    return bound if max(desc.possible_length) > bound else 0
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+@dataclass(frozen=True)
+class Typed:
+    """One number as a person typed it, cut out of a longer text by :func:`split_numbers`.
+
+    ``problem``: set when the text could not be told apart into numbers with certainty;
+    nothing of it may then be added.
+    """
+
+    text: str
+    problem: str = ""
+    countries: tuple[str, ...] = ()  # of the other numbers typed with it: hints for "did you mean"
+
+
+_SEPARATORS = re.compile(r"[,;]")
+_DIGIT_WORD = re.compile(r"^[\d()\-./]*\d[\d()\-./]*$")
+_MAX_WORDS = 7  # "+33 1 42 68 53 00" is six words; no number is typed in more
+_E164_DIGITS = 15
+_MAX_DIGITS = _E164_DIGITS + 2  # with a trunk or international prefix
+_NUMBER_START = re.compile(r"^\(?[0+]")
+
+
+def _starts_international(word: str) -> bool:
+    bare = word.lstrip("(")
+    return bare.startswith("+") or bare.startswith("00")
+
+
+def split_numbers(
+    text: str | Sequence[str], default_region: str = "FI", regions: Regions = ()
+) -> list[Typed]:
+    """The numbers in a text a person typed, each as typed, in order.
+
+    Commas and semicolons always separate numbers; a word starting with "+" always starts
+    one; words that are not digits are an entry of their own (so they are reported). Between
+    those, spaces may separate numbers or group the digits of one: a run of digit words
+    is cut only where every piece is a valid number, no piece could be joined with its
+    neighbour (or a part of it) into a valid one, and the piece after the cut starts as
+    numbers are typed ("0" where numbers have a trunk 0, or "+"): a piece of a typed
+    number is never taken for a number.
+    A number written without "+" counts as valid when it is one in ``regions`` (or in a
+    country of the other numbers typed), so that it stays whole and is asked about. When
+    no such cut exists, the run is one entry (its reason comes from the parser); when
+    several do, it is one entry with :attr:`Typed.problem` set.
+    """
+    words = text.split() if isinstance(text, str) else [w for t in text for w in t.split()]
+    out: list[Typed] = []
+    segments: list[list[str]] = [[]]
+    for word in words:
+        for part in re.split(r"([,;])", word):
+            if _SEPARATORS.fullmatch(part):
+                segments.append([])
+            elif part.strip():
+                segments[-1].append(part.strip())
+    typed_countries = [c for segment in segments for c in _countries_typed(segment)]
+    hints = _Hints(typed_countries, regions)
+    for segment in segments:
+        run: list[str] = []
+        other: list[str] = []  # words that are no number: one entry, so it is reported
+        for word in segment:
+            if _DIGIT_WORD.match(word) or _starts_international(word):
+                if other:
+                    out.append(Typed(" ".join(other)))
+                    other = []
+                if word.lstrip("(").startswith("+") and run:
+                    out += _split_run(run, default_region, hints)
+                    run = []
+                run.append(word)
+            else:
+                if run:
+                    out += _split_run(run, default_region, hints)
+                    run = []
+                other.append(word)
+        if run:
+            out += _split_run(run, default_region, hints)
+        if other:
+            out.append(Typed(" ".join(other)))
+    countries = tuple(dict.fromkeys(typed_countries))
+    return [replace(t, countries=countries) for t in out] if countries else out
+
+
+def _countries_typed(words: list[str]) -> list[str]:
+    """The countries of the international numbers among the words (hints for the rest)."""
+    found: list[str] = []
+    for i, word in enumerate(words):
+        if not _starts_international(word):
+            continue
+        for j in range(min(len(words), i + _MAX_WORDS), i, -1):
+            try:
+                region = _checked(" ".join(words[i:j]), "ZZ")[2]
+            except DomainError:
+                continue
+            found.append(region)
+            break
+    return found
+
+
+class _Hints(Sequence[str]):
+    """The countries typed in the text, then ``regions`` (looked up on first use only)."""
+
+    def __init__(self, typed: list[str], regions: Regions) -> None:
+        self._typed, self._regions, self._all = typed, regions, None
+
+    def _list(self) -> list[str]:
+        if self._all is None:
+            more = self._regions() if callable(self._regions) else self._regions
+            self._all = list(dict.fromkeys([*self._typed, *more]))
+        return self._all
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+
+def _split_run(words: list[str], default_region: str, regions: Sequence[str]) -> list[Typed]:
+    """One run of digit words (only its first may start with "+") cut into numbers."""
+    whole = " ".join(words)
+    known: dict[tuple[int, int], int] = {}
+
+    def number(i: int, j: int) -> int:
+        """0: not a number; 1: one of the default country; 2: of another (a suggestion)."""
+        if (i, j) not in known:
+            piece = words[i:j]
+            text = " ".join(piece)
+            digits = sum(ch.isdecimal() for ch in text)
+            if any(w.lstrip("(").startswith("+") for w in piece[1:]) or not 3 <= digits <= (
+                _MAX_DIGITS
+            ):
+                known[(i, j)] = 0
+            else:
+                try:
+                    _checked(text, default_region)
+                    known[(i, j)] = 1
+                except DomainError:
+                    national = _national_format(_clean(text))
+                    other = national and suggestions(text, default_region, regions, limit=1)
+                    known[(i, j)] = 2 if other else 0
+        return known[(i, j)]
+
+    n = len(words)
+    if number(0, n):
+        return [Typed(whole)]
+    # As few digits as one number has: a cut needs a number's start after it ("0", "+"),
+    # or "+49 89 2345 678901234" would be +49 89 2345 and a Finnish 678901234.
+    # Where national numbers are written with a trunk 0 (FI, DE, GB, FR), so is every one.
+    short = sum(ch.isdecimal() for ch in whole) <= _E164_DIGITS
+    trunk_zero = _trunk_prefix(default_region) == "0"
+    # best[(i, j)]: the cheapest cut of words[:j] whose last piece is words[i:j], as
+    # (cost, ways, previous piece); cost is (pieces, pieces of another country).
+    best: dict[tuple[int, int], tuple[tuple[int, int], int, tuple[int, int] | None]] = {}
+    for j in range(1, n + 1):
+        for i in range(max(0, j - _MAX_WORDS), j):
+            kind = number(i, j)
+            if not kind:
+                continue
+            own = (1, 1 if kind == 2 else 0)
+            if i == 0:
+                best[(0, j)] = (own, 1, None)
+                continue
+            if (short or trunk_zero) and not _NUMBER_START.match(words[i]):
+                continue
+            choice = None
+            for k in range(max(0, i - _MAX_WORDS), i):
+                if (k, i) not in best or _movable(number, k, i, j):
+                    continue  # no cut ends there, or the cut could be elsewhere
+                cost, ways, _ = best[(k, i)]
+                cost = (cost[0] + own[0], cost[1] + own[1])
+                if choice is None or cost < choice[0]:
+                    choice = (cost, ways, (k, i))
+                elif cost == choice[0]:
+                    choice = (cost, min(2, choice[1] + ways), choice[2])
+            if choice is not None:
+                best[(i, j)] = choice
+    ends = [best[key] + (key,) for key in best if key[1] == n]
+    if not ends:
+        return [Typed(whole, _unreadable(whole))]
+    cheapest = min(end[0] for end in ends)
+    ways = sum(end[1] for end in ends if end[0] == cheapest)
+    if ways > 1:
+        return [
+            Typed(
+                whole,
+                f"“{_echo(whole, 60)}” can be read as different numbers: nothing of it was "
+                "added. Separate the numbers with commas.",
+            )
+        ]
+    key: tuple[int, int] | None = next(end[3] for end in ends if end[0] == cheapest)
+    pieces: list[Typed] = []
+    while key is not None:
+        pieces.append(Typed(" ".join(words[key[0] : key[1]])))
+        key = best[key][2]
+    return pieces[::-1]
+
+
+@lru_cache(maxsize=256)
+def _trunk_prefix(region: str) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region((region or "").upper())
+    return (metadata.national_prefix or "") if metadata else ""
+
+
+def _movable(number: Callable[[int, int], int], k: int, i: int, j: int) -> bool:
+    """Whether the cut between pieces words[k:i] and words[i:j] is in doubt: the first
+    piece with some words of the second, or the second with some of the first, is a
+    number too ("+49 89 2345 | 6781 089": "+49 89 2345 6781" is one)."""
+    return any(number(k, m) for m in range(i + 1, j + 1)) or any(number(m, j) for m in range(k, i))
+
+
+def _unreadable(whole: str) -> str:
+    """Why a run that is no number and no sequence of numbers is refused ("" when it is short
+    enough to be one number: the parser says what is wrong with it)."""
+    if sum(ch.isdecimal() for ch in whole) <= _MAX_DIGITS:
+        return ""
+    return (
+        f"I could not tell where the numbers in “{_echo(whole, 60)}” begin and end: nothing "
+        "of it was added. Separate the numbers with commas."
+    )
 
 
 # --------------------------------------------------------------------------- areas

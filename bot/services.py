@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import functools
 import io
 import threading
@@ -34,7 +35,7 @@ from bot.model import (
     new_id,
     utcnow,
 )
-from bot.phone import format_number, number_key, parse_number
+from bot.phone import Typed, format_number, number_key, parse_number, split_numbers
 
 MAX_NAME = 75  # a name must fit a Slack option's text
 MAX_FIELD = 200
@@ -91,6 +92,7 @@ class AddResult:
     added: list[NumberInfo] = field(default_factory=list)
     invalid: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
     already: list[str] = field(default_factory=list)
+    typed: dict[str, tuple[int, str]] = field(default_factory=dict)  # e164: (line, as typed)
 
     @property
     def needing_attention(self) -> list[NumberInfo]:
@@ -165,6 +167,47 @@ def fold(text: str) -> str:
     """Text for searching: case and accents folded, spaces removed ("München" -> "munchen")."""
     decomposed = unicodedata.normalize("NFKD", "".join((text or "").split()))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def closest_names(wanted: str, names: Iterable[str], limit: int = 3) -> list[str]:
+    """The names a person probably meant: those starting with or containing what was typed
+    (case, accents and spaces folded: "oktoberfest" finds "Oktoberfest 2025"), then the
+    closest by spelling ("HQ Munchen" finds "HQ Munich")."""
+    key = fold(unquote(wanted))
+    if not key:
+        return []
+    by_fold: dict[str, str] = {}
+    for name in names:
+        by_fold.setdefault(fold(name), name)
+    found = [by_fold[f] for f in sorted(by_fold) if f.startswith(key)]
+    found += [by_fold[f] for f in sorted(by_fold) if key in f and by_fold[f] not in found]
+    close = difflib.get_close_matches(key, list(by_fold), n=limit, cutoff=0.6)
+    found += [by_fold[f] for f in close if by_fold[f] not in found]
+    return found[:limit]
+
+
+def did_you_mean(wanted: str, names: Iterable[str]) -> str:
+    """ " Did you mean “Oktoberfest 2025”?" for a name that was not found ("" if none is close)."""
+    found = closest_names(wanted, names)
+    if not found:
+        return ""
+    quoted = [f"“{n}”" for n in found]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" Did you mean {listed}?"
+
+
+NAME_QUOTES = '"“”„«»'
+
+
+def refuse_quotes(name: str, field_name: str = "name") -> None:
+    """A new name may not hold a double quote: quotes are how a name with spaces is typed
+    in a command, so one inside a name could never be typed back."""
+    if any(ch in NAME_QUOTES for ch in name or ""):
+        raise DomainError(
+            f"A name cannot contain quotes (“{name[:MAX_NAME]}”): quotes are how names with "
+            "spaces are typed in commands. Leave them out.",
+            field=field_name,
+        )
 
 
 def resolve_country(text: str) -> str:
@@ -340,6 +383,7 @@ class Inventory:
         self._views: _Views | None = None
         self._views_generation = -1
         self._views_lock = threading.Lock()
+        self._regions: tuple[_Views, list[str]] | None = None
         # Called inside the change's transaction: listener(inventory, event, actor, data).
         # bot.notify records alerts in the outbox in the same write as the change.
         self.listeners: list[Callable[[Inventory, str, Actor, dict], None]] = []
@@ -444,9 +488,13 @@ class Inventory:
         return sorted(self.views().addresses.values(), key=_by_name)
 
     def _named(self, kind: str, index: str, name: str):
-        found = getattr(self.views(), index).get(casefold(name))
+        lookup = getattr(self.views(), index)
+        found = lookup.get(casefold(name))
         if found is None:
-            raise NotFound(f"There is no {kind} called “{name[:MAX_NAME]}”.")
+            names = [item.name for item in lookup.values()]
+            raise NotFound(
+                f"There is no {kind} called “{name[:MAX_NAME]}”.{did_you_mean(name, names)}"
+            )
         return found
 
     def address(self, name: str) -> Address:
@@ -513,12 +561,33 @@ class Inventory:
     def grants(self) -> set[str]:
         return self.repo.grants()
 
-    def parse(self, text: str):
-        return parse_number(text, self.default_region)
+    def parse(self, text: str, countries: Sequence[str] = ()):
+        """The number typed; ``countries``: where a number typed without "+" may be from,
+        before the workspace's own (those of the numbers typed with it)."""
+        regions = (lambda: [*countries, *self.likely_regions()]) if countries else None
+        return parse_number(text, self.default_region, regions or self.likely_regions)
 
     def number_key(self, text: str) -> str:
         """``parse(text).e164`` without the area lookup (for finding a stored number)."""
-        return number_key(text, self.default_region)
+        return number_key(text, self.default_region, self.likely_regions)
+
+    def split(self, text: str | Sequence[str]) -> list[Typed]:
+        """The numbers in what a person typed, each as typed (see ``split_numbers``)."""
+        return split_numbers(text, self.default_region, self.likely_regions)
+
+    def likely_regions(self) -> list[str]:
+        """The countries this workspace works with, most numbers first: where a number typed
+        without "+" that is not one of the default country's may be from."""
+        views = self.views()
+        cached = self._regions
+        if cached is not None and cached[0] is views:
+            return cached[1]
+        counts = Counter(i.number.country for i in views.infos.values())
+        for a in views.addresses.values():
+            counts[a.country] += 0  # an address's country, after those with numbers
+        regions = [c for c, _ in counts.most_common() if c and c != self.default_region]
+        self._regions = (views, regions[:8])
+        return self._regions[1]
 
     # ------------------------------------------------------------------ changing
     def atomically(self):
@@ -576,7 +645,7 @@ class Inventory:
     def add_numbers(
         self,
         actor: Actor,
-        texts: Sequence[str],
+        texts: Sequence[str | Typed],
         label: str = "",
         source: str = "import",
         address_name: str | None = None,
@@ -590,15 +659,19 @@ class Inventory:
         views = self.views()
         new: dict[str, Number] = {}
         now = self.clock()
-        for line, text in enumerate(texts, start=first_line):
-            text = text.strip()
+        for line, typed in enumerate(texts, start=first_line):
+            problem = typed.problem if isinstance(typed, Typed) else ""
+            text = (typed.text if isinstance(typed, Typed) else typed).strip()
             if not text:
                 continue
             try:
-                parsed = self.parse(text)
+                if problem:
+                    raise DomainError(problem)
+                parsed = self.parse(text, getattr(typed, "countries", ()))
             except DomainError as exc:
                 result.invalid.append((line, text[:64], exc.message))
                 continue
+            result.typed.setdefault(parsed.e164, (line, text[:64]))
             if parsed.e164 in views.infos or parsed.e164 in new:
                 result.already.append(parsed.e164)
                 continue
@@ -662,6 +735,8 @@ class Inventory:
                 value = fields.get(key)
                 if key == "name":
                     value = unquote(str(value or ""))
+                    if current is None or value != current.name:
+                        refuse_quotes(value)
                 clean[key] = _clean(value, key, limit, label=label)
             except DomainError as exc:
                 errors[key] = exc.message
@@ -821,6 +896,9 @@ class Inventory:
     # groups -----------------------------------------------------------------
     def _unique_name(self, kind: str, name: str, lookup: dict, current_id: str | None) -> str:
         name = _clean(unquote(str(name or "")), "name", MAX_NAME, label="Name")
+        current = next((item for item in lookup.values() if item.id == current_id), None)
+        if current is None or name != current.name:
+            refuse_quotes(name)
         other = lookup.get(casefold(name))
         if other and other.id != current_id:
             raise DomainError(f"A {kind} called “{other.name}” exists already.", field="name")

@@ -6,7 +6,7 @@ import json
 import re
 
 from bot.errors import DomainError
-from bot.phone import country_name
+from bot.phone import country_name, format_number
 from bot.services import NumberInfo, fold
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
@@ -80,146 +80,53 @@ def show_number(call: Call) -> Reply:
     return Reply(detail.info.display, V.number_detail(detail, can_link=True))
 
 
-_SEPARATOR = re.compile(r"([,;])")
-_DIGIT_WORD = re.compile(r"^[\d()\-./]*\d[\d()\-./]*$")
+def group_numbers(words: list[str], inventory) -> list[str]:
+    """Words of a command cut into the numbers typed (``bot.phone.split_numbers``)."""
+    return [typed.text for typed in inventory.split(words)]
 
 
-def _international_start(word: str) -> bool:
-    bare = word.lstrip("(")
-    return bare.startswith("+") or bare.startswith("00")
+MAX_RESULT_LINES = 40  # per kind of outcome; the rest is counted
 
 
-def group_numbers(words: list[str], parse) -> list[str]:
-    """Words of a command joined back into numbers: "+49 89 1234567, 030 1234567" is two.
+def _report_added(result, lines_of: dict[int, int] | None = None) -> list[str]:
+    """A headline, then one line per number typed: not added (with why), already in the
+    inventory, added (with its verdict). ``lines_of``: entry index -> line of the pasted
+    text, for the bulk form."""
 
-    Commas and semicolons separate numbers. A word starting with "+" or "00" starts an
-    international number that takes every following word of digits and ()-./ up to the
-    next "+"/"00" word or any other word; it is one entry, valid or not, so a number with
-    its country code is never read in part with the default country. Runs of national
-    digit words ("089 1234567 030 1234567") are split into the fewest valid numbers. A
-    word that is neither is an entry of its own, so the person sees it with its reason.
-    """
-    out: list[str] = []
-    for segment in _segments(words):
-        international: list[str] = []
-        national: list[str] = []
-        for word in segment:
-            if _international_start(word) and not (international and _DIGIT_WORD.match(word)):
-                _flush(out, international, national, parse)
-                international.append(word)
-            elif _DIGIT_WORD.match(word):
-                (international or national).append(word)
-            else:
-                _flush(out, international, national, parse)
-                out.append(word)
-        _flush(out, international, national, parse)
-    return out
+    def where(index: int, text: str) -> str:
+        line = f"line {lines_of.get(index, index)}: " if lines_of is not None else ""
+        return f"{line}{escape(text)}"
 
-
-def _flush(out: list[str], international: list[str], national: list[str], parse) -> None:
-    if international:
-        out.extend(_international(international, parse))
-        international.clear()
-    if national:
-        out.extend(_partition(national, parse))
-        national.clear()
-
-
-def _segments(words: list[str]) -> list[list[str]]:
-    """The words between commas and semicolons ("+4989…,+4930…" is two segments)."""
-    segments: list[list[str]] = [[]]
-    for word in words:
-        for part in _SEPARATOR.split(word):
-            if part in (",", ";"):
-                segments.append([])
-            elif part.strip():
-                segments[-1].append(part.strip())
-    return [s for s in segments if s]
-
-
-def _valid(text: str, parse) -> bool:
-    try:
-        parse(text)
-    except DomainError:
-        return False
-    return True
-
-
-def _international(words: list[str], parse) -> list[str]:
-    """One international number, valid or not, reported whole as typed.
-
-    When the whole is invalid it may be a valid international number followed by another
-    number: one with "00" ("+49 89 1234567 0044 20 7946 0958"; a "00" word inside a
-    number, as in "+33 1 42 68 53 00", stays part of it), or national numbers written
-    with their trunk 0 ("+49 89 1234567 030 1234567") when every one of those is valid.
-    """
-    whole = " ".join(words)
-    if _valid(whole, parse):
-        return [whole]
-    for k in range(1, len(words)):
-        if not words[k].startswith("0") or not _valid(" ".join(words[:k]), parse):
-            continue
-        if words[k].startswith("00"):
-            return [" ".join(words[:k]), *_international(words[k:], parse)]
-        rest = _partition(words[k:], parse)
-        if all(_valid(r, parse) for r in rest):
-            return [" ".join(words[:k]), *rest]
-    return [whole]
-
-
-def _partition(words: list[str], parse, max_words: int = 6) -> list[str]:
-    def valid(i: int, j: int) -> bool:
-        try:
-            parse(" ".join(words[i:j]))
-        except DomainError:
-            return False
-        return True
-
-    if valid(0, len(words)):
-        return [" ".join(words)]
-    # best[j]: (cost, segments) covering words[:j]; a valid number costs 1, a stray word 10.
-    best: list[tuple[int, list[tuple[int, int, bool]]]] = [(0, [])]
-    for j in range(1, len(words) + 1):
-        cost, segments = best[j - 1]
-        choice = (cost + 10, [*segments, (j - 1, j, False)])
-        for i in range(max(0, j - max_words), j):
-            if best[i][0] + 1 < choice[0] and valid(i, j):
-                choice = (best[i][0] + 1, [*best[i][1], (i, j, True)])
-        best.append(choice)
-    out: list[str] = []
-    stray: list[str] = []
-    for i, j, ok in best[-1][1]:
-        if ok:
-            if stray:
-                out.append(" ".join(stray))
-                stray = []
-            out.append(" ".join(words[i:j]))
-        else:
-            stray.append(words[i])
-    if stray:
-        out.append(" ".join(stray))
-    return out
-
-
-def _report_added(result, by_line: bool = True) -> list[str]:
-    lines = [f"Added {B.plural(len(result.added), 'number')}."]
+    head = f"Added {B.plural(len(result.added), 'number')}."
+    if result.invalid:
+        head += f" {len(result.invalid)} not added."
+    if result.already:
+        head += f" {len(result.already)} already in the inventory."
+    lines = [head]
     attention = result.needing_attention
     if attention:
         need = "needs" if len(attention) == 1 else "need"
-        lines.append(f":warning: {len(attention)} of them {need} attention:")
-        lines += [f"• {V.number_line(i)}" for i in attention[:15]]
-        if len(attention) > 15:
-            lines.append(f"… and {len(attention) - 15} more (`/numbers list attention`).")
-    if result.already:
-        lines.append(f"{len(result.already)} already in the inventory, left as they were.")
-    if result.invalid:
-        what = ("line", "lines") if by_line else ("entry", "entries")
-        lines.append(f"{B.plural(len(result.invalid), *what)} not added:")
-        lines += [
-            f"• {f'line {n}: ' if by_line else ''}{escape(text)} — {escape(why)}"
-            for n, text, why in result.invalid
-        ]
+        lines.append(f":warning: {len(attention)} of them {need} attention.")
+    for index, text, why in result.invalid[:MAX_RESULT_LINES]:
+        lines.append(f"• :x: {where(index, text)} — not added: {escape(why)}")
+    lines += _more(len(result.invalid), "not added")
+    for e164 in result.already[:MAX_RESULT_LINES]:
+        index, text = result.typed.get(e164, (0, e164))
+        line = f"line {lines_of.get(index, index)}: " if lines_of is not None else ""
+        typed = "" if text.lstrip("( ").startswith("+") else f" (typed {escape(text)})"
+        lines.append(
+            f"• {line}*{format_number(e164)}*{typed} is already in the inventory: left as it was."
+        )
+    lines += _more(len(result.already), "already in the inventory")
+    for info in result.added[:MAX_RESULT_LINES]:
+        lines.append(f"• :white_check_mark: Added {V.number_line(info)}")
+    lines += _more(len(result.added), "added")
     return lines
+
+
+def _more(count: int, what: str) -> list[str]:
+    extra = count - MAX_RESULT_LINES
+    return [f"… and {extra} more {what}."] if extra > 0 else []
 
 
 @subcommand(
@@ -232,9 +139,9 @@ def add_numbers(call: Call) -> Reply | OpenModal:
     call.session.require_manager("add numbers")
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
-    texts = group_numbers(call.words, call.inventory.parse)
-    result = call.inventory.add_numbers(call.actor, texts, source="import")
-    lines = _report_added(result, by_line=False)
+    typed = call.inventory.split(call.words)
+    result = call.inventory.add_numbers(call.actor, typed, source="import")
+    lines = _report_added(result)
     return Reply(lines[0], B.sections(lines))
 
 
@@ -312,7 +219,7 @@ def link(call: Call) -> Reply | OpenModal:
     if not call.words:
         return OpenModal(V.link_modal())
     numbers, name = _split_link(call.words)
-    numbers = group_numbers(numbers, call.inventory.parse)
+    numbers = group_numbers(numbers, call.inventory)
     lines = _link_lines(call.inventory.link(call.actor, numbers, name), "Linked")
     return Reply(lines[0], B.sections(lines))
 
@@ -322,7 +229,7 @@ def unlink(call: Call) -> Reply:
     call.session.require_manager("unlink numbers")
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
-    numbers = group_numbers(call.words, call.inventory.parse)
+    numbers = group_numbers(call.words, call.inventory)
     had_none = _without_address(call.inventory, numbers)
     lines = _link_lines(call.inventory.unlink(call.actor, numbers), "Unlinked", had_none)
     return Reply(lines[0], B.sections(lines))
@@ -389,25 +296,28 @@ def register(app) -> None:
         if not pasted:
             raise DomainError("Paste at least one number.", field="numbers")
         address = inventory.address_by_id(values["address"]) if values.get("address") else None
+        # Each line's numbers as typed; the index of an entry maps back to its line.
+        entries = [(line, typed) for line, text in pasted for typed in inventory.split(text)]
+        lines_of = {index: line for index, (line, _) in enumerate(entries, start=1)}
         # Parse first: when no line at all is valid, the form stays open with the reasons.
         bad = []
-        for line, text in pasted:
+        for line, typed in entries:
             try:
-                inventory.parse(text)
+                if typed.problem:
+                    raise DomainError(typed.problem)
+                inventory.parse(typed.text, typed.countries)
             except DomainError as exc:
-                bad.append(f"line {line}: {text[:40]} — {exc.message}")
-        if len(bad) == len(pasted):
+                bad.append(f"line {line}: {typed.text[:40]} — {exc.message}")
+        if len(bad) == len(entries):
             raise DomainError("; ".join(bad[:5]) + (" …" if len(bad) > 5 else ""), "numbers")
         result = inventory.add_numbers(
             session.actor,
-            [text for _, text in pasted],
+            [typed for _, typed in entries],
             label=values.get("label", ""),
             source="import",
             address_name=address.name if address else None,
         )
-        # Report invalid entries by their line in the pasted text.
-        result.invalid = [(pasted[i - 1][0], t, why) for i, t, why in result.invalid]
-        return V.result_modal("Numbers added", B.sections(_report_added(result)))
+        return V.result_modal("Numbers added", B.sections(_report_added(result, lines_of)))
 
     @on_options(app, "numbers_search")
     def _numbers(session, text, body):

@@ -1,4 +1,4 @@
-"""The words of `/numbers add|link|unlink` joined back into numbers (group_numbers),
+"""The words of `/numbers add|link|unlink` cut into numbers (bot.phone.split_numbers),
 with real phonenumbers data and Germany as the default country."""
 
 from __future__ import annotations
@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import DomainError
-from bot.phone import parse_number
-from handlers.numbers import group_numbers
+from bot.phone import parse_number, split_numbers
 
 
 def parse(text: str):
@@ -15,7 +14,7 @@ def parse(text: str):
 
 
 def grouped(text: str) -> list[str]:
-    return group_numbers(text.split(), parse)
+    return [typed.text for typed in split_numbers(text, "DE")]
 
 
 # (typed, entries): each entry is handed to the service as one number, valid or not.
@@ -97,3 +96,35 @@ def test_an_invalid_international_number_is_never_read_with_the_default_country(
         except DomainError:
             continue
         assert number.country != "DE", (typed, entry)
+
+
+# With Finland as the default country (national numbers written with a trunk 0).
+FI_CASES = [
+    # A German number typed nationally stays whole: never +358 2 3456782 and "089".
+    ("089 2345 6782", ["089 2345 6782"]),
+    # Three numbers on one line, the middle one written nationally.
+    (
+        "+49 (0)89 2345 6781 089 23456782 0049 89 2345 6783",
+        ["+49 (0)89 2345 6781", "089 23456782", "0049 89 2345 6783"],
+    ),
+    # Too long for Germany: one entry, never +49 89 2345 and a Finnish 678901234.
+    ("+49 89 2345 678901234", ["+49 89 2345 678901234"]),
+    ("09 1234 5678 040 123 4567", ["09 1234 5678", "040 123 4567"]),
+    ("050 123 4567 050 765 4321", ["050 123 4567", "050 765 4321"]),
+    ("not a number +358 9 1234567", ["not a number", "+358 9 1234567"]),
+]
+
+
+@pytest.mark.parametrize(("typed", "entries"), FI_CASES, ids=[c[0] for c in FI_CASES])
+def test_grouping_with_finland_as_the_default(typed, entries):
+    assert [t.text for t in split_numbers(typed, "FI")] == entries
+
+
+def test_the_countries_typed_are_hints_for_the_rest():
+    (_, middle, _) = split_numbers("+49 89 2345 6781 089 23456782 +34 911 23 45 67", "FI")
+    assert middle.countries == ("DE", "ES")
+    with pytest.raises(DomainError) as err:
+        parse_number(middle.text, "FI", middle.countries)
+    assert err.value.message == (
+        "089 23456782 is not a Finnish number — did you mean +49 89 23456782?"
+    )
