@@ -6,6 +6,7 @@ import re
 
 from bot.agents import Agents, AgentView
 from bot.callerid import Resolution
+from bot.errors import DomainError
 from bot.model import Agent
 from handlers import blocks as B
 from handlers.mrkdwn import escape, mention_user, user
@@ -151,6 +152,12 @@ def caller_id(call: Call) -> Reply:
     to = named.get("to", "").strip()
     if "to" in named and not to:
         raise UsageError("callerid", "to= takes the called number.")
+    if to:
+        try:
+            call.inventory.number_key(to)
+        except DomainError as exc:  # say whose number it was read as, and how to write it
+            told = exc.message if exc.message.startswith(to) else f"{to[:40]}: {exc.message}"
+            raise DomainError(f"The called number {told}") from None
     agents = Agents(call.inventory)
     resolution, agent = agents.resolve(campaign, agent_text or None, to or None)
     name = call.inventory.campaign(campaign).name
