@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import pycountry
 
-from bot.phone import KIND_LABELS, Kind, country_phrase, format_number
+from bot.phone import KIND_LABELS, Kind, country_phrase, format_number, region_name
 
 __all__ = [
     "CONFIDENCES",
@@ -476,8 +476,12 @@ def verdict(number: NumberLike, address: AddressLike | None, rules: Rules) -> Ve
     region = address.region or ""
     area = number.area or names[0]
     if area_matches(names, city, region, country):
-        place = ", ".join(p for p in (city, region) if p)
-        reason_ok = f"{name} is in {place}, which matches the number's area ({area})"
+        # The area by the name the address uses (not "München … (Munich)").
+        if city and area_matches(names, city, "", country):
+            reason_ok = f"{name} is in {city}, the number's area"
+        else:
+            place = region_name(region) or city
+            reason_ok = f"{name} is in {place}, which covers the number's area ({area})"
         return Verdict(Status.OK, reason_ok, level, src)
     place = city or region or "no named city"
     reason = _Reason("", e164, f" is a {area} number; {name} is in {place}")

@@ -54,6 +54,7 @@ __all__ = [
     "country_adjective",
     "country_name",
     "country_phrase",
+    "region_name",
     "format_number",
     "geodata",
     "looks_like_number",
@@ -175,6 +176,22 @@ def country_name(code: str) -> str:
     name = getattr(c, "common_name", None) or c.name
     if ", " in name:  # "Congo, The Democratic Republic of the" -> "Congo"
         name = name.split(", ")[0]
+    return name
+
+
+@lru_cache(maxsize=1024)
+def region_name(code: str) -> str:
+    """The name of an ISO 3166-2 subdivision ("DE-BY" -> "Bayern"); other text unchanged."""
+    try:
+        found = pycountry.subdivisions.get(code=code) if code and "-" in code else None
+    except (KeyError, LookupError):
+        found = None
+    if found is None:
+        return code
+    name = found.name
+    if ", " in name:  # "Madrid, Comunidad de" -> "Comunidad de Madrid"
+        first, rest = name.split(", ", 1)
+        name = f"{rest} {first}"
     return name
 
 

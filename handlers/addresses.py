@@ -79,7 +79,7 @@ def register(app) -> None:
                 lines += [f"• {number_line(i)}" for i in change.newly_failing[:20]]
             return result_modal("Address saved", B.sections(lines))
         created = inventory.create_address(session.actor, fields)
-        text = f"Address *{escape(created.name)}* created: {escape(created.one_line())}."
+        text = f"Address *{escape(created.name)}* created: {escape(V.address_line(created))}."
         return result_modal("Address created", [B.section(text)])
 
     @on_action(app, "delete_address")

@@ -88,9 +88,11 @@ def group(call: Call) -> Reply | OpenModal:
         call.session.require_manager("delete groups")
         found = inventory.group(name_and_page(call, "group", "delete")[0])
         campaigns = [c for c in inventory.campaigns() if found.id in c.groups]
-        text = f"Delete the group *{escape(found.name)}* ({len(found.numbers)} number(s))?"
+        text = (
+            f"Delete the group *{escape(found.name)}* ({B.plural(len(found.numbers), 'number')})?"
+        )
         if campaigns:
-            text += f" It leaves {len(campaigns)} campaign(s)."
+            text += f" It leaves {B.plural(len(campaigns), 'campaign')}."
         text += " The numbers themselves stay in the inventory."
         return Reply(text, B.delete_prompt(text, "group", found.name, found.id))
     raise UsageError("group", f"I don't know “{verb[:30]}”." if verb else "")
@@ -105,7 +107,8 @@ def register(app) -> None:
         name = values.get("name", "")
         if not meta.get("g"):
             created = inventory.save_group(session.actor, name, values.get("numbers") or [])
-            text = f"Group *{escape(created.name)}* created with {len(created.numbers)} number(s)."
+            count = B.plural(len(created.numbers), "number")
+            text = f"Group *{escape(created.name)}* created with {count}."
             return result_modal("Group created", [B.section(text)])
         with inventory.atomically():  # another edit of the group waits: none is lost
             current = by_id(inventory.groups(), meta["g"], "group")
@@ -114,7 +117,7 @@ def register(app) -> None:
             saved = inventory.save_group(session.actor, name, members, current_name=current.name)
         before, after = set(current.numbers), set(saved.numbers)
         text = (
-            f"Group *{escape(saved.name)}* saved: {len(saved.numbers)} number(s) "
+            f"Group *{escape(saved.name)}* saved: {B.plural(len(saved.numbers), 'number')} "
             f"({len(after - before)} added, {len(before - after)} removed)."
         )
         return result_modal("Group saved", [B.section(text)])

@@ -7,7 +7,7 @@ import re
 
 from bot.errors import DomainError
 from bot.phone import country_name, format_number
-from bot.services import NumberInfo, fold
+from bot.services import NumberInfo, fold, resolve_country
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
@@ -33,7 +33,7 @@ def _list_reply(session, status: str, country: str | None, group: str | None, pa
         )
     title = LIST_TITLES[status]
     if country:
-        title += f" in {country_name(country.upper())}"
+        title += f" in {country_name(resolve_country(country))}"
     if group:
         title += f" of group {group}"
     pager = json.dumps({"s": status, "c": country, "g": group}, separators=(",", ":"))
@@ -327,4 +327,4 @@ def register(app) -> None:
     def _addresses(session, text, body):
         wanted = fold(text)  # "zur" finds "Zürich office"
         found = [a for a in session.inventory.addresses() if wanted in fold(a.name)]
-        return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]
+        return [B.option(a.name, a.id, f"{a.city}, {country_name(a.country)}") for a in found[:100]]

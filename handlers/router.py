@@ -205,6 +205,18 @@ def help_reply(hint: str | None = None) -> Reply:
     return Reply(text="/numbers help", blocks=[B.section(c) for c in chunks if c.strip()])
 
 
+def near_miss_reply(hint: str, entry: Subcommand, rest: list[str]) -> Reply:
+    """A typo of a subcommand: the command it probably was and that one's usage, not the
+    whole help."""
+    meant = " ".join([entry.name, *(f'"{w}"' if " " in w else w for w in rest)])[:200]
+    text = (
+        f"{escape(hint)} Did you mean `/numbers {escape(meant)}`?\n"
+        f"`/numbers {entry.usage}` — {entry.summary}, for example "
+        f"`/numbers {entry.example}`.\n`/numbers help` lists everything."
+    )
+    return Reply(text)
+
+
 def dispatch(call_words: list[str], session: Session, body: dict, client: Any):
     if not call_words:
         return SUBCOMMANDS[""].run(Call([], session, body, client))
@@ -214,7 +226,7 @@ def dispatch(call_words: list[str], session: Session, body: dict, client: Any):
         hint = f"I don't know “{call_words[0][:40]}”."
         close = difflib.get_close_matches(word, [w for w in SUBCOMMANDS if w], n=1)
         if close:
-            hint += f" Did you mean `/numbers {SUBCOMMANDS[close[0]].name}`?"
+            return near_miss_reply(hint, SUBCOMMANDS[close[0]], call_words[1:])
         return help_reply(f"{hint} Here is what I know:")
     return entry.run(Call(call_words[1:], session, body, client))
 

@@ -105,7 +105,7 @@ def test_group_new_edit_show_list_delete(bot):
     assert "+49 30 1234567" in r.body_text or "+49 30 123 4567" in r.body_text
     assert_within_limits(text=r.json["text"], blocks=r.json["blocks"])
     r = bot.command("group list")
-    assert "Sales Germany" in r.body_text and "2 number(s)" in r.body_text
+    assert "Sales Germany" in r.body_text and "2 numbers" in r.body_text
 
     # Delete asks first; the button (danger, with a confirm dialog) deletes.
     r = bot.command('group delete "Sales Germany"')

@@ -159,14 +159,14 @@ def test_bulk_add_says_which_numbers_need_attention_and_why(bot):
     modal.fill("Numbers", "+49 89 1234567\n+49 30 1234567\nnonsense").fill("Address", address)
     body = texts(modal.submit(bot.sender).json["view"])
     assert "Added 2 numbers." in body
-    assert "1 of them needs attention:" in body and "still need an address" not in body
+    assert "1 of them needs attention." in body and "still need an address" not in body
     assert "+49 89 1234567" in body and "Outside area" in body
-    assert "1 line not added:" in body and "line 3: nonsense" in body
+    assert "1 not added." in body and "line 3: nonsense — not added" in body
 
 
 def test_singular_and_plural(bot):
     body = texts(bot.command("add +49 89 1234567 garbage").json)
-    assert "Added 1 number." in body and "1 entry not added:" in body
+    assert "Added 1 number. 1 not added." in body
     assert "1 of them needs attention" in body
     assert "number(s)" not in body and "(s)" not in body
     assert "1 number · page 1 of 1" in texts(bot.command("list").json)
@@ -225,8 +225,9 @@ def test_link_form_without_an_address_asks_for_one(bot):
 )
 def test_an_unknown_subcommand_suggests_the_closest(bot, typed, meant):
     body = texts(bot.command(f"{typed} something").json)
-    assert f"I don't know “{typed}”. Did you mean `/numbers {meant}`?" in body
-    assert "list [all|attention|unaddressed|ok]" in body  # the help follows
+    assert f"I don't know “{typed}”. Did you mean `/numbers {meant} something`?" in body
+    assert f"`/numbers {meant}" in body and "`/numbers help` lists everything." in body
+    assert "list [all|attention|unaddressed|ok]" not in body or meant == "list"  # short help
 
 
 def test_no_suggestion_when_nothing_is_close(bot):

@@ -7,6 +7,7 @@ from functools import lru_cache
 import pycountry
 
 from bot.model import Address
+from bot.phone import country_name, region_name
 from bot.services import NumberInfo
 from handlers import blocks as B
 from handlers.mrkdwn import escape
@@ -99,8 +100,8 @@ def address_detail(address: Address, numbers: list[NumberInfo]) -> list[dict]:
                 f"*Customer*\n{escape(a.customer_name)}",
                 f"*Street*\n{escape(a.street)}",
                 f"*Postal code / City*\n{escape(a.postal_code)} {escape(a.city)}",
-                f"*Region*\n{escape(a.region) or '—'}",
-                f"*Country*\n{a.country}",
+                f"*Region*\n{escape(region_name(a.region)) or '—'}",
+                f"*Country*\n{country_name(a.country)}",
                 f"*Numbers linked*\n{len(numbers)}",
             ]
         ),
@@ -111,8 +112,16 @@ def address_detail(address: Address, numbers: list[NumberInfo]) -> list[dict]:
     return blocks
 
 
+def address_line(a: Address) -> str:
+    """Where an address is, as a person writes it: region and country by name."""
+    place = f"{a.postal_code} {a.city}".strip()
+    parts = [a.street, place, region_name(a.region), country_name(a.country)]
+    return ", ".join(p for p in parts if p)
+
+
 def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]:
     return [
-        f"• *{escape(a.name)}* — {escape(a.one_line())} · {counts.get(a.id, 0)} number(s)"
+        f"• *{escape(a.name)}* — {escape(address_line(a))} · "
+        f"{B.plural(counts.get(a.id, 0), 'number')}"
         for a in addresses
     ]

@@ -28,7 +28,7 @@ def member_option(e164: str, infos: Mapping[str, NumberInfo]) -> dict:
 
 
 def group_option(group: Group) -> dict:
-    return B.option(group.name, group.id, f"{len(group.numbers)} number(s)")
+    return B.option(group.name, group.id, B.plural(len(group.numbers), "number"))
 
 
 def _name_input(initial: str | None, placeholder: str) -> dict:
@@ -156,8 +156,8 @@ def campaign_modal(
 # ---------------------------------------------------------------------------- groups
 def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str]:
     return [
-        f"• *{escape(g.name)}* — {len(g.numbers)} number(s)"
-        + (f" · in {used_by[g.id]} campaign(s)" if used_by.get(g.id) else "")
+        f"• *{escape(g.name)}* — {B.plural(len(g.numbers), 'number')}"
+        + (f" · in {B.plural(used_by[g.id], 'campaign')}" if used_by.get(g.id) else "")
         for g in groups
     ]
 
@@ -165,7 +165,7 @@ def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str
 def group_detail(group: Group, members: Sequence[NumberInfo], page: int) -> tuple[list, str]:
     lines = [f"• {number_line(i)}" for i in members]
     blocks, _ = B.paged(f"Group {group.name}", lines, page, per_page=20)
-    return blocks, f"Group {escape(group.name)}: {len(members)} number(s)"
+    return blocks, f"Group {escape(group.name)}: {B.plural(len(members), 'number')}"
 
 
 # ------------------------------------------------------------------------- campaigns
@@ -178,8 +178,8 @@ def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
     for p in pools:
         c = p.campaign
         line = (
-            f"• *{escape(c.name)}* — {len(p.groups)} group(s), {len(c.numbers)} number(s) · "
-            f"pool {p.size}"
+            f"• *{escape(c.name)}* — {B.plural(len(p.groups), 'group')}, "
+            f"{B.plural(len(c.numbers), 'number')} · pool {p.size}"
         )
         if p.warnings:
             line += f" · :warning: {len(p.warnings)} left out"

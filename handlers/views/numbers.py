@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.compliance import STATUS_LABELS
-from bot.phone import KIND_LABELS
+from bot.compliance import STATUS_LABELS, area_matches
+from bot.phone import KIND_LABELS, country_name
 from bot.services import NumberDetail, NumberInfo
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
@@ -22,11 +22,21 @@ def verdict_label(status: str) -> str:
     return f"{STATUS_ICONS.get(status, '')} {STATUS_LABELS.get(status, status)}".strip()
 
 
+def area_shown(info: NumberInfo) -> str:
+    """The number's area by the name its address uses ("München" for a Munich number
+    linked to an address in München), so one line never names a city twice."""
+    n, address = info.number, info.address
+    linked_city = address.city if address and n.area and n.area_names else ""
+    if linked_city and area_matches(n.area_names, linked_city, "", n.country):
+        return linked_city
+    return n.area
+
+
 def number_line(info: NumberInfo) -> str:
     n = info.number
     parts = [f"*{info.display}*", KIND_LABELS.get(n.kind, n.kind)]
     if n.area:
-        parts.append(escape(n.area))
+        parts.append(escape(area_shown(info)))
     parts.append(f"address: {escape(info.address.name)}" if info.address else "no address")
     if n.label:
         parts.append(f"“{escape(n.label)}”")
@@ -76,8 +86,8 @@ def number_detail(detail: NumberDetail, can_link: bool) -> list[dict]:
         B.fields(
             [
                 f"*Kind*\n{KIND_LABELS.get(n.kind, n.kind)}",
-                f"*Country*\n{n.country}",
-                f"*Area*\n{escape(n.area) or '—'}",
+                f"*Country*\n{country_name(n.country)}",
+                f"*Area*\n{escape(area_shown(info)) or '—'}",
                 f"*Address*\n{escape(info.address.name) if info.address else '—'}",
                 f"*Verdict*\n{verdict_label(v.status)}",
                 f"*Label*\n{escape(n.label) or '—'}",
