@@ -566,6 +566,7 @@ class Typed:
 _SEPARATORS = re.compile(r"[,;]")
 _DIGIT_WORD = re.compile(r"^[\d()\-./]*\d[\d()\-./]*$")
 _MAX_WORDS = 7  # "+33 1 42 68 53 00" is six words; no number is typed in more
+_MAX_RUN_WORDS = 400  # longer runs without a comma or "+" are not cut (time: Slack waits 3 s)
 _E164_DIGITS = 15
 _MAX_DIGITS = _E164_DIGITS + 2  # with a trunk or international prefix
 _NUMBER_START = re.compile(r"^\(?[0+]")
@@ -690,8 +691,11 @@ def _split_run(words: list[str], default_region: str, regions: Sequence[str]) ->
         return known[(i, j)]
 
     n = len(words)
+    if n > _MAX_RUN_WORDS:
+        return [Typed(whole, _unreadable(whole))]
     if number(0, n):
         return [Typed(whole)]
+    ends_at: dict[int, list[tuple[int, int]]] = {}  # cut pieces by the word they end before
     # As few digits as one number has: a cut needs a number's start after it ("0", "+"),
     # or "+49 89 2345 678901234" would be +49 89 2345 and a Finnish 678901234.
     # Where national numbers are written with a trunk 0 (FI, DE, GB, FR), so is every one.
@@ -702,14 +706,17 @@ def _split_run(words: list[str], default_region: str, regions: Sequence[str]) ->
     best: dict[tuple[int, int], tuple[tuple[int, int], int, tuple[int, int] | None]] = {}
     for j in range(1, n + 1):
         for i in range(max(0, j - _MAX_WORDS), j):
+            if i and (short or trunk_zero) and not _NUMBER_START.match(words[i]):
+                continue
+            if i and not any(key[1] == i for key in ends_at.get(i, ())):
+                continue  # no cut of the words before ends here
             kind = number(i, j)
             if not kind:
                 continue
             own = (1, 1 if kind == 2 else 0)
             if i == 0:
                 best[(0, j)] = (own, 1, None)
-                continue
-            if (short or trunk_zero) and not _NUMBER_START.match(words[i]):
+                ends_at.setdefault(j, []).append((0, j))
                 continue
             choice = None
             for k in range(max(0, i - _MAX_WORDS), i):
@@ -723,6 +730,7 @@ def _split_run(words: list[str], default_region: str, regions: Sequence[str]) ->
                     choice = (cost, min(2, choice[1] + ways), choice[2])
             if choice is not None:
                 best[(i, j)] = choice
+                ends_at.setdefault(j, []).append((i, j))
     ends = [best[key] + (key,) for key in best if key[1] == n]
     if not ends:
         return [Typed(whole, _unreadable(whole))]
