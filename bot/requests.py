@@ -352,6 +352,26 @@ class Requests:
             return self.repo.audit_entries({subject.strip().upper()})
         return self.inventory.audit(subject)
 
+    def audit_page(
+        self, subject: str | None, page: int, per_page: int
+    ) -> tuple[list[AuditEntry], bool]:
+        """One page of the entries about a request id, a number or a name, newest first."""
+        if subject and self.repo.requests.get(subject.strip().upper()):
+            skip = (max(page, 1) - 1) * per_page
+            return self.repo.audit_page({subject.strip().upper()}, skip, per_page)
+        return self.inventory.audit_page(subject, page, per_page)
+
+    def recorded_names(self, ids: set[str]) -> dict[str, str]:
+        """Names of deleted objects as their newest audit entries recorded them."""
+        found: dict[str, str] = {}
+        if ids:
+            entries, _ = self.repo.audit_page(ids, 0, 4 * len(ids))
+            for e in entries:
+                for data in (e.before, e.after):
+                    if data and isinstance(data.get("name"), str):
+                        found.setdefault(e.subject, data["name"])
+        return found
+
     # checks the forms use before anything is stored ---------------------------
     def purchase_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Validated purchase details; every wrong field at once (ValidationError)."""

@@ -233,7 +233,7 @@ def add_numbers(call: Call) -> Reply | OpenModal:
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
     texts = group_numbers(call.words, call.inventory.parse)
-    result = call.inventory.add_numbers(call.actor, texts, source="import")
+    result = call.inventory.add_numbers(call.actor, texts, source="slack")
     lines = _report_added(result, by_line=False)
     return Reply(lines[0], B.sections(lines))
 
@@ -402,7 +402,7 @@ def register(app) -> None:
             session.actor,
             [text for _, text in pasted],
             label=values.get("label", ""),
-            source="import",
+            source="slack",
             address_name=address.name if address else None,
         )
         # Report invalid entries by their line in the pasted text.
