@@ -27,8 +27,9 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +49,8 @@ MAX_REASON = 500
 MAX_TEXT = 200
 MAX_PREFIXES = 50  # prefixes kept for a place (they illustrate; the place itself is checked)
 _SEQUENCE_KEY = "request_sequence"
+SELF_APPROVE_KEY = "settings.self_approve"
+MAX_REQUESTS_PER_HOUR = 10  # per person: each request is a channel post or managers' DMs
 
 # phonenumbers metadata descriptions whose numbers we call each kind (see bot.phone).
 _TYPE_DESCS = {
@@ -66,6 +69,21 @@ class AlreadyDecided(DomainError):
             f"Request {request.id} is already decided by {request.decided_by} ({request.status})."
         )
         self.request = request
+
+
+class OwnRequest(DomainError):
+    """A manager tried to approve their own request while ``others`` can decide it."""
+
+    def __init__(self, request: Request, others: list[str]) -> None:
+        super().__init__(
+            f"You asked for request {request.id} yourself: another manager decides it."
+        )
+        self.request = request
+        self.others = others
+
+
+class TooManyRequests(DomainError):
+    """A person filed ``MAX_REQUESTS_PER_HOUR`` requests within the last hour."""
 
 
 @dataclass(frozen=True)
@@ -559,6 +577,43 @@ class Requests:
             problems.append(why)
         return "; ".join(problems) or None
 
+    # four eyes and limits -----------------------------------------------------
+    def self_approval_allowed(self) -> bool:
+        return bool(self.repo.get_value(SELF_APPROVE_KEY, False))
+
+    def set_self_approval(self, actor: Actor, allowed: bool) -> bool:
+        """Whether managers may approve their own requests; returns whether it changed."""
+        self.inventory.require_manager(actor, "change who approves requests")
+        with self.repo.transaction():
+            before = bool(self.repo.get_value(SELF_APPROVE_KEY, False))
+            if before == allowed:
+                return False
+            self.repo.set_value(SELF_APPROVE_KEY, allowed)
+            self.inventory._audit(
+                actor,
+                "setting.self_approve",
+                "self_approve",
+                {"self_approve": before},
+                {"self_approve": allowed},
+            )
+        return True
+
+    def check_rate(self, user_id: str) -> None:
+        """Refuse a new request from someone who filed the most allowed in the last hour."""
+        now = _when(self.inventory.clock())
+        recent = sorted(
+            _when(r.requested_at)
+            for r in self.all()
+            if r.requested_by == user_id and now - _when(r.requested_at) < _HOUR
+        )
+        if len(recent) >= MAX_REQUESTS_PER_HOUR:
+            again = (recent[-MAX_REQUESTS_PER_HOUR] + _HOUR).strftime("%H:%M UTC")
+            raise TooManyRequests(
+                f"You filed {len(recent)} requests within the last hour, the most allowed "
+                f"({MAX_REQUESTS_PER_HOUR} an hour). You can file the next one after {again}; "
+                "a manager can see the open ones with `/numbers requests`."
+            )
+
     def message_of(self, request_id: str) -> dict | None:
         """Where the request was announced: {"channel", "ts"} (None while it was not)."""
         return self.repo.get_value(message_key(request_id))
@@ -611,6 +666,7 @@ class Requests:
 
     def _create(self, actor: Actor, kind: str, details: dict[str, Any]) -> Request:
         with self.repo.transaction():
+            self.check_rate(actor.user_id)  # under the lock: parallel forms count too
             if kind == "mandate":  # checked again under the lock: no number in two mandates
                 details["numbers"] = self._new_numbers(details["numbers"])
             sequence = int(self.repo.get_value(_SEQUENCE_KEY, 0)) + 1
@@ -627,17 +683,28 @@ class Requests:
             self._announce(actor, "request.created", request)
         return request
 
-    def approve(self, actor: Actor, request_id: str) -> Decision:
+    def approve(self, actor: Actor, request_id: str, managers: Iterable[str] = ()) -> Decision:
         """Approve a pending request. A mandate is fulfilled at once with its numbers; a
-        purchase waits for the numbers the carrier allocates (``fulfil``)."""
+        purchase waits for the numbers the carrier allocates (``fulfil``).
+
+        Four eyes: a manager's own request is approved by another of the ``managers``
+        (unless the workspace allows self-approval); the only manager may approve it."""
         self.inventory.require_manager(actor, "approve requests")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
+            note = ""
+            if current.requested_by == actor.user_id and not self.self_approval_allowed():
+                others = sorted(set(managers) - {actor.user_id})
+                if others:
+                    raise OwnRequest(current, others)
+                note = "You approved your own request: you are the only manager."
             approved = self._decide(actor, current, "approved", "request.approve")
             if current.kind == "mandate":
-                return self._fulfil(actor, approved, approved.details.get("numbers", []))
+                decision = self._fulfil(actor, approved, approved.details.get("numbers", []))
+                decision.note = " ".join(filter(None, (decision.note, note)))
+                return decision
             self._announce(actor, "request.decided", approved)
-        return Decision(approved)
+        return Decision(approved, note=note)
 
     def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
         self.inventory.require_manager(actor, "reject requests")
@@ -774,3 +841,14 @@ def _parse_in(text: str, country: str):
 def _seq(request_id: str) -> int:
     digits = request_id[1:]
     return int(digits) if digits.isdigit() else 0
+
+
+_HOUR = timedelta(hours=1)
+
+
+def _when(iso: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ from bot.agents import Agents
 from bot.errors import DomainError
 from bot.model import Request
 from bot.phone import format_number
-from bot.requests import AlreadyDecided, Decision, Requests
+from bot.requests import AlreadyDecided, Decision, OwnRequest, Requests
 from handlers import blocks as B
 from handlers.home import HOME_EXTRAS
 from handlers.interactions import on_action, on_options, on_submit, tell
@@ -42,12 +42,29 @@ def already_decided(request: Request) -> str:
 
 @subcommand("buy", "buy", "buy", "ask to purchase new numbers (a form; a manager approves)")
 def buy(call: Call) -> OpenModal:
+    _service(call.session).check_rate(call.session.user_id)
     return OpenModal(V.buy_modal())
 
 
 @subcommand("mandate", "mandate", "mandate", "file a mandate for numbers the company already owns")
 def mandate(call: Call) -> OpenModal:
+    _service(call.session).check_rate(call.session.user_id)
     return OpenModal(V.mandate_modal())
+
+
+def known_managers(session) -> set[str]:
+    """Managers by user id: NUMBERS_MANAGERS and the granted ones (admins are asked of
+    Slack per person, so they are not listed)."""
+    return set(session.roles.managers) | session.inventory.grants()
+
+
+def own_request_text(exc: OwnRequest) -> str:
+    others = ", ".join(user(m) for m in exc.others[:10])
+    return (
+        f":raised_hand: You asked for request *{exc.request.id}* yourself, so another manager "
+        f"approves it: {others}. (A manager can allow approving one's own requests with "
+        "`/numbers access self-approve on`.)"
+    )
 
 
 @subcommand("requests", "requests", "requests", "open and recent requests; managers decide")
@@ -206,9 +223,14 @@ def register(app, settings) -> None:
     def _approve(session, action, body, client, respond):
         service = _service(session)
         try:
-            decision = service.approve(session.actor, action.get("value") or "")
+            decision = service.approve(
+                session.actor, action.get("value") or "", known_managers(session)
+            )
         except AlreadyDecided as exc:
             tell(body, client, respond, already_decided(exc.request))
+            return
+        except OwnRequest as exc:
+            tell(body, client, respond, own_request_text(exc))
             return
         request = decision.request
         if request.status == "approved":  # a purchase: the manager enters the numbers now
@@ -216,6 +238,8 @@ def register(app, settings) -> None:
                 trigger_id=body["trigger_id"],
                 view=V.fulfil_modal(request, service.address_of(request)),
             )
+            if decision.note:
+                tell({**body, "trigger_id": None}, client, respond, escape(decision.note))
         else:
             tell(body, client, respond, "\n".join(V.decision_lines(decision)))
 
