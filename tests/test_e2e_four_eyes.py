@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from bot.requests import MAX_REQUESTS_PER_HOUR, Requests
+from tests import test_e2e_requests as requests_e2e
 from tests.conftest import MANAGER, READER
 from tests.test_e2e_numbers import buttons, texts
 from tests.test_e2e_requests import (
@@ -19,7 +20,8 @@ from tests.test_e2e_requests import (
     wait_dm,
     wait_update,
 )
-from tests.test_e2e_requests import nbot as _nbot_fixture  # noqa: F401 - the fixture nbot
+
+nbot = requests_e2e.nbot  # the bot with a notify channel and a second manager (a fixture)
 
 
 def settle(bot, seconds: float = 0.5) -> None:
