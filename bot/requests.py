@@ -715,15 +715,23 @@ class Requests:
             self._announce(actor, "request.decided", rejected)
         return rejected
 
-    def fulfil(self, actor: Actor, request_id: str, texts: list[str]) -> Decision:
-        """The numbers the carrier allocated for an approved purchase enter the inventory."""
+    def fulfil(
+        self, actor: Actor, request_id: str, texts: list[str], close: bool = False
+    ) -> Decision:
+        """The numbers the carrier allocated for an approved purchase enter the inventory.
+
+        Fewer than still missing is a partial delivery: the request stays open for the
+        rest, unless ``close`` (the manager expects no more)."""
         self.inventory.require_manager(actor, "fulfil requests")
         with self.repo.transaction():
             current = self._current(request_id, "approved")
             if current.kind != "purchase":
                 raise DomainError(f"Request {current.id} is a mandate: it needs no numbers.")
-            e164s = self._allocated(current, [t for t in texts if t.strip()])
-            return self._fulfil(actor, current, e164s)
+            texts = [t for t in texts if t.strip()]
+            if not texts and close and current.numbers:
+                return self._fulfil(actor, current, [], close=True)
+            e164s = self._allocated(current, texts)
+            return self._fulfil(actor, current, e164s, close=close)
 
     def _decide(
         self, actor: Actor, current: Request, status: str, action: str, **extra: str
@@ -755,8 +763,12 @@ class Requests:
         details = request.details
         country, kind = details["country"], details["kind"]
         quantity = int(details["quantity"])
+        remaining = remaining_of(request)
         if not texts:
-            raise DomainError(f"Enter the {quantity} number(s) the carrier allocated.", "numbers")
+            raise DomainError(
+                f"Enter the numbers the carrier allocated ({remaining} still to come).",
+                "numbers",
+            )
         cc = phonenumbers.country_code_for_region(country)
         prefixes = details.get("prefixes") or []
 
@@ -779,15 +791,21 @@ class Requests:
             return None
 
         e164s = self._new_numbers(texts, country, fits)
-        if len(e164s) != quantity:
+        if len(e164s) > remaining:
+            delivered = len(request.numbers)
+            so_far = f", {delivered} of them already delivered" if delivered else ""
             raise DomainError(
-                f"The request is for {quantity} number(s); you entered {len(e164s)}.",
+                f"The request is for {quantity} numbers{so_far}: enter at most {remaining} "
+                f"(you entered {len(e164s)}).",
                 field="numbers",
             )
         return e164s
 
-    def _fulfil(self, actor: Actor, request: Request, e164s: list[str]) -> Decision:
-        """Inside the caller's transaction: add the numbers, mark the request fulfilled."""
+    def _fulfil(
+        self, actor: Actor, request: Request, e164s: list[str], close: bool = True
+    ) -> Decision:
+        """Inside the caller's transaction: add the numbers; the request is fulfilled when
+        all arrived or ``close``, else it stays open (approved) for the rest."""
         infos = self.inventory.views().infos
         present = [format_number(e) for e in e164s if e in infos]
         if present:
@@ -808,10 +826,16 @@ class Requests:
             source=request.kind,
             address_name=address.name if address else None,
         )
+        added = [i.e164 for i in result.added]
+        delivered = [*request.numbers, *added]
+        if request.kind == "purchase":
+            left = max(0, int(request.details.get("quantity", 0)) - len(delivered))
+        else:
+            left = 0
         fulfilled = replace(
             request,
-            status="fulfilled",
-            numbers=[i.e164 for i in result.added],
+            status="fulfilled" if close or not left else "approved",
+            numbers=delivered,
             decided_by=request.decided_by or actor.user_id,
             decided_at=request.decided_at or self.inventory.clock(),
         )
@@ -820,11 +844,23 @@ class Requests:
             actor,
             "request.fulfil",
             request.id,
-            {"status": request.status},
-            {"status": "fulfilled", "numbers": fulfilled.numbers},
+            {"status": request.status, "delivered": len(request.numbers)},
+            {
+                "status": fulfilled.status,
+                "numbers": added,
+                "delivered": len(delivered),
+                "remaining": left,
+            },
         )
         self._announce(actor, "request.decided", fulfilled)
         return Decision(fulfilled, result.added, note)
+
+
+def remaining_of(request: Request) -> int:
+    """How many numbers of a purchase are still to come (0 for a mandate)."""
+    if request.kind != "purchase":
+        return 0
+    return max(0, int(request.details.get("quantity", 0)) - len(request.numbers))
 
 
 def message_key(request_id: str) -> str:

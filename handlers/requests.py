@@ -279,11 +279,13 @@ def register(app, settings) -> None:
         service = _service(session)
         request_id = B.metadata(view).get("request_id", "")
         texts = [text for _, text in split_pasted(values.get("numbers", ""))]
+        close = values.get("when_fewer") == V.CLOSE
         try:
-            decision = service.fulfil(session.actor, request_id, texts)
+            decision = service.fulfil(session.actor, request_id, texts, close=close)
         except AlreadyDecided as exc:
             return result_modal("Already decided", [B.section(already_decided(exc.request))])
-        return result_modal("Request fulfilled", B.sections(V.decision_lines(decision)))
+        title = "Request fulfilled" if decision.request.status == "fulfilled" else "Numbers added"
+        return result_modal(title, B.sections(V.decision_lines(decision)))
 
 
 def _sent(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.model import Address, AuditEntry, Request
 from bot.phone import KIND_LABELS, country_phrase, format_number
-from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision
+from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.views.addresses import country_option, country_option_groups
@@ -173,8 +173,17 @@ def reject_modal(request: Request) -> dict:
     )
 
 
+KEEP_OPEN, CLOSE = "keep_open", "close"
+
+
 def fulfil_modal(request: Request, address: Address | None) -> dict:
-    d = request.details
+    remaining = remaining_of(request)
+    keep = B.option("Keep the request open for the rest", KEEP_OPEN)
+    choices = [keep, B.option("Close the request: no more numbers will come", CLOSE)]
+    numbers_hint = (
+        f"The numbers the carrier allocated, one per line: up to {remaining}. "
+        "Fewer is fine: choose below whether more will come."
+    )
     return B.modal(
         "request_fulfil_form",
         "Fulfil request",
@@ -189,12 +198,40 @@ def fulfil_modal(request: Request, address: Address | None) -> dict:
                     placeholder="+49 89 1234567\n+49 89 1234568",
                     max_length=3000,
                 ),
-                hint=f"The {d.get('quantity')} number(s) the carrier allocated, one per line.",
+                optional=bool(request.numbers),  # closing after a partial delivery
+                hint=numbers_hint,
+            ),
+            B.input_block(
+                "when_fewer",
+                "If fewer than requested",
+                {
+                    "type": "radio_buttons",
+                    "action_id": "when_fewer",
+                    "options": choices,
+                    "initial_option": keep,
+                },
+                hint="Only matters when fewer numbers arrive than are still to come.",
             ),
         ],
         submit="Add numbers",
         metadata={"request_id": request.id},
     )
+
+
+def status_text(request: Request) -> str:
+    """The request's state for a person, with what a partial delivery brought."""
+    if request.kind != "purchase" or not request.numbers:
+        return f"*{request.status}*"
+    quantity = int(request.details.get("quantity", 0))
+    delivered = len(request.numbers)
+    if request.status == "approved":
+        return (
+            f"*partially fulfilled* ({delivered} of {quantity} delivered, "
+            f"{quantity - delivered} still to come)"
+        )
+    if request.status == "fulfilled" and delivered < quantity:
+        return f"*fulfilled* (closed with {delivered} of {quantity} delivered)"
+    return f"*{request.status}*"
 
 
 def _what(request: Request) -> str:
@@ -217,7 +254,7 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
     icon = STATUS_ICONS.get(request.status, "")
     lines = [
         f"{icon} *{request.id}* · {_what(request)} · from {user(request.requested_by)} · "
-        f"*{request.status}*",
+        f"{status_text(request)}",
         "Address: "
         + (
             f"*{escape(address.name)}* ({escape(address.one_line())})"
@@ -294,7 +331,7 @@ def requests_list(
         blocks.append(B.divider())
         lines = ["*Recently decided*"]
         for r in recent:
-            line = f"{STATUS_ICONS.get(r.status, '')} *{r.id}* · {_what(r)} · *{r.status}*"
+            line = f"{STATUS_ICONS.get(r.status, '')} *{r.id}* · {_what(r)} · {status_text(r)}"
             if r.decided_by:
                 line += f" by {user(r.decided_by)}"
             if r.reason:
@@ -309,9 +346,24 @@ def decision_lines(decision: Decision) -> list[str]:
     r = decision.request
     if r.status == "rejected":
         return [f"Request *{r.id}* rejected: _{escape(r.reason)}_. The requester was told."]
-    if r.status == "approved":
+    if r.status == "approved" and not r.numbers:
         return [f"Request *{r.id}* approved. Enter the numbers the carrier allocated."]
-    lines = [f"Request *{r.id}* fulfilled: {len(decision.added)} number(s) entered the inventory."]
+    added = B.plural(len(decision.added), "number")
+    if r.status == "approved":
+        lines = [
+            f"Request *{r.id}*: {added} entered the inventory; {remaining_of(r)} still to "
+            "come. The request stays open: press *Enter allocated numbers* again when they "
+            "arrive."
+        ]
+    elif r.kind == "purchase" and len(r.numbers) < int(r.details.get("quantity", 0)):
+        lines = [
+            f"Request *{r.id}* closed: {added} entered the inventory now, "
+            f"{len(r.numbers)} of {r.details.get('quantity')} delivered in all."
+        ]
+    else:
+        lines = [
+            f"Request *{r.id}* fulfilled: {len(decision.added)} number(s) entered the inventory."
+        ]
     if decision.note:
         lines.append(f":warning: {escape(decision.note)}")
     lines += [f"• {number_line(i)}" for i in decision.added[:30]]
@@ -328,13 +380,23 @@ def requester_notice(request: Request) -> str:
             f"Your request *{request.id}* ({what}) was rejected by {user(request.decided_by)}: "
             f"_{escape(request.reason)}_"
         )
-    if request.status == "approved":
+    if request.status == "approved" and not request.numbers:
         return (
             f"Your request *{request.id}* ({what}) was approved by {user(request.decided_by)}. "
             "You will hear again when the numbers arrive."
         )
     shown = ", ".join(format_number(n) for n in request.numbers[:20])
     more = f" and {len(request.numbers) - 20} more" if len(request.numbers) > 20 else ""
+    if request.status == "approved":
+        return (
+            f"Your request *{request.id}* ({what}) is partially fulfilled: {shown}{more} "
+            f"entered the inventory; {remaining_of(request)} still to come."
+        )
+    if remaining_of(request):
+        return (
+            f"Your request *{request.id}* ({what}) is closed with {len(request.numbers)} of "
+            f"{request.details.get('quantity')} numbers: {shown}{more} entered the inventory."
+        )
     return (
         f"Your request *{request.id}* ({what}) is fulfilled: {shown}{more} entered the inventory."
     )
