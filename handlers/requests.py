@@ -219,6 +219,16 @@ def register(app, settings) -> None:
     for action_id in ("audit_newer", "audit_older"):
         on_action(app, action_id)(_audit_page)
 
+    @on_action(app, "open_buy")
+    def _open_buy(session, action, body, client, respond):
+        _service(session).check_rate(session.user_id)
+        client.views_open(trigger_id=body["trigger_id"], view=V.buy_modal())
+
+    @on_action(app, "open_mandate")
+    def _open_mandate(session, action, body, client, respond):
+        _service(session).check_rate(session.user_id)
+        client.views_open(trigger_id=body["trigger_id"], view=V.mandate_modal())
+
     @on_action(app, "request_approve")
     def _approve(session, action, body, client, respond):
         service = _service(session)
