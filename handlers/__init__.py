@@ -13,6 +13,7 @@ def register(app, workspaces, roles, settings) -> None:
         confirm,
         groups,
         home,
+        imports,
         notifications,
         numbers,
         requests,
@@ -29,5 +30,6 @@ def register(app, workspaces, roles, settings) -> None:
     campaigns.register(app)
     confirm.register(app)
     agents.register(app)
+    imports.register(app)
     requests.register(app, settings)
     notifications.register(app, workspaces, settings)
