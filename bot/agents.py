@@ -131,6 +131,15 @@ class Agents:
             self.inventory._audit(actor, action, agent.id, current, agent)
         return AgentChange(self.view(agent), created=current is None, changed=True)
 
+    def delete(self, actor: Actor, name: str) -> Agent:
+        """Remove an agent (its own caller ID goes with it; the numbers stay)."""
+        self.inventory.require_manager(actor, "delete agents")
+        with self.repo.transaction():
+            agent = self.agent(name)  # read again under the lock
+            self.repo.agents.delete(agent.id)
+            self.inventory._audit(actor, "agent.delete", agent.id, before=agent)
+        return agent
+
     # ------------------------------------------------------------------ caller ID
     def today(self) -> str:
         return self.inventory.clock()[:10]

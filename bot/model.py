@@ -15,7 +15,7 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-SOURCES = ("purchase", "mandate", "import")
+SOURCES = ("purchase", "mandate", "import", "slack")
 
 
 @dataclass(slots=True)

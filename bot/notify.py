@@ -249,7 +249,7 @@ class Notifier:
 
     def _listen(self, inventory: Inventory, event: str, actor: Actor, data: dict) -> None:
         if event.startswith("request."):
-            if self._request_messages(inventory.repo, event, data):
+            if self._request_messages(inventory.repo, event, data, actor.user_id):
                 self._queued()
             return
         if event == "numbers.added":
@@ -266,13 +266,14 @@ class Notifier:
         if self.on_queued:
             self.on_queued()
 
-    def _request_messages(self, repo: Any, event: str, data: dict) -> int:
+    def _request_messages(self, repo: Any, event: str, data: dict, by: str = "") -> int:
         """Queue what a request change tells (inside its transaction); how many entries.
 
         ``request.created``: the channel post with the buttons. ``request.decided``:
         the requester's DM, and the channel post edited when where it went is known
         (``data["message"]``); else (not posted yet, or posting right now) a short
         follow-up line in the channel, so the channel always hears of the decision.
+        Nobody (``by``: who made the change) gets a new DM about what they did themselves.
         """
         request: Request = data["request"]
         snapshot = {
@@ -289,14 +290,17 @@ class Notifier:
                 count += 1
             else:
                 for manager in self.managers:
+                    if manager == by:
+                        continue
                     post = {"kind": "request_posted", "remember_as": dm_key(key, manager)}
                     queue(repo, manager, {**post, **snapshot})
                     count += 1
             return count
         if event != "request.decided":
             return 0
-        queue(repo, request.requested_by, {"kind": "request_notice", **snapshot})
-        count += 1
+        if request.requested_by != by:
+            queue(repo, request.requested_by, {"kind": "request_notice", **snapshot})
+            count += 1
         where = data.get("message")
         if where and where.get("ts"):
             update = {"kind": "request_update", "ts": where["ts"], **snapshot}
@@ -311,6 +315,8 @@ class Notifier:
                 if dm and dm.get("ts"):
                     update = {"kind": "request_update", "ts": dm["ts"], **snapshot}
                     queue(repo, dm.get("channel") or manager, update)
+                elif manager in (by, request.requested_by):
+                    continue  # they did it, or hear of it as the requester
                 else:
                     queue(repo, manager, {"kind": "request_followup", **snapshot})
                 count += 1

@@ -27,8 +27,9 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +49,8 @@ MAX_REASON = 500
 MAX_TEXT = 200
 MAX_PREFIXES = 50  # prefixes kept for a place (they illustrate; the place itself is checked)
 _SEQUENCE_KEY = "request_sequence"
+SELF_APPROVE_KEY = "settings.self_approve"
+MAX_REQUESTS_PER_HOUR = 10  # per person: each request is a channel post or managers' DMs
 
 # phonenumbers metadata descriptions whose numbers we call each kind (see bot.phone).
 _TYPE_DESCS = {
@@ -66,6 +69,21 @@ class AlreadyDecided(DomainError):
             f"Request {request.id} is already decided by {request.decided_by} ({request.status})."
         )
         self.request = request
+
+
+class OwnRequest(DomainError):
+    """A manager tried to approve their own request while ``others`` can decide it."""
+
+    def __init__(self, request: Request, others: list[str]) -> None:
+        super().__init__(
+            f"You asked for request {request.id} yourself: another manager decides it."
+        )
+        self.request = request
+        self.others = others
+
+
+class TooManyRequests(DomainError):
+    """A person filed ``MAX_REQUESTS_PER_HOUR`` requests within the last hour."""
 
 
 @dataclass(frozen=True)
@@ -352,6 +370,26 @@ class Requests:
             return self.repo.audit_entries({subject.strip().upper()})
         return self.inventory.audit(subject)
 
+    def audit_page(
+        self, subject: str | None, page: int, per_page: int
+    ) -> tuple[list[AuditEntry], bool]:
+        """One page of the entries about a request id, a number or a name, newest first."""
+        if subject and self.repo.requests.get(subject.strip().upper()):
+            skip = (max(page, 1) - 1) * per_page
+            return self.repo.audit_page({subject.strip().upper()}, skip, per_page)
+        return self.inventory.audit_page(subject, page, per_page)
+
+    def recorded_names(self, ids: set[str]) -> dict[str, str]:
+        """Names of deleted objects as their newest audit entries recorded them."""
+        found: dict[str, str] = {}
+        if ids:
+            entries, _ = self.repo.audit_page(ids, 0, 4 * len(ids))
+            for e in entries:
+                for data in (e.before, e.after):
+                    if data and isinstance(data.get("name"), str):
+                        found.setdefault(e.subject, data["name"])
+        return found
+
     # checks the forms use before anything is stored ---------------------------
     def purchase_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Validated purchase details; every wrong field at once (ValidationError)."""
@@ -539,6 +577,43 @@ class Requests:
             problems.append(why)
         return "; ".join(problems) or None
 
+    # four eyes and limits -----------------------------------------------------
+    def self_approval_allowed(self) -> bool:
+        return bool(self.repo.get_value(SELF_APPROVE_KEY, False))
+
+    def set_self_approval(self, actor: Actor, allowed: bool) -> bool:
+        """Whether managers may approve their own requests; returns whether it changed."""
+        self.inventory.require_manager(actor, "change who approves requests")
+        with self.repo.transaction():
+            before = bool(self.repo.get_value(SELF_APPROVE_KEY, False))
+            if before == allowed:
+                return False
+            self.repo.set_value(SELF_APPROVE_KEY, allowed)
+            self.inventory._audit(
+                actor,
+                "setting.self_approve",
+                "self_approve",
+                {"self_approve": before},
+                {"self_approve": allowed},
+            )
+        return True
+
+    def check_rate(self, user_id: str) -> None:
+        """Refuse a new request from someone who filed the most allowed in the last hour."""
+        now = _when(self.inventory.clock())
+        recent = sorted(
+            _when(r.requested_at)
+            for r in self.all()
+            if r.requested_by == user_id and now - _when(r.requested_at) < _HOUR
+        )
+        if len(recent) >= MAX_REQUESTS_PER_HOUR:
+            again = (recent[-MAX_REQUESTS_PER_HOUR] + _HOUR).strftime("%H:%M UTC")
+            raise TooManyRequests(
+                f"You filed {len(recent)} requests within the last hour, the most allowed "
+                f"({MAX_REQUESTS_PER_HOUR} an hour). You can file the next one after {again}; "
+                "a manager can see the open ones with `/numbers requests`."
+            )
+
     def message_of(self, request_id: str) -> dict | None:
         """Where the request was announced: {"channel", "ts"} (None while it was not)."""
         return self.repo.get_value(message_key(request_id))
@@ -591,6 +666,7 @@ class Requests:
 
     def _create(self, actor: Actor, kind: str, details: dict[str, Any]) -> Request:
         with self.repo.transaction():
+            self.check_rate(actor.user_id)  # under the lock: parallel forms count too
             if kind == "mandate":  # checked again under the lock: no number in two mandates
                 details["numbers"] = self._new_numbers(details["numbers"])
             sequence = int(self.repo.get_value(_SEQUENCE_KEY, 0)) + 1
@@ -607,17 +683,28 @@ class Requests:
             self._announce(actor, "request.created", request)
         return request
 
-    def approve(self, actor: Actor, request_id: str) -> Decision:
+    def approve(self, actor: Actor, request_id: str, managers: Iterable[str] = ()) -> Decision:
         """Approve a pending request. A mandate is fulfilled at once with its numbers; a
-        purchase waits for the numbers the carrier allocates (``fulfil``)."""
+        purchase waits for the numbers the carrier allocates (``fulfil``).
+
+        Four eyes: a manager's own request is approved by another of the ``managers``
+        (unless the workspace allows self-approval); the only manager may approve it."""
         self.inventory.require_manager(actor, "approve requests")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
+            note = ""
+            if current.requested_by == actor.user_id and not self.self_approval_allowed():
+                others = sorted(set(managers) - {actor.user_id})
+                if others:
+                    raise OwnRequest(current, others)
+                note = "You approved your own request: you are the only manager."
             approved = self._decide(actor, current, "approved", "request.approve")
             if current.kind == "mandate":
-                return self._fulfil(actor, approved, approved.details.get("numbers", []))
+                decision = self._fulfil(actor, approved, approved.details.get("numbers", []))
+                decision.note = " ".join(filter(None, (decision.note, note)))
+                return decision
             self._announce(actor, "request.decided", approved)
-        return Decision(approved)
+        return Decision(approved, note=note)
 
     def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
         self.inventory.require_manager(actor, "reject requests")
@@ -628,15 +715,23 @@ class Requests:
             self._announce(actor, "request.decided", rejected)
         return rejected
 
-    def fulfil(self, actor: Actor, request_id: str, texts: list[str]) -> Decision:
-        """The numbers the carrier allocated for an approved purchase enter the inventory."""
+    def fulfil(
+        self, actor: Actor, request_id: str, texts: list[str], close: bool = False
+    ) -> Decision:
+        """The numbers the carrier allocated for an approved purchase enter the inventory.
+
+        Fewer than still missing is a partial delivery: the request stays open for the
+        rest, unless ``close`` (the manager expects no more)."""
         self.inventory.require_manager(actor, "fulfil requests")
         with self.repo.transaction():
             current = self._current(request_id, "approved")
             if current.kind != "purchase":
                 raise DomainError(f"Request {current.id} is a mandate: it needs no numbers.")
-            e164s = self._allocated(current, [t for t in texts if t.strip()])
-            return self._fulfil(actor, current, e164s)
+            texts = [t for t in texts if t.strip()]
+            if not texts and close and current.numbers:
+                return self._fulfil(actor, current, [], close=True)
+            e164s = self._allocated(current, texts)
+            return self._fulfil(actor, current, e164s, close=close)
 
     def _decide(
         self, actor: Actor, current: Request, status: str, action: str, **extra: str
@@ -668,8 +763,12 @@ class Requests:
         details = request.details
         country, kind = details["country"], details["kind"]
         quantity = int(details["quantity"])
+        remaining = remaining_of(request)
         if not texts:
-            raise DomainError(f"Enter the {quantity} number(s) the carrier allocated.", "numbers")
+            raise DomainError(
+                f"Enter the numbers the carrier allocated ({remaining} still to come).",
+                "numbers",
+            )
         cc = phonenumbers.country_code_for_region(country)
         prefixes = details.get("prefixes") or []
 
@@ -692,15 +791,21 @@ class Requests:
             return None
 
         e164s = self._new_numbers(texts, country, fits)
-        if len(e164s) != quantity:
+        if len(e164s) > remaining:
+            delivered = len(request.numbers)
+            so_far = f", {delivered} of them already delivered" if delivered else ""
             raise DomainError(
-                f"The request is for {quantity} number(s); you entered {len(e164s)}.",
+                f"The request is for {quantity} numbers{so_far}: enter at most {remaining} "
+                f"(you entered {len(e164s)}).",
                 field="numbers",
             )
         return e164s
 
-    def _fulfil(self, actor: Actor, request: Request, e164s: list[str]) -> Decision:
-        """Inside the caller's transaction: add the numbers, mark the request fulfilled."""
+    def _fulfil(
+        self, actor: Actor, request: Request, e164s: list[str], close: bool = True
+    ) -> Decision:
+        """Inside the caller's transaction: add the numbers; the request is fulfilled when
+        all arrived or ``close``, else it stays open (approved) for the rest."""
         infos = self.inventory.views().infos
         present = [format_number(e) for e in e164s if e in infos]
         if present:
@@ -721,10 +826,16 @@ class Requests:
             source=request.kind,
             address_name=address.name if address else None,
         )
+        added = [i.e164 for i in result.added]
+        delivered = [*request.numbers, *added]
+        if request.kind == "purchase":
+            left = max(0, int(request.details.get("quantity", 0)) - len(delivered))
+        else:
+            left = 0
         fulfilled = replace(
             request,
-            status="fulfilled",
-            numbers=[i.e164 for i in result.added],
+            status="fulfilled" if close or not left else "approved",
+            numbers=delivered,
             decided_by=request.decided_by or actor.user_id,
             decided_at=request.decided_at or self.inventory.clock(),
         )
@@ -733,11 +844,23 @@ class Requests:
             actor,
             "request.fulfil",
             request.id,
-            {"status": request.status},
-            {"status": "fulfilled", "numbers": fulfilled.numbers},
+            {"status": request.status, "delivered": len(request.numbers)},
+            {
+                "status": fulfilled.status,
+                "numbers": added,
+                "delivered": len(delivered),
+                "remaining": left,
+            },
         )
         self._announce(actor, "request.decided", fulfilled)
         return Decision(fulfilled, result.added, note)
+
+
+def remaining_of(request: Request) -> int:
+    """How many numbers of a purchase are still to come (0 for a mandate)."""
+    if request.kind != "purchase":
+        return 0
+    return max(0, int(request.details.get("quantity", 0)) - len(request.numbers))
 
 
 def message_key(request_id: str) -> str:
@@ -754,3 +877,14 @@ def _parse_in(text: str, country: str):
 def _seq(request_id: str) -> int:
     digits = request_id[1:]
     return int(digits) if digits.isdigit() else 0
+
+
+_HOUR = timedelta(hours=1)
+
+
+def _when(iso: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

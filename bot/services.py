@@ -544,19 +544,34 @@ class Inventory:
         return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings)
 
     def audit(self, subject: str | None = None) -> list[AuditEntry]:
-        if not subject:
-            return self.repo.audit_entries()
+        """Every entry (about ``subject``), newest first: reads the whole log."""
+        return self.repo.audit_entries(self.audit_keys(subject) if subject else None)
+
+    def audit_page(
+        self, subject: str | None, page: int, per_page: int
+    ) -> tuple[list[AuditEntry], bool]:
+        """One page of entries (about ``subject``), newest first, and whether older ones
+        exist; read from the log's newest end, so a first page costs little at any size."""
+        keys = self.audit_keys(subject) if subject else None
+        return self.repo.audit_page(keys, (max(page, 1) - 1) * per_page, per_page)
+
+    def audit_keys(self, subject: str) -> set[str]:
+        """The audit subjects a number or a name stands for; an address also stands for
+        the numbers linked to it."""
         keys = set()
         views = self.views()
         for lookup in (views.address_by_name, views.group_by_name, views.campaign_by_name):
             found = lookup.get(casefold(subject))
             if found:
                 keys.add(found.id)
+        address = views.address_by_name.get(casefold(subject))
+        if address is not None:
+            keys.update(i.e164 for i in self.address_numbers(address.id))
         with contextlib.suppress(DomainError):
             keys.add(self.number_key(subject))
         if not keys:
             raise NotFound(f"Nothing called “{subject[:MAX_NAME]}” is known (a number or a name).")
-        return self.repo.audit_entries(keys)
+        return keys
 
     def grants(self) -> set[str]:
         return self.repo.grants()

@@ -8,11 +8,12 @@ def register(app, workspaces, roles, settings) -> None:
     from handlers import (
         access,  # noqa: F401 - access
         addresses,
-        agents,  # noqa: F401 - agent, callerid
+        agents,
         campaigns,
         confirm,
         groups,
         home,
+        imports,
         notifications,
         numbers,
         requests,
@@ -28,5 +29,7 @@ def register(app, workspaces, roles, settings) -> None:
     groups.register(app)
     campaigns.register(app)
     confirm.register(app)
+    agents.register(app)
+    imports.register(app)
     requests.register(app, settings)
     notifications.register(app, workspaces, settings)

@@ -9,6 +9,7 @@ from bot.callerid import Resolution
 from bot.errors import DomainError
 from bot.model import Agent
 from handlers import blocks as B
+from handlers.interactions import on_action
 from handlers.mrkdwn import escape, mention_user, user
 from handlers.router import Call, Reply, UsageError, subcommand
 from handlers.views.numbers import verdict_label
@@ -41,6 +42,28 @@ def agent_line(view: AgentView) -> str:
     return line + f"\n    _{escape(view.reason)}_"
 
 
+def agent_card(call: Call, agent: Agent, agents: Agents) -> list[dict]:
+    """One agent with a Delete button for managers."""
+    blocks = [B.section(agent_line(agents.view(agent)))]
+    if call.actor.is_manager:
+        ask = B.confirm("Delete this agent?", f"“{agent.name}” will be deleted.")
+        delete = B.button("Delete", "delete_agent", agent.id, "danger", ask)
+        blocks.append(B.actions(delete, block_id="agent_actions"))
+    return blocks
+
+
+def register(app) -> None:
+    @on_action(app, "delete_agent")
+    def _delete(session, action, body, client, respond):
+        agents = Agents(session.inventory)
+        found = next((v.agent for v in agents.all() if v.agent.id == action.get("value")), None)
+        if found is None:
+            respond(replace_original=True, text="That agent no longer exists. Nothing changed.")
+            return
+        agents.delete(session.actor, found.slack_user or found.name)
+        respond(replace_original=True, text=f"Agent {agent_name(found)} deleted.")
+
+
 def _list(call: Call, named: dict[str, str]) -> Reply:
     unknown = set(named) - {"page"}
     if unknown:
@@ -53,9 +76,10 @@ def _list(call: Call, named: dict[str, str]) -> Reply:
 
 @subcommand(
     "agent",
-    "agent NAME callerid NUMBER|none | agent list",
+    "agent NAME callerid NUMBER|none | agent list | agent delete NAME",
     'agent @maria callerid "+49 89 1234567"',
-    "an agent's own caller ID (managers); `agent list` shows every agent's",
+    "an agent's own caller ID (managers); `agent list` shows every agent's; "
+    "`agent delete NAME` removes one (managers)",
     aliases=("agents",),
 )
 def agent(call: Call) -> Reply:
@@ -65,11 +89,18 @@ def agent(call: Call) -> Reply:
     if not positional and set(named) == {"page"}:
         return _list(call, named)
     lowered = [w.casefold() for w in call.words]
+    if lowered[0] == "delete" and len(call.words) > 1 and "callerid" not in lowered:
+        call.session.require_manager("delete agents")
+        agents = Agents(call.inventory)
+        name = " ".join(call.words[1:])
+        found = agents.agent(_mentioned(call, name) or name)
+        text = f"Delete the agent {agent_name(found)}? Its own caller ID goes with it."
+        return Reply(text, B.delete_prompt(text, "agent", found.name, found.id))
     if "callerid" not in lowered[1:]:
         agents = Agents(call.inventory)
         name = " ".join(call.words)
         found = agents.agent(_mentioned(call, name) or name)
-        return Reply(agent_line(agents.view(found)))
+        return Reply(agent_line(agents.view(found)), agent_card(call, found, agents))
     at = lowered.index("callerid", 1)
     name_words, number_words = call.words[:at], call.words[at + 1 :]
     if not number_words:

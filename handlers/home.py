@@ -19,14 +19,32 @@ def overview(call: Call) -> Reply:
     summary = inventory.summary()
     return Reply(
         f"{summary.total} numbers, {summary.needing_attention} need attention",
-        V.overview(summary, inventory.numbers("attention")),
+        V.overview(
+            summary,
+            inventory.numbers("attention"),
+            call.actor.is_manager,
+            managers_to_ask(call.session),
+        ),
     )
+
+
+def managers_to_ask(session) -> list[str]:
+    """Who a member asks for a change: NUMBERS_MANAGERS and the granted managers."""
+    return sorted(set(session.roles.managers) | session.inventory.grants())
 
 
 def publish_home(session, client, notify_channel: str | None) -> None:
     inventory = session.inventory
     extra = [block for extra in HOME_EXTRAS for block in extra(session)]
-    view = V.home_view(inventory.summary(), inventory.numbers("attention"), extra, notify_channel)
+    manager = session.actor.is_manager
+    view = V.home_view(
+        inventory.summary(),
+        inventory.numbers("attention"),
+        extra,
+        notify_channel,
+        manager,
+        [] if manager else managers_to_ask(session),
+    )
     client.views_publish(user_id=session.user_id, view=view)
 
 

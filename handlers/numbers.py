@@ -140,7 +140,7 @@ def add_numbers(call: Call) -> Reply | OpenModal:
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
     typed = call.inventory.split(call.words)
-    result = call.inventory.add_numbers(call.actor, typed, source="import")
+    result = call.inventory.add_numbers(call.actor, typed, source="slack")
     lines = _report_added(result)
     return Reply(lines[0], B.sections(lines))
 
@@ -314,7 +314,7 @@ def register(app) -> None:
             session.actor,
             [typed for _, typed in entries],
             label=values.get("label", ""),
-            source="import",
+            source="slack",
             address_name=address.name if address else None,
         )
         return V.result_modal("Numbers added", B.sections(_report_added(result, lines_of)))

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 
+from bot.agents import Agents
+from bot.errors import DomainError
 from bot.model import Request
 from bot.phone import format_number
-from bot.requests import AlreadyDecided, Decision, Requests
+from bot.requests import AlreadyDecided, Decision, OwnRequest, Requests
 from handlers import blocks as B
 from handlers.home import HOME_EXTRAS
 from handlers.interactions import on_action, on_options, on_submit, tell
@@ -38,12 +42,29 @@ def already_decided(request: Request) -> str:
 
 @subcommand("buy", "buy", "buy", "ask to purchase new numbers (a form; a manager approves)")
 def buy(call: Call) -> OpenModal:
+    _service(call.session).check_rate(call.session.user_id)
     return OpenModal(V.buy_modal())
 
 
 @subcommand("mandate", "mandate", "mandate", "file a mandate for numbers the company already owns")
 def mandate(call: Call) -> OpenModal:
+    _service(call.session).check_rate(call.session.user_id)
     return OpenModal(V.mandate_modal())
+
+
+def known_managers(session) -> set[str]:
+    """Managers by user id: NUMBERS_MANAGERS and the granted ones (admins are asked of
+    Slack per person, so they are not listed)."""
+    return set(session.roles.managers) | session.inventory.grants()
+
+
+def own_request_text(exc: OwnRequest) -> str:
+    others = ", ".join(user(m) for m in exc.others[:10])
+    return (
+        f":raised_hand: You asked for request *{exc.request.id}* yourself, so another manager "
+        f"approves it: {others}. (A manager can allow approving one's own requests with "
+        "`/numbers access self-approve on`.)"
+    )
 
 
 @subcommand("requests", "requests", "requests", "open and recent requests; managers decide")
@@ -60,65 +81,52 @@ def list_requests(call: Call) -> Reply:
     return Reply(text, blocks)
 
 
-def _subject_names(inventory) -> dict[str, str]:
-    """Audit subjects (ids) by how people know them."""
-    views = inventory.views()
-    names: dict[str, str] = {}
-    for kind, items in (
-        ("address", views.addresses),
-        ("group", views.groups),
-        ("campaign", views.campaigns),
-    ):
-        for item_id, item in items.items():
-            names[item_id] = f"{kind} *{escape(item.name)}*"
-    return names
-
-
 def _labels(inventory) -> dict[str, str]:
-    """Plain names of addresses, groups and campaigns by id, as they are now."""
+    """Plain names of addresses, groups, campaigns and agents by id, as they are now."""
     views = inventory.views()
-    return {
+    labels = {
         item_id: item.name
         for items in (views.addresses, views.groups, views.campaigns)
         for item_id, item in items.items()
     }
+    labels.update((v.agent.id, v.agent.name) for v in Agents(inventory).all())
+    return labels
+
+
+def audit_reply(session, subject: str, page: int) -> Reply:
+    """One page of the audit log (about ``subject``), newest first."""
+    service = _service(session)
+    entries, more = service.audit_page(subject or None, page, V.AUDIT_PAGE)
+    if subject:
+        shown = subject
+        if subject[:1] in "+0123456789":
+            with contextlib.suppress(DomainError):
+                shown = format_number(session.inventory.number_key(subject))
+        title = f"Audit: {shown}"
+    else:
+        title = "Audit log"
+    labels = _labels(session.inventory)
+    subjects = {e.subject for e in entries if not e.subject.startswith(("+", "R", "U", "W"))}
+    missing = (V.referenced_ids(entries) | subjects) - labels.keys()
+    missing -= V.entry_names(entries).keys()
+    if missing:  # deleted objects: their names as the log last recorded them
+        labels = {**service.recorded_names(missing), **labels}
+    blocks, text = V.audit_blocks(entries, title[:150], page, more, labels, subject)
+    return Reply(text, blocks)
 
 
 @subcommand(
     "audit",
-    "audit [NUMBER|NAME|REQUEST] [page=N]",
+    "audit [NUMBER|NAME|REQUEST]",
     'audit "HQ Munich"',
-    "who changed what, newest first",
+    "who changed what, newest first (an address: also its numbers)",
 )
 def audit(call: Call) -> Reply:
     positional, named = call.options()
     unknown = set(named) - {"page"}
     if unknown:
         raise UsageError("audit", f"I don't know the option {sorted(unknown)[0]}=.")
-    page = call.page(named)
-    subject = " ".join(positional).strip()
-    entries = _service(call.session).audit(subject or None)
-    if subject:
-        shown = (
-            format_number(entries[0].subject)
-            if entries and subject[:1] in "+0123456789"
-            else subject
-        )
-        title = f"Audit: {shown}"
-    else:
-        title = "Audit log"
-    names = _subject_names(call.inventory)
-    for e in entries:
-        if e.subject.startswith(("U", "W")) and e.action.startswith("access."):
-            names.setdefault(e.subject, user(e.subject))
-        elif e.subject.startswith("R") and e.action.startswith("request."):
-            names.setdefault(e.subject, f"request *{escape(e.subject)}*")
-    labels = _labels(call.inventory)
-    if subject and V.referenced_ids(entries) - labels.keys() - V.entry_names(entries).keys():
-        # A deleted address or group: its name as the full log last recorded it.
-        labels = {**V.entry_names(_service(call.session).audit(None)), **labels}
-    blocks, text = V.audit_blocks(entries, names, title[:150], page, labels)
-    return Reply(text, blocks)
+    return audit_reply(call.session, " ".join(positional).strip(), call.page(named))
 
 
 @subcommand("export", "export", "export", "a CSV of the inventory, sent to you")
@@ -199,13 +207,40 @@ def register(app, settings) -> None:
         found = [a for a in session.inventory.addresses() if wanted in a.name.casefold()]
         return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]
 
+    def _audit_page(session, action, body, client, respond):
+        try:
+            wanted = json.loads(action.get("value") or "{}")
+            subject, page = str(wanted.get("subject", "")), max(1, int(wanted.get("page", 1)))
+        except (ValueError, TypeError, AttributeError):
+            subject, page = "", 1
+        reply = audit_reply(session, subject, page)
+        respond(**{**reply.payload(), "replace_original": True})
+
+    for action_id in ("audit_newer", "audit_older"):
+        on_action(app, action_id)(_audit_page)
+
+    @on_action(app, "open_buy")
+    def _open_buy(session, action, body, client, respond):
+        _service(session).check_rate(session.user_id)
+        client.views_open(trigger_id=body["trigger_id"], view=V.buy_modal())
+
+    @on_action(app, "open_mandate")
+    def _open_mandate(session, action, body, client, respond):
+        _service(session).check_rate(session.user_id)
+        client.views_open(trigger_id=body["trigger_id"], view=V.mandate_modal())
+
     @on_action(app, "request_approve")
     def _approve(session, action, body, client, respond):
         service = _service(session)
         try:
-            decision = service.approve(session.actor, action.get("value") or "")
+            decision = service.approve(
+                session.actor, action.get("value") or "", known_managers(session)
+            )
         except AlreadyDecided as exc:
             tell(body, client, respond, already_decided(exc.request))
+            return
+        except OwnRequest as exc:
+            tell(body, client, respond, own_request_text(exc))
             return
         request = decision.request
         if request.status == "approved":  # a purchase: the manager enters the numbers now
@@ -213,6 +248,8 @@ def register(app, settings) -> None:
                 trigger_id=body["trigger_id"],
                 view=V.fulfil_modal(request, service.address_of(request)),
             )
+            if decision.note:
+                tell({**body, "trigger_id": None}, client, respond, escape(decision.note))
         else:
             tell(body, client, respond, "\n".join(V.decision_lines(decision)))
 
@@ -252,11 +289,13 @@ def register(app, settings) -> None:
         service = _service(session)
         request_id = B.metadata(view).get("request_id", "")
         texts = [text for _, text in split_pasted(values.get("numbers", ""))]
+        close = values.get("when_fewer") == V.CLOSE
         try:
-            decision = service.fulfil(session.actor, request_id, texts)
+            decision = service.fulfil(session.actor, request_id, texts, close=close)
         except AlreadyDecided as exc:
             return result_modal("Already decided", [B.section(already_decided(exc.request))])
-        return result_modal("Request fulfilled", B.sections(V.decision_lines(decision)))
+        title = "Request fulfilled" if decision.request.status == "fulfilled" else "Numbers added"
+        return result_modal(title, B.sections(V.decision_lines(decision)))
 
 
 def _sent(

@@ -136,6 +136,7 @@ HELP_ORDER = (
     "digest",
     "access",
     "audit",
+    "import",
     "export",
 )
 SUBCOMMANDS: dict[str, Subcommand] = {}

@@ -89,6 +89,8 @@ JOURNAL_SUFFIX = ".journal"
 AUDIT_SUFFIX = ".audit.jsonl"
 # Bytes of the audit file read at a time.
 _AUDIT_CHUNK = 1 << 20
+# ... and read backwards when a page of the newest entries is shown.
+_AUDIT_BACK_CHUNK = 1 << 16
 # The main file's table that records the journal sequence number it includes.
 SEQ_TABLE = "_journal"
 # Compact when the journal is larger than this share of the main file (and than the
@@ -396,6 +398,77 @@ class AtomicJSONStorage(Storage):
                         yield entry
             if carry:
                 raise self._audit_missing()
+
+    def audit_newest(
+        self, subjects: set[str] | None, skip: int, limit: int
+    ) -> tuple[list[dict], bool]:
+        """``limit`` committed entries newest first after skipping ``skip`` (only about
+        ``subjects``, if given), and whether older ones exist. The journal's entries come
+        first, then the audit file read backwards in blocks: a page near the newest end
+        costs a block, not the whole log."""
+        self.read()
+        page: list[dict] = []
+        seen = 0
+
+        def take(entry: dict) -> bool:  # True when the page and one more were seen
+            nonlocal seen
+            seen += 1
+            if seen > skip and len(page) < limit:
+                page.append(entry)
+            return seen > skip + limit
+
+        for _, entry in reversed(self._journal_audit):
+            if (subjects is None or entry.get("subject") in subjects) and take(entry):
+                return page, True
+        for entry in self._audit_file_backwards(subjects):
+            if take(entry):
+                return page, True
+        return page, False
+
+    def _audit_file_backwards(self, subjects: set[str] | None) -> Iterator[dict]:
+        """The audit file's valid part, newest line first (see ``audit_newest``)."""
+        if not self._audit_end:
+            return
+        needles = (
+            None
+            if subjects is None
+            else [f'"subject":{_dumps(s)}'.encode() for s in sorted(subjects)]
+        )
+        try:
+            f = open(self.audit_path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise self._audit_missing() from None
+        with f:
+            end, carry = self._audit_end, b""
+            while end > 0:
+                start = max(0, end - _AUDIT_BACK_CHUNK)
+                f.seek(start)
+                chunk = f.read(end - start)
+                if len(chunk) != end - start:
+                    raise self._audit_missing()
+                end = start
+                data = chunk + carry
+                if start:  # the first line may have begun in the block before
+                    cut = data.find(b"\n") + 1
+                    if not cut:
+                        carry = data
+                        continue
+                    carry, data = data[:cut], data[cut:]
+                else:
+                    carry = b""
+                if needles is not None and not any(n in data for n in needles):
+                    continue
+                for line in reversed(data.split(b"\n")[:-1]):
+                    if needles is not None and not any(n in line for n in needles):
+                        continue
+                    entry = _parse_line(line)
+                    if entry is None:
+                        raise StorageFailure(
+                            f"{self.audit_path} is damaged; restore it from a backup."
+                        )
+                    entry.pop("seq", None)
+                    if subjects is None or entry.get("subject") in subjects:
+                        yield entry
 
     def _audit_missing(self) -> StorageFailure:
         return StorageFailure(
@@ -795,6 +868,13 @@ class WorkspaceDatabase:
         """Committed audit entries, oldest first (only about ``subjects``, if given)."""
         with self.reading():
             return self._storage.audit(subjects)
+
+    def audit_newest(
+        self, subjects: set[str] | None, skip: int, limit: int
+    ) -> tuple[list[dict], bool]:
+        """A page of committed audit entries, newest first, and whether older ones exist."""
+        with self.reading():
+            return self._storage.audit_newest(subjects, skip, limit)
 
     def touch(self) -> None:
         """A write is about to change the in-memory copy: a rollback must drop it."""

@@ -234,6 +234,26 @@ class WorkspaceRepository:
                 docs = docs + pending
         return [AuditEntry(**doc) for doc in reversed(docs)]
 
+    def audit_page(
+        self, subjects: set[str] | None, skip: int, limit: int
+    ) -> tuple[list[AuditEntry], bool]:
+        """``limit`` entries newest first after ``skip`` (only about ``subjects``, if
+        given), and whether older ones exist; the log is read from its newest end."""
+        with self.database.reading():
+            pending: list[dict] = []
+            if self.database.in_transaction:  # this thread's entries not yet written
+                pending = self.database.buffer("audit", self._write_audit)
+                if subjects is not None:
+                    pending = [d for d in pending if d["subject"] in subjects]
+                pending = pending[::-1]
+            first = pending[skip : skip + limit]
+            docs, more = self.database.audit_newest(
+                subjects, max(0, skip - len(pending)), limit - len(first)
+            )
+            docs = first + docs
+            more = more or len(pending) > skip + limit
+        return [AuditEntry(**doc) for doc in docs], more
+
     # -- manager grants ------------------------------------------------------------
     def grants(self) -> set[str]:
         with self.database.reading():

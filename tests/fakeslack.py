@@ -91,6 +91,8 @@ class FakeSlack:
         self._used_triggers: set[str] = set()
         self._response_url_uses: dict[str, int] = {}
         self._files: dict[str, dict] = {}
+        # Files people uploaded (a modal's file_input): id -> (file object, content).
+        self.shared_files: dict[str, tuple[dict, bytes]] = {}
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +176,47 @@ class FakeSlack:
         self.users[user_id] = user
         return user
 
+    def add_file(
+        self,
+        content: bytes,
+        name: str = "numbers.csv",
+        filetype: str = "csv",
+        user: str = "UMANAGER",
+        size: int | None = None,
+    ) -> dict:
+        """A file a person uploaded through a modal's file_input: the file object as Slack
+        puts it into ``view.state.values[block][action]["files"]`` (and answers in
+        files.info), served at its ``url_private_download`` to the bot's token only."""
+        file_id = f"F{next(self._ids):08d}"
+        url = f"{self.root}files-pri/{TEAM_ID}-{file_id}/"
+        mimetypes = {"csv": "text/csv", "pdf": "application/pdf", "text": "text/plain"}
+        file = {
+            "id": file_id,
+            "created": int(time.time()),
+            "timestamp": int(time.time()),
+            "name": name,
+            "title": name,
+            "mimetype": mimetypes.get(filetype, "application/octet-stream"),
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user,
+            "user_team": TEAM_ID,
+            "editable": False,
+            "size": len(content) if size is None else size,
+            "mode": "hosted",
+            "is_external": False,
+            "is_public": False,
+            "url_private": url + name,
+            "url_private_download": url + "download/" + name,
+            "permalink": f"https://fake.slack.com/files/{user}/{file_id}/{name}",
+            "channels": [],
+            "groups": [],
+            "ims": [],
+        }
+        with self._cond:
+            self.shared_files[file_id] = (file, content)
+        return file
+
     def fail(
         self,
         method: str,
@@ -255,7 +298,9 @@ class FakeSlack:
         raw = req.rfile.read(length) if length else b""
         headers = {k: v for k, v in req.headers.items()}
         path = parts.path
-        if path.startswith("/upload/"):
+        if path.startswith("/files-pri/"):
+            self._download(req, path, headers)
+        elif path.startswith("/upload/"):
             self._upload(req, path.removeprefix("/upload/"), raw, headers)
         elif path.startswith("/respond/"):
             self._respond(req, path.removeprefix("/respond/"), raw, headers)
@@ -347,6 +392,12 @@ class FakeSlack:
             first = (users or "").split(",")[0]
             channel_id = body.get("channel") or "D" + first
             return {"ok": True, "channel": {"id": channel_id, "is_im": True, "user": first}}
+        if method == "files.info":
+            with self._cond:
+                found = self.shared_files.get(body.get("file", ""))
+            if found is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": found[0], "comments": [], "response_metadata": {}}
         if method == "files.getUploadURLExternal":
             if not body.get("filename") or not body.get("length"):
                 return {"ok": False, "error": "invalid_arguments"}
@@ -454,6 +505,28 @@ class FakeSlack:
             _reply(req, 200, f"OK - {len(raw)}", "text/plain")
         else:
             _reply(req, 404, "file not found", "text/plain")
+
+    def _download(self, req: BaseHTTPRequestHandler, path: str, headers: dict) -> None:
+        """GET url_private(_download): the content, with the bot token only (Slack answers
+        a login page without it; here a 403)."""
+        file_id = path.removeprefix("/files-pri/").split("/")[0].split("-")[-1]
+        auth = (_header(headers, "Authorization") or "").removeprefix("Bearer ").strip()
+        with self._cond:
+            found = self.shared_files.get(file_id)
+        status = 200 if found and auth == self.token else 404 if not found else 403
+        self._record(Call("file.download", {"file_id": file_id}, headers, status=status))
+        if status != 200:
+            _reply(req, status, "no", "text/plain")
+            return
+        data = found[1]
+        try:
+            req.send_response(200)
+            req.send_header("Content-Type", found[0]["mimetype"])
+            req.send_header("Content-Length", str(len(data)))
+            req.end_headers()
+            req.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _respond(self, req: BaseHTTPRequestHandler, name: str, raw: bytes, headers: dict):
         try:
@@ -926,6 +999,7 @@ _STATE_KEYS: dict[str, tuple[str, str, Any]] = {
     "conversations_select": ("selected_conversation", "initial_conversation", None),
     "multi_conversations_select": ("selected_conversations", "initial_conversations", []),
     "channels_select": ("selected_channel", "initial_channel", None),
+    "file_input": ("files", "", []),  # fill with fake.add_file(...) objects
     "multi_channels_select": ("selected_channels", "initial_channels", []),
 }
 

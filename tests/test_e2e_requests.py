@@ -304,15 +304,17 @@ def test_audit_shows_entries_paged_and_escaped(bot):
     inventory.link(boss, ["+49 89 1000000"], place.name)
     r = bot.command("audit")
     shown = texts(r.json)
-    assert "27 entries" in shown and "page 1 of 2" in shown and "page=2" in shown
-    assert "number.link" in shown and "address: – → *&lt;!channel&gt; HQ*" in shown
+    assert "Entries 1–20, newest first" in shown and "Next" in shown
+    assert "linked *+49 89 1000000* to *&lt;!channel&gt; HQ*" in shown
     assert place.id not in shown and "<@UMANAGER>" in shown
     r = bot.command("audit page=2")
-    assert "page 2 of 2" in texts(r.json) and "address.create" in texts(r.json)
+    assert "Entries 21–27 of 27" in texts(r.json)
+    assert "created the address *&lt;!channel&gt; HQ*" in texts(r.json)
     assert "&lt;!channel&gt; HQ" in texts(r.json) and "<!channel>" not in texts(r.json)
     r = bot.command("audit +49 89 1000000")
     shown = texts(r.json)
-    assert "2 entries" in shown and "number.link" in shown and "number.add" in shown
+    assert "2 entries" in shown and "linked *+49 89 1000000*" in shown
+    assert "added *+49 89 1000000*" in shown
     r = bot.command('audit "Nowhere"')
     assert "Nothing called" in texts(r.json)
 

@@ -111,8 +111,8 @@ def test_purchase_from_request_to_fulfilled_numbers(inventory, munich):
         service.fulfil(MANAGER, request.id, ["+49 30 1234567", "+49 151 12345678"])
     assert "+49 30 1234567 is a number of Berlin, not of Munich" in err.value.message
     assert "+49 1511 2345678 is a mobile number, not local" in err.value.message
-    with pytest.raises(DomainError, match="for 2 number"):
-        service.fulfil(MANAGER, request.id, ["089 1234567"])
+    with pytest.raises(DomainError, match="for 2 numbers: enter at most 2"):
+        service.fulfil(MANAGER, request.id, ["089 1234567", "089 1234568", "089 1234569"])
     assert inventory.numbers() == []
 
     done = service.fulfil(OTHER_MANAGER, request.id, ["089 1234567", "+49 89 7654321"])

@@ -5,20 +5,45 @@ from __future__ import annotations
 from bot.compliance import STATUS_LABELS
 from bot.services import NumberInfo, Summary
 from handlers import blocks as B
+from handlers.mrkdwn import user
 from handlers.views.numbers import STATUS_ICONS, number_line
 
 PER_STATUS = 10  # numbers shown per verdict on App Home
 
 
-def main_buttons() -> dict:
+def main_buttons(is_manager: bool = True) -> dict:
+    """The forms a person can use: managers change the inventory; everyone may ask for
+    numbers (a manager approves)."""
+    if not is_manager:
+        return B.actions(
+            B.button("Request numbers", "open_buy", style="primary"),
+            B.button("File a mandate", "open_mandate"),
+            block_id="main_buttons",
+        )
     return B.actions(
         B.button("New address", "open_address_new", style="primary"),
         B.button("Link numbers", "open_link"),
         B.button("Add numbers", "open_bulk_add"),
+        B.button("Import CSV", "open_import"),
         B.button("New group", "open_group_new"),
         B.button("New campaign", "open_campaign_new"),
         block_id="main_buttons",
     )
+
+
+def member_note(managers: list[str]) -> dict:
+    """For a member: what needs a manager, and whom to ask."""
+    shown = ", ".join(user(m) for m in managers[:10])
+    more = f" and {len(managers) - 10} more" if len(managers) > 10 else ""
+    ask = f"Ask {shown}{more}" if managers else "Ask a workspace admin"
+    return B.context(
+        "You can read everything here and ask for new numbers. Adding numbers, linking "
+        f"addresses, groups and campaigns is for managers: {ask}."
+    )
+
+
+def role_blocks(is_manager: bool, managers: list[str]) -> list[dict]:
+    return [main_buttons(is_manager)] + ([] if is_manager else [member_note(managers)])
 
 
 def totals(summary: Summary) -> dict:
@@ -59,8 +84,12 @@ def home_view(
     attention: list[NumberInfo],
     extra: list[dict] | None = None,
     notify_channel: str | None = None,
+    is_manager: bool = True,
+    managers: list[str] | None = None,
 ) -> dict:
-    blocks = [B.header("Caller-ID numbers"), totals(summary), main_buttons(), B.divider()]
+    blocks = [B.header("Caller-ID numbers"), totals(summary)]
+    blocks += role_blocks(is_manager, managers or [])
+    blocks.append(B.divider())
     if attention:
         blocks.append(B.header(f"Needing attention: {len(attention)}"))
         blocks += attention_blocks(attention)
@@ -77,10 +106,15 @@ def home_view(
     return {"type": "home", "blocks": blocks[:100]}
 
 
-def overview(summary: Summary, attention: list[NumberInfo]) -> list[dict]:
+def overview(
+    summary: Summary,
+    attention: list[NumberInfo],
+    is_manager: bool = True,
+    managers: list[str] | None = None,
+) -> list[dict]:
     blocks = [B.header("Caller-ID numbers"), totals(summary)]
     if attention:
         blocks += attention_blocks(attention, per_status=3)
-    blocks.append(main_buttons())
+    blocks += role_blocks(is_manager, managers or [])
     blocks.append(B.context("`/numbers help` lists every subcommand."))
     return blocks

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from bot.model import Address, AuditEntry, Request
 from bot.phone import KIND_LABELS, country_phrase, format_number
-from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision
+from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.views.addresses import country_option, country_option_groups
@@ -172,8 +173,17 @@ def reject_modal(request: Request) -> dict:
     )
 
 
+KEEP_OPEN, CLOSE = "keep_open", "close"
+
+
 def fulfil_modal(request: Request, address: Address | None) -> dict:
-    d = request.details
+    remaining = remaining_of(request)
+    keep = B.option("Keep the request open for the rest", KEEP_OPEN)
+    choices = [keep, B.option("Close the request: no more numbers will come", CLOSE)]
+    numbers_hint = (
+        f"The numbers the carrier allocated, one per line: up to {remaining}. "
+        "Fewer is fine: choose below whether more will come."
+    )
     return B.modal(
         "request_fulfil_form",
         "Fulfil request",
@@ -188,12 +198,40 @@ def fulfil_modal(request: Request, address: Address | None) -> dict:
                     placeholder="+49 89 1234567\n+49 89 1234568",
                     max_length=3000,
                 ),
-                hint=f"The {d.get('quantity')} number(s) the carrier allocated, one per line.",
+                optional=bool(request.numbers),  # closing after a partial delivery
+                hint=numbers_hint,
+            ),
+            B.input_block(
+                "when_fewer",
+                "If fewer than requested",
+                {
+                    "type": "radio_buttons",
+                    "action_id": "when_fewer",
+                    "options": choices,
+                    "initial_option": keep,
+                },
+                hint="Only matters when fewer numbers arrive than are still to come.",
             ),
         ],
         submit="Add numbers",
         metadata={"request_id": request.id},
     )
+
+
+def status_text(request: Request) -> str:
+    """The request's state for a person, with what a partial delivery brought."""
+    if request.kind != "purchase" or not request.numbers:
+        return f"*{request.status}*"
+    quantity = int(request.details.get("quantity", 0))
+    delivered = len(request.numbers)
+    if request.status == "approved":
+        return (
+            f"*partially fulfilled* ({delivered} of {quantity} delivered, "
+            f"{quantity - delivered} still to come)"
+        )
+    if request.status == "fulfilled" and delivered < quantity:
+        return f"*fulfilled* (closed with {delivered} of {quantity} delivered)"
+    return f"*{request.status}*"
 
 
 def _what(request: Request) -> str:
@@ -216,7 +254,7 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
     icon = STATUS_ICONS.get(request.status, "")
     lines = [
         f"{icon} *{request.id}* · {_what(request)} · from {user(request.requested_by)} · "
-        f"*{request.status}*",
+        f"{status_text(request)}",
         "Address: "
         + (
             f"*{escape(address.name)}* ({escape(address.one_line())})"
@@ -293,7 +331,7 @@ def requests_list(
         blocks.append(B.divider())
         lines = ["*Recently decided*"]
         for r in recent:
-            line = f"{STATUS_ICONS.get(r.status, '')} *{r.id}* · {_what(r)} · *{r.status}*"
+            line = f"{STATUS_ICONS.get(r.status, '')} *{r.id}* · {_what(r)} · {status_text(r)}"
             if r.decided_by:
                 line += f" by {user(r.decided_by)}"
             if r.reason:
@@ -308,9 +346,24 @@ def decision_lines(decision: Decision) -> list[str]:
     r = decision.request
     if r.status == "rejected":
         return [f"Request *{r.id}* rejected: _{escape(r.reason)}_. The requester was told."]
-    if r.status == "approved":
+    if r.status == "approved" and not r.numbers:
         return [f"Request *{r.id}* approved. Enter the numbers the carrier allocated."]
-    lines = [f"Request *{r.id}* fulfilled: {len(decision.added)} number(s) entered the inventory."]
+    added = B.plural(len(decision.added), "number")
+    if r.status == "approved":
+        lines = [
+            f"Request *{r.id}*: {added} entered the inventory; {remaining_of(r)} still to "
+            "come. The request stays open: press *Enter allocated numbers* again when they "
+            "arrive."
+        ]
+    elif r.kind == "purchase" and len(r.numbers) < int(r.details.get("quantity", 0)):
+        lines = [
+            f"Request *{r.id}* closed: {added} entered the inventory now, "
+            f"{len(r.numbers)} of {r.details.get('quantity')} delivered in all."
+        ]
+    else:
+        lines = [
+            f"Request *{r.id}* fulfilled: {len(decision.added)} number(s) entered the inventory."
+        ]
     if decision.note:
         lines.append(f":warning: {escape(decision.note)}")
     lines += [f"• {number_line(i)}" for i in decision.added[:30]]
@@ -327,13 +380,23 @@ def requester_notice(request: Request) -> str:
             f"Your request *{request.id}* ({what}) was rejected by {user(request.decided_by)}: "
             f"_{escape(request.reason)}_"
         )
-    if request.status == "approved":
+    if request.status == "approved" and not request.numbers:
         return (
             f"Your request *{request.id}* ({what}) was approved by {user(request.decided_by)}. "
             "You will hear again when the numbers arrive."
         )
     shown = ", ".join(format_number(n) for n in request.numbers[:20])
     more = f" and {len(request.numbers) - 20} more" if len(request.numbers) > 20 else ""
+    if request.status == "approved":
+        return (
+            f"Your request *{request.id}* ({what}) is partially fulfilled: {shown}{more} "
+            f"entered the inventory; {remaining_of(request)} still to come."
+        )
+    if remaining_of(request):
+        return (
+            f"Your request *{request.id}* ({what}) is closed with {len(request.numbers)} of "
+            f"{request.details.get('quantity')} numbers: {shown}{more} entered the inventory."
+        )
     return (
         f"Your request *{request.id}* ({what}) is fulfilled: {shown}{more} entered the inventory."
     )
@@ -445,33 +508,215 @@ def changes(before: dict | None, after: dict | None, labels: dict[str, str] | No
     return f"→ {summary}" if after else f"{summary} → deleted"
 
 
+SOURCE_WORDS = {
+    "slack": "typed in Slack",
+    "import": "imported",
+    "csv": "from a CSV file",
+    "purchase": "bought through a purchase request",
+    "mandate": "under a mandate",
+}
+_FIELD_WORDS = {
+    "customer_name": "customer",
+    "postal_code": "postal code",
+    "address_id": "address",
+    "caller_id": "caller ID",
+    "area_confirmed_by": "area confirmed by",
+}
+
+
+def _num(e164: object) -> str:
+    text = str(e164 or "")
+    return f"*{format_number(text)}*" if text.startswith("+") else f"*{escape(text)}*"
+
+
+def _numbers(values: list | None, limit: int = 5) -> str:
+    values = list(values or [])
+    shown = ", ".join(format_number(str(v)) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _named(kind: str, subject: str, data: dict | None, labels: dict[str, str]) -> str:
+    name = labels.get(subject) or (data or {}).get("name")
+    return f"the {kind} *{escape(name)}*" if name else f"a {kind} that no longer exists"
+
+
+def _address_name(address_id: object, labels: dict[str, str]) -> str:
+    if not address_id:
+        return ""
+    name = labels.get(str(address_id))
+    return f"*{escape(name)}*" if name is not None else "_a deleted address_"
+
+
+def _membership(before: dict, after: dict, labels: dict[str, str]) -> str:
+    """What an edit of a group or campaign changed, in words."""
+    parts = []
+    if before.get("name") != after.get("name"):
+        parts.append(f"renamed it from *{escape(before.get('name'))}*")
+    old, new = before.get("numbers") or [], after.get("numbers") or []
+    added = [n for n in new if n not in old]
+    removed = [n for n in old if n not in new]
+    if added:
+        parts.append(f"added {_numbers(added)}")
+    if removed:
+        parts.append(f"took out {_numbers(removed)}")
+    old_g, new_g = before.get("groups") or [], after.get("groups") or []
+    for verb, ids in (
+        ("added", [g for g in new_g if g not in old_g]),
+        ("took out", [g for g in old_g if g not in new_g]),
+    ):
+        if ids:
+            names = ", ".join(
+                f"*{escape(labels[g])}*" if g in labels else "_a deleted group_" for g in ids[:5]
+            )
+            parts.append(f"{verb} the group{'s' if len(ids) > 1 else ''} {names}")
+    return "; ".join(parts) or "saved it unchanged"
+
+
+def _fields_changed(before: dict, after: dict) -> str:
+    parts = []
+    for key in after:
+        if key in _SKIP or key in ("created_by",) or before.get(key) == after.get(key):
+            continue
+        old, new = before.get(key) or "–", after.get(key) or "–"
+        parts.append(
+            f"{_FIELD_WORDS.get(key, key)} {escape(str(old)[:80])} → {escape(str(new)[:80])}"
+        )
+    return "; ".join(parts) or "nothing visible"
+
+
+def _request_words(data: dict) -> str:
+    d = data.get("details") or {}
+    if data.get("kind") == "mandate":
+        count = len(d.get("numbers") or [])
+        return f"a mandate for {B.plural(count, 'number')} of *{escape(d.get('company'))}*"
+    kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
+    area = f" ({escape(d['area'])})" if d.get("area") else ""
+    return (
+        f"to buy {d.get('quantity')} {kind} number{'s' if d.get('quantity') != 1 else ''} in "
+        f"{country_phrase(d.get('country', ''))}{area}"
+    )
+
+
+def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
+    """An audit entry as a sentence a team lead reads: who did what to which thing."""
+    who = user(entry.who) if not entry.who.startswith("cli:") else "The command line"
+    before, after = entry.before or {}, entry.after or {}
+    action, subject = entry.action, entry.subject
+    if action == "number.add":
+        how = SOURCE_WORDS.get(after.get("source", ""), "")
+        text = f"{who} added {_num(subject)}" + (f" ({how})" if how else "")
+        if after.get("address_id"):
+            text += f", linked to {_address_name(after['address_id'], labels)}"
+        if after.get("label"):
+            text += f", labelled “{escape(after['label'])}”"
+        return text
+    if action == "number.remove":
+        return f"{who} removed {_num(subject)} from the inventory"
+    if action == "number.link":
+        text = f"{who} linked {_num(subject)} to {_address_name(after.get('address_id'), labels)}"
+        if before.get("address_id"):
+            text += f" (it was linked to {_address_name(before['address_id'], labels)})"
+        return text
+    if action == "number.unlink":
+        was = _address_name(before.get("address_id"), labels) or "its address"
+        return f"{who} unlinked {_num(subject)} from {was}"
+    if action == "number.confirm_area":
+        return f"{who} confirmed by hand that the address of {_num(subject)} lies in its area"
+    if action == "number.unconfirm_area":
+        return f"The hand confirmation of {_num(subject)}'s area lapsed: {who} changed its address"
+    if action.startswith(("address.", "group.", "campaign.", "agent.")):
+        kind, verb = action.split(".", 1)
+        thing = _named(kind, subject, after or before, labels)
+        if verb == "create" and kind == "address":
+            where = ", ".join(
+                escape(str(after.get(k))) for k in ("city", "country") if after.get(k)
+            )
+            return f"{who} created {thing}" + (f" ({where})" if where else "")
+        if verb == "create" and kind in ("group", "campaign"):
+            count = len(after.get("numbers") or [])
+            groups = len(after.get("groups") or [])
+            extra = f" and {B.plural(groups, 'group')}" if groups else ""
+            return f"{who} created {thing} with {B.plural(count, 'number')}{extra}"
+        if verb == "create" and kind == "agent":
+            own = f" presenting {_num(after['caller_id'])}" if after.get("caller_id") else ""
+            return f"{who} added {thing}{own}"
+        if verb == "delete":
+            return f"{who} deleted {thing}"
+        if verb == "edit" and kind == "address":
+            return f"{who} changed {thing}: {_fields_changed(before, after)}"
+        if verb == "edit":
+            return f"{who} changed {thing}: {_membership(before, after, labels)}"
+        if verb == "callerid":
+            if after.get("caller_id"):
+                was = f" (was {_num(before['caller_id'])})" if before.get("caller_id") else ""
+                return f"{who} set {thing}'s own caller ID to {_num(after['caller_id'])}{was}"
+            return f"{who} cleared {thing}'s own caller ID"
+    if action == "access.grant":
+        return f"{who} gave {user(subject)} the manager role"
+    if action == "access.revoke":
+        return f"{who} took the granted manager role from {user(subject)}"
+    if action == "setting.self_approve":
+        if after.get("self_approve"):
+            return f"{who} allowed managers to approve their own requests"
+        return f"{who} required another manager to approve a manager's own requests"
+    request = f"request *{escape(subject)}*"
+    if action in ("request.purchase", "request.mandate"):
+        return f"{who} asked {_request_words(after)} ({request})"
+    if action == "request.approve":
+        return f"{who} approved {request}"
+    if action == "request.reject":
+        return f"{who} rejected {request}: _{escape(after.get('reason', ''))}_"
+    if action == "request.fulfil":
+        numbers = after.get("numbers") or []
+        text = f"{who} entered {B.plural(len(numbers), 'number')} for {request}"
+        text += f" ({_numbers(numbers)})" if numbers else ""
+        if after.get("status") == "fulfilled":
+            missing = after.get("remaining") or 0
+            if missing:
+                return text + f"; closed it with {missing} not delivered"
+            return text + "; it is fulfilled"
+        if after.get("remaining"):
+            return text + f"; {after['remaining']} still to come"
+        return text
+    return f"{who} · {escape(action)} · {escape(subject)} · {changes(before, after, labels)}"
+
+
 def audit_blocks(
     entries: list[AuditEntry],
-    names: dict[str, str],
     title: str,
     page: int,
+    more: bool,
     labels: dict[str, str] | None = None,
+    subject: str = "",
 ) -> tuple[list[dict], str]:
-    """One page of the audit log. ``names``: subjects (ids) as mrkdwn ("address *HQ*");
-    ``labels``: plain names of objects by id (current ones win over recorded ones)."""
-    pages = max(1, -(-len(entries) // AUDIT_PAGE))
-    page = min(max(page, 1), pages)
+    """One page of the audit log, newest first: a sentence per entry, and Previous/Next
+    buttons (``more``: older entries exist). ``labels``: plain names of objects by id
+    (current ones win over recorded ones)."""
     blocks = [B.header(title)]
-    if not entries:
+    if not entries and page == 1:
         return blocks + [B.section("No changes recorded yet.")], title
     known = {**entry_names(entries), **(labels or {})}
-    shown = entries[(page - 1) * AUDIT_PAGE : page * AUDIT_PAGE]
-    lines = []
-    for e in shown:
-        subject = names.get(e.subject)
-        if subject is None and e.subject in known:
-            subject = f"{escape(e.action.split('.')[0])} *{escape(known[e.subject])}*"
-        if subject is None:
-            subject = format_number(e.subject) if e.subject.startswith("+") else escape(e.subject)
-        line = f"{slack_date(e.at)} · {user(e.who)} · *{escape(e.action)}* · {subject}"
-        lines.append(f"{line}\n    {changes(e.before, e.after, known)[:600]}")
-    blocks.append(B.context(f"{len(entries)} entries, newest first · page {page} of {pages}"))
+    first = (page - 1) * AUDIT_PAGE + 1
+    last = first + len(entries) - 1
+    if page == 1 and not more:
+        counted = B.plural(len(entries), "entry", "entries")
+        note = f"{counted}, newest first"
+    elif not more:
+        note = f"Entries {first}–{last} of {last}, newest first"
+    else:
+        note = f"Entries {first}–{last}, newest first · older ones: *Next*"
+    blocks.append(B.context(note))
+    lines = [f"{slack_date(e.at)} · {describe(e, known)[:900]}" for e in entries]
     blocks += B.sections(lines)
-    if pages > 1 and page < pages:
-        blocks.append(B.context(f"Add `page={page + 1}` to the command for older entries."))
-    return blocks, f"{title}: {len(entries)} entries"
+    buttons = []
+    if page > 1:
+        buttons.append(B.button("Previous", "audit_newer", _page_value(subject, page - 1)))
+    if more:
+        buttons.append(B.button("Next", "audit_older", _page_value(subject, page + 1)))
+    if buttons:
+        blocks.append(B.actions(*buttons, block_id="audit_pages"))
+    return blocks, f"{title}: {note}"
+
+
+def _page_value(subject: str, page: int) -> str:
+    return json.dumps({"subject": subject[:500], "page": page})
