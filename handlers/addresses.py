@@ -82,6 +82,13 @@ def register(app) -> None:
         text = f"Address *{escape(created.name)}* created: {escape(created.one_line())}."
         return result_modal("Address created", [B.section(text)])
 
+    @on_action(app, "open_address_edit")
+    def _open_edit(session, action, body, client, respond):
+        """ "Edit <address>" of a problem line or an alert: the address form, pre-filled."""
+        session.require_manager("edit addresses")
+        found = session.inventory.address_by_id(action.get("value") or "")
+        client.views_open(trigger_id=body["trigger_id"], view=V.address_modal(found))
+
     @on_action(app, "delete_address")
     def _delete(session, action, body, client, respond):
         inventory = session.inventory

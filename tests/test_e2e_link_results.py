@@ -56,9 +56,7 @@ def test_link_with_one_unknown_number_links_the_others_and_offers_to_add_it(bot)
 def test_link_with_only_unknown_numbers_says_nothing_was_linked(bot):
     _seed(bot)
     r = bot.command('link +49 89 99999998 to "HQ Munich"')
-    assert r.json["text"].startswith(
-        "Nothing was linked: +49 89 99999998 is not in the inventory."
-    )
+    assert r.json["text"].startswith("Nothing was linked: +49 89 99999998 is not in the inventory.")
     assert "add_and_link" in buttons(r.json["blocks"])
     # Only a manager may add: a reader's click changes nothing.
     bot.sender.block_action("add_and_link", message=_message(r.json), user=READER)
