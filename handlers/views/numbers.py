@@ -112,6 +112,27 @@ def alert_actions(data: dict) -> dict:
     return B.actions(*buttons, block_id="notify_actions")
 
 
+def verdict_lines(infos: list[NumberInfo], now: str = "") -> list[str]:
+    """The numbers counted by verdict, OK first: OK ones named (a few), the others each on
+    its line with why ("• 7 are now OK: …", "• 1 is now Outside area:", "    • line")."""
+    lines = []
+    for status, label in STATUS_LABELS.items():
+        group = [i for i in infos if i.verdict.status == status]
+        if not group:
+            continue
+        head = f"• {len(group)} {'is' if len(group) == 1 else 'are'} {now}{label}"
+        if status == "ok":
+            names = ", ".join(i.display for i in group[:10])
+            more = f" and {len(group) - 10} more" if len(group) > 10 else ""
+            lines.append(f"{head}: {names}{more}")
+            continue
+        lines.append(f"{head}:")
+        lines += [f"    ◦ {number_line(i)}" for i in group[:10]]
+        if len(group) > 10:
+            lines.append(f"    … and {len(group) - 10} more (`/numbers list attention`)")
+    return lines
+
+
 def option_for(info: NumberInfo) -> dict:
     """A select option for a number: value is the E.164, text says where and whose."""
     where = info.number.area or info.number.country
