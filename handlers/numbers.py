@@ -397,6 +397,8 @@ def link_reply_blocks(result) -> tuple[str, list[dict]]:
     button = add_and_link_button(result)
     if button:
         blocks.append(B.actions(button, block_id="link_actions"))
+    elif result.unknown:  # too many for one button: the add form takes them all
+        blocks.append(B.context("`/numbers add` with them adds them; then link them again."))
     return summary_text(lines), blocks
 
 
