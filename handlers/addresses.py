@@ -130,7 +130,7 @@ def register(app) -> None:
         result = inventory.move_numbers(session.actor, source.name, target.name, delete)
         return result_modal("Numbers moved", B.sections(move_lines(result), limit=90))
 
-    @on_action(app, "open_address_edit")
+    @on_action(app, V_numbers.EDIT_ADDRESS)
     def _open_edit(session, action, body, client, respond):
         """ "Edit <address>" of a problem line or an alert: the address form, pre-filled."""
         session.require_manager("edit addresses")

@@ -18,6 +18,7 @@ MADRID = [f"+3491123456{i}" for i in range(8)]  # Madrid numbers
 MUNICH = "+49891234567"
 BERLIN_NUMBER = "+49301234567"
 HAMBURG = "+49401234567"
+HAMBURG2 = "+49401234568"  # linked to an address in Austria: wrong country too
 
 
 @pytest.fixture
@@ -42,13 +43,15 @@ def _seed(bot):
     address."""
     inventory = seed(
         bot,
-        [*MADRID, MUNICH, BERLIN_NUMBER, HAMBURG],
+        [*MADRID, MUNICH, BERLIN_NUMBER, HAMBURG, HAMBURG2],
         [
             address_fields("Madrid office", "Madrid", "28001", country="MX"),
             address_fields("HQ Berlin", "Berlin", "10115"),
+            address_fields("Vienna office", "Wien", "1010", country="AT"),
         ],
     )
     inventory.link(BOSS, MADRID, "Madrid office")
+    inventory.link(BOSS, [HAMBURG2], "Vienna office")
     inventory.link(BOSS, [MUNICH, BERLIN_NUMBER], "HQ Berlin")
     return inventory
 
@@ -123,10 +126,16 @@ def test_home_attention_offers_edit_of_the_wrong_address(bot):
     for block in view["blocks"]:
         for el in block.get("elements", []) if block["type"] == "actions" else []:
             found[el["text"]["text"]] = el
-    assert "Edit Madrid office" in found and "Edit HQ Berlin" in found
-    link = found["Link these 8 to an address"]
+    assert {"Edit Madrid office", "Edit Vienna office", "Edit HQ Berlin"} <= set(found)
+    link = found["Link these 9 to an address"]
     modal = _click(bot, link, view["blocks"])
-    assert [o["value"] for o in modal.element("Numbers")["initial_options"]] == MADRID
+    shown = [o["value"] for o in modal.element("Numbers")["initial_options"]]
+    assert shown == [*MADRID, HAMBURG2]
+    # Two "Edit" buttons in one block: each opens its own address.
+    modal = _click(bot, found["Edit Vienna office"], view["blocks"])
+    assert modal.element("Name")["initial_value"] == "Vienna office"
+    modal = _click(bot, found["Edit Madrid office"], view["blocks"])
+    assert modal.element("Name")["initial_value"] == "Madrid office"
 
 
 def test_alert_link_button_opens_the_form_holding_the_alerts_numbers(nbot, fake):

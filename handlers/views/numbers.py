@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.compliance import STATUS_LABELS
 from bot.phone import KIND_LABELS
 from bot.services import NumberDetail, NumberInfo
@@ -49,8 +51,14 @@ def carried(e164s) -> str | None:
     return value
 
 
-def edit_address_button(address) -> dict:
-    return B.button(f"Edit {address.name}", "open_address_edit", address.id)
+EDIT_ADDRESS = re.compile(r"^open_address_edit(_\d+)?$")  # unique ids within one block
+
+
+def edit_address_button(address, n: int = 0) -> dict:
+    """ "Edit <address>": the n-th of a block is open_address_edit_<n> (ids are unique
+    within a block)."""
+    action_id = f"open_address_edit_{n}" if n else "open_address_edit"
+    return B.button(f"Edit {address.name}", action_id, address.id)
 
 
 def fix_buttons(info: NumberInfo) -> list[dict]:
@@ -88,7 +96,8 @@ def fixes_for(infos: list[NumberInfo], max_addresses: int = 5) -> dict | None:
     for i in problems:
         if i.address and i.verdict.status in ("wrong_country", "outside_area"):
             addresses.setdefault(i.address.id, i.address)
-    buttons += [edit_address_button(a) for a in list(addresses.values())[:max_addresses]]
+    shown = list(addresses.values())[:max_addresses]
+    buttons += [edit_address_button(a, n) for n, a in enumerate(shown)]
     return B.actions(*buttons) if buttons else None
 
 
