@@ -119,12 +119,23 @@ def address_from_plain(data: dict | None) -> Address | None:
     return Address(**{k: v for k, v in data.items() if k in names})
 
 
-def _listing(infos: list[NumberInfo]) -> dict:
-    return {
+def _listing(infos: list[NumberInfo], every: bool = False) -> dict:
+    """The count and the first numbers; with ``every`` also all their E.164s (an alert's
+    "Link numbers" button opens the link form holding them)."""
+    listing = {
         "count": len(infos),
         "shown": [plain_info(i) for i in infos[:SHOWN]],
         "more": max(0, len(infos) - SHOWN),
     }
+    if every:
+        listing["numbers"] = [i.e164 for i in infos]
+    return listing
+
+
+def alert_numbers(repo: Any, ref: str) -> list[str] | None:
+    """The E.164s an alert was about (its outbox entry id), or None once it is pruned."""
+    entry = repo.outbox_get(ref)
+    return (entry or {}).get("data", {}).get("numbers")
 
 
 def digest_data(inventory: Inventory, date: str) -> dict | None:
@@ -154,7 +165,7 @@ def numbers_added_alert(inventory: Inventory, actor: Actor, numbers: Iterable[Nu
         v = verdict(n, address, inventory.rules)
         if not v.ok:
             infos.append(NumberInfo(n, address, v))
-    return {"kind": "numbers_added", "by": actor.user_id, **_listing(infos)}
+    return {"kind": "numbers_added", "by": actor.user_id, **_listing(infos, every=True)}
 
 
 def address_failing_alert(
@@ -173,7 +184,8 @@ def address_failing_alert(
         "kind": "address_failing",
         "by": actor.user_id,
         "address": address.name,
-        **_listing(failing),
+        "address_id": address.id,
+        **_listing(failing, every=True),
     }
 
 
@@ -201,13 +213,22 @@ def rules_failing_alert(inventory: Inventory, earlier: Rules) -> dict:
         for e164, info in sorted(inventory.views().infos.items())
         if not info.verdict.ok and verdict(info.number, info.address, earlier).ok
     ]
-    return {"kind": "rules_failing", "rules": inventory.rules.origin, **_listing(failing)}
+    return {
+        "kind": "rules_failing",
+        "rules": inventory.rules.origin,
+        **_listing(failing, every=True),
+    }
 
 
 # ----------------------------------------------------------------------- the outbox
 def queue(repo: Any, channel: str, data: dict, now: float | None = None) -> str:
-    """Record a notification for ``channel``; call inside the change's transaction."""
+    """Record a notification for ``channel``; call inside the change's transaction.
+
+    An entry listing numbers gets ``data["ref"]``, its own id: a button of its message
+    refers to the numbers by it (they may not fit the button's value)."""
     entry_id = new_id()
+    if "numbers" in data:
+        data = {**data, "ref": entry_id}
     repo.outbox_add(
         {
             "id": entry_id,

@@ -101,18 +101,45 @@ class AddResult:
 
 @dataclass
 class LinkResult:
-    address: Address | None
-    changed: list[NumberInfo]
+    """What a link or unlink did, number by number: nothing is left unsaid."""
+
+    address: Address | None  # the target; None for an unlink
+    changed: list[NumberInfo]  # numbers whose address changed, as they are now
+    unchanged: list[NumberInfo] = field(default_factory=list)  # already linked there / had none
+    previous: dict[str, Address | None] = field(default_factory=dict)  # e164 -> address before
+    unknown: list[str] = field(default_factory=list)  # E.164 of valid numbers not in inventory
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (text, why)
 
     @property
     def needing_attention(self) -> list[NumberInfo]:
-        return [i for i in self.changed if not i.verdict.ok]
+        return [i for i in self.changed + self.unchanged if not i.verdict.ok]
 
 
 @dataclass
 class AddressChange:
     address: Address
     newly_failing: list[NumberInfo]  # linked numbers that were OK before this change
+    before: dict[str, NumberInfo] = field(default_factory=dict)  # linked numbers, before
+    after: list[NumberInfo] = field(default_factory=list)  # the same numbers, now
+
+    @property
+    def changed_verdicts(self) -> list[tuple[NumberInfo, NumberInfo]]:
+        """(before, now) of the linked numbers whose verdict changed with this edit."""
+        return [
+            (self.before[i.e164], i)
+            for i in self.after
+            if i.e164 in self.before and self.before[i.e164].verdict.status != i.verdict.status
+        ]
+
+
+@dataclass
+class MoveResult:
+    """Numbers moved from one address to another, and whether the first was deleted."""
+
+    source: Address
+    target: Address
+    moved: list[NumberInfo]  # as they are now, linked to target
+    deleted: bool
 
 
 @dataclass
@@ -121,10 +148,20 @@ class CampaignPool:
     groups: list[Group]
     usable: list[NumberInfo]
     warnings: list[tuple[NumberInfo, str]]  # numbers left out, with why
+    # e164 -> names of the campaign's groups it comes from ([] for a number only of its own)
+    via: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.usable)
+
+    def own(self, e164: str) -> bool:
+        """Whether the number is one of the campaign's own (it may also come from groups)."""
+        return e164 in self._own
+
+    @functools.cached_property
+    def _own(self) -> frozenset[str]:
+        return frozenset(self.campaign.numbers)
 
 
 @dataclass
@@ -527,8 +564,11 @@ class Inventory:
         views = self.views()
         groups = [views.groups[g] for g in campaign.groups if g in views.groups]
         members = dict.fromkeys(campaign.numbers)
-        for g in groups:
+        via: dict[str, list[str]] = {}
+        for g in sorted(groups, key=_by_name):
             members.update(dict.fromkeys(g.numbers))
+            for e164 in g.numbers:
+                via.setdefault(e164, []).append(g.name)
         usable, warnings = [], []
         for e164 in sorted(members):
             info = views.infos.get(e164)
@@ -541,7 +581,7 @@ class Inventory:
                 warnings.append((info, info.verdict.reason))
             else:
                 usable.append(info)
-        return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings)
+        return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings, via)
 
     def audit(self, subject: str | None = None) -> list[AuditEntry]:
         """Every entry (about ``subject``), newest first: reads the whole log."""
@@ -635,26 +675,39 @@ class Inventory:
             )
         )
 
-    def _existing_numbers(self, texts: Sequence[str]) -> list[Number]:
-        """Every text resolved to a number of the inventory, or one error naming all bad ones."""
+    def _resolve_numbers(
+        self, texts: Sequence[str]
+    ) -> tuple[list[Number], list[str], list[tuple[str, str]]]:
+        """The texts as numbers of the inventory, the E.164 of valid numbers it does not
+        hold, and the texts that are no valid number with why (each once, in typed order)."""
         if not texts:
             raise DomainError("Name at least one number.", field="numbers")
         views = self.views()
-        found, problems = {}, []
+        found: dict[str, Number] = {}
+        unknown: dict[str, None] = {}
+        invalid: list[tuple[str, str]] = []
         for text in texts:
             try:
                 e164 = self.number_key(text)
             except DomainError as exc:
-                problems.append(f"{text[:40]}: {exc.message}")
+                invalid.append((text[:40], exc.message))
                 continue
             info = views.infos.get(e164)
             if info is None:
-                problems.append(f"{format_number(e164)} is not in the inventory")
+                unknown[e164] = None
             else:
                 found[e164] = info.number
+        return list(found.values()), list(unknown), invalid
+
+    def _existing_numbers(self, texts: Sequence[str]) -> list[Number]:
+        """Every text resolved to a number of the inventory, or one error naming all bad ones."""
+        found, unknown, invalid = self._resolve_numbers(texts)
+        problems = [f"{text}: {why}" for text, why in invalid] + [
+            f"{format_number(e164)} is not in the inventory" for e164 in unknown
+        ]
         if problems:
             raise DomainError("; ".join(problems[:10]) + _more(len(problems) - 10), field="numbers")
-        return list(found.values())
+        return found
 
     @_change
     def add_numbers(
@@ -802,12 +855,10 @@ class Inventory:
             if _moved(current, updated):
                 self._clear_confirmations(actor, filter(None, map(self.repo.numbers.get, before)))
             self._emit("address.edited", actor, before=before, address=updated)
-        failing = []
-        for e164, old in before.items():
-            now = self.views().infos.get(e164)
-            if now and old.verdict.ok and not now.verdict.ok:
-                failing.append(now)
-        return AddressChange(updated, failing)
+        infos = self.views().infos
+        after = [infos[e164] for e164 in before if e164 in infos]
+        failing = [i for i in after if before[i.e164].verdict.ok and not i.verdict.ok]
+        return AddressChange(updated, failing, before, after)
 
     @_change
     def delete_address(self, actor: Actor, name: str) -> Address:
@@ -816,9 +867,10 @@ class Inventory:
         linked = self.address_numbers(address.id)
         if linked:
             shown = ", ".join(i.display for i in linked[:10]) + _more(len(linked) - 10)
+            are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
             raise DomainError(
-                f"“{address.name}” cannot be deleted: {len(linked)} number(s) are linked to it "
-                f"({shown}). Unlink them first."
+                f"“{address.name}” cannot be deleted: {are} linked to it ({shown}). "
+                f"Move them to another address first (`/numbers address delete` offers it)."
             )
         with self.repo.transaction():
             self.repo.addresses.delete(address.id)
@@ -828,34 +880,61 @@ class Inventory:
     # links ------------------------------------------------------------------
     @_change
     def link(self, actor: Actor, texts: Sequence[str], address_name: str) -> LinkResult:
+        """Link the numbers of the inventory among ``texts``; the others are reported in the
+        result (unknown, invalid), not refused, so one typo does not undo the rest."""
         self.require_manager(actor, "link numbers")
         if not (address_name or "").strip():
             raise DomainError("Choose an address.", field="address")
         address = self.address(address_name)
-        numbers = self._existing_numbers(texts)
-        return self._set_address(actor, numbers, address)
+        numbers, unknown, invalid = self._resolve_numbers(texts)
+        result = self._set_address(actor, numbers, address)
+        result.unknown, result.invalid = unknown, invalid
+        return result
 
     @_change
     def unlink(self, actor: Actor, texts: Sequence[str]) -> LinkResult:
         self.require_manager(actor, "unlink numbers")
-        return self._set_address(actor, self._existing_numbers(texts), None)
+        numbers, unknown, invalid = self._resolve_numbers(texts)
+        result = self._set_address(actor, numbers, None)
+        result.unknown, result.invalid = unknown, invalid
+        return result
+
+    @_change
+    def move_numbers(
+        self, actor: Actor, source_name: str, target_name: str, delete: bool = False
+    ) -> MoveResult:
+        """Link every number of one address to another and, with ``delete``, delete the
+        first: one transaction, each step audited."""
+        self.require_manager(actor, "delete addresses" if delete else "link numbers")
+        source = self.address(source_name)
+        if not (target_name or "").strip():
+            raise DomainError("Choose the address the numbers move to.", field="target")
+        target = self.address(target_name)
+        if target.id == source.id:
+            raise DomainError(
+                f"Choose another address than “{source.name}” itself.", field="target"
+            )
+        numbers = [i.number for i in self.address_numbers(source.id)]
+        with self.repo.transaction():
+            result = self._set_address(actor, numbers, target)
+            if delete:
+                self.repo.addresses.delete(source.id)
+                self._audit(actor, "address.delete", source.id, before=source)
+        return MoveResult(source, target, result.changed, delete)
 
     def _set_address(
         self, actor: Actor, numbers: list[Number], address: Address | None
     ) -> LinkResult:
         target = address.id if address else None
+        views = self.views()
+        previous = {n.e164: views.addresses.get(n.address_id) for n in numbers if n.address_id}
+        moving = [n for n in numbers if n.address_id != target]
         # A hand confirmation of the area was about the old address: it no longer applies.
-        changed = [
-            replace(n, address_id=target, area_confirmed_by=None)
-            for n in numbers
-            if n.address_id != target
-        ]
+        changed = [replace(n, address_id=target, area_confirmed_by=None) for n in moving]
         if changed:
             with self.repo.transaction():
                 self.repo.numbers.save_many(changed)
-                for old, new in zip(
-                    (n for n in numbers if n.address_id != target), changed, strict=True
-                ):
+                for old, new in zip(moving, changed, strict=True):
                     before: dict[str, Any] = {"address_id": old.address_id}
                     after: dict[str, Any] = {"address_id": target}
                     if old.area_confirmed_by:
@@ -869,7 +948,13 @@ class Inventory:
                         after=after,
                     )
         infos = self.views().infos
-        return LinkResult(address, [infos[n.e164] for n in numbers])
+        moved = {n.e164 for n in moving}
+        return LinkResult(
+            address,
+            [infos[n.e164] for n in numbers if n.e164 in moved],
+            [infos[n.e164] for n in numbers if n.e164 not in moved],
+            previous,
+        )
 
     def _clear_confirmations(self, actor: Actor, numbers: Iterable[Number]) -> None:
         """A moved address: hand confirmations of its numbers' areas no longer apply."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bot.errors import DomainError
 from handlers import blocks as B
 from handlers.interactions import on_action, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
 from handlers.views import addresses as V
-from handlers.views.numbers import number_line, result_modal
+from handlers.views import numbers as V_numbers
+from handlers.views.numbers import result_modal
 
 USAGE = "address new | list | show NAME | edit NAME | delete NAME"
 
@@ -47,17 +49,50 @@ def address(call: Call) -> Reply | OpenModal:
         found = inventory.address(_name(call, "delete"))
         linked = inventory.address_numbers(found.id)
         if linked:
-            # The service refuses too; answering here lists the numbers with their lines.
-            lines = [
-                f":no_entry: *{escape(found.name)}* cannot be deleted: "
-                f"{len(linked)} number(s) are linked to it. Unlink them first:"
-            ] + [f"• {number_line(i)}" for i in linked[:20]]
-            if len(linked) > 20:
-                lines.append(f"… and {len(linked) - 20} more.")
-            return Reply(lines[0], B.sections(lines))
+            # The service refuses too; answering here lists the numbers and offers the move.
+            blocks = V.in_use_blocks(found, linked, can_move=True)
+            are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
+            return Reply(f"{escape(found.name)} cannot be deleted: {are} linked to it.", blocks)
         text = f"Delete the address *{escape(found.name)}*?"
         return Reply(text, B.delete_prompt(text, "address", found.name, found.id))
     raise UsageError("address", f"I don't know “{verb[:30]}”." if verb else "")
+
+
+def effect_lines(change) -> list[str]:
+    """What an address edit did to its linked numbers: the verdicts that changed, counted
+    by the new verdict (naming the numbers), and how many kept theirs."""
+    changed = [now for _, now in change.changed_verdicts]
+    total = len(change.after)
+    if not total:
+        return ["No numbers are linked to it."]
+    if not changed:
+        return [
+            "Its linked number keeps its verdict."
+            if total == 1
+            else f"Its {total} linked numbers keep their verdicts."
+        ]
+    lines = [
+        f"{B.plural(len(changed), 'linked number')} changed verdict:",
+        *V_numbers.verdict_lines(changed, now="now "),
+    ]
+    kept = total - len(changed)
+    if kept:
+        its = "its" if kept == 1 else "their"
+        lines.append(f"{B.plural(kept, 'other linked number')} kept {its} verdict.")
+    return lines
+
+
+def move_lines(result) -> list[str]:
+    """What a move did: the numbers moved and their verdicts now, and whether the old
+    address was deleted."""
+    source, target = escape(result.source.name), escape(result.target.name)
+    moved = result.moved
+    lines = [f"Moved {B.plural(len(moved), 'number')} from *{source}* to *{target}*."]
+    lines.append(f"*{source}* is deleted." if result.deleted else f"*{source}* is kept.")
+    if moved:
+        lines.append("Their verdicts now:")
+        lines += V_numbers.verdict_lines(moved)
+    return lines
 
 
 def register(app) -> None:
@@ -70,17 +105,37 @@ def register(app) -> None:
         if address_id:
             current = inventory.address_by_id(address_id)
             change = inventory.update_address(session.actor, current.name, fields)
-            lines = [f"Address *{escape(change.address.name)}* saved."]
-            if change.newly_failing:
-                lines.append(
-                    f":warning: {len(change.newly_failing)} linked number(s) are no longer "
-                    "compliant:"
-                )
-                lines += [f"• {number_line(i)}" for i in change.newly_failing[:20]]
+            lines = [f"Address *{escape(change.address.name)}* saved."] + effect_lines(change)
             return result_modal("Address saved", B.sections(lines))
         created = inventory.create_address(session.actor, fields)
         text = f"Address *{escape(created.name)}* created: {escape(V.address_line(created))}."
         return result_modal("Address created", [B.section(text)])
+
+    @on_action(app, "open_address_move")
+    def _open_move(session, action, body, client, respond):
+        session.require_manager("move numbers between addresses")
+        inventory = session.inventory
+        found = inventory.address_by_id(action.get("value") or "")
+        count = len(inventory.address_numbers(found.id))
+        client.views_open(trigger_id=body["trigger_id"], view=V.move_modal(found, count))
+
+    @on_submit(app, "address_move_form")
+    def _move(session, view, values, body, client):
+        inventory = session.inventory
+        source = inventory.address_by_id(B.metadata(view).get("address_id") or "")
+        if not values.get("target"):
+            raise DomainError("Choose the address the numbers move to.", field="target")
+        target = inventory.address_by_id(values["target"])
+        delete = values.get("then") != "keep"
+        result = inventory.move_numbers(session.actor, source.name, target.name, delete)
+        return result_modal("Numbers moved", B.sections(move_lines(result), limit=90))
+
+    @on_action(app, V_numbers.EDIT_ADDRESS)
+    def _open_edit(session, action, body, client, respond):
+        """ "Edit <address>" of a problem line or an alert: the address form, pre-filled."""
+        session.require_manager("edit addresses")
+        found = session.inventory.address_by_id(action.get("value") or "")
+        client.views_open(trigger_id=body["trigger_id"], view=V.address_modal(found))
 
     @on_action(app, "delete_address")
     def _delete(session, action, body, client, respond):

@@ -33,8 +33,7 @@ def campaign(call: Call) -> Reply | OpenModal:
         return Reply(text, blocks)
     if verb == "show":
         name, page = name_and_page(call, "campaign", "see")
-        blocks, text = V.campaign_detail(inventory.pool(name), page)
-        return Reply(text, blocks)
+        return _detail_reply(inventory.pool(name), page, call.actor.is_manager)
     if verb == "edit":
         call.session.require_manager("edit campaigns")
         found = inventory.campaign(name_and_page(call, "campaign", "edit")[0])
@@ -48,6 +47,26 @@ def campaign(call: Call) -> Reply | OpenModal:
         )
         return Reply(text, B.delete_prompt(text, "campaign", found.name, found.id))
     raise UsageError("campaign", f"I don't know “{verb[:30]}”." if verb else "")
+
+
+def _detail_reply(pool, page: int, can_edit: bool) -> Reply:
+    entries = len(pool.usable) + len(pool.warnings)
+    pages = max(1, -(-entries // V.POOL_PAGE_SIZE))
+    if page > pages:
+        raise DomainError(
+            f"{pool.campaign.name} has only {B.plural(pages, 'page')} "
+            f"({B.plural(entries, 'number')})."
+        )
+    blocks, text = V.campaign_detail(pool, page, can_edit)
+    return Reply(text, blocks)
+
+
+def _page(session, action, respond) -> None:
+    page, _, campaign_id = (action.get("value") or "").partition("|")
+    inventory = session.inventory
+    found = by_id(inventory.campaigns(), campaign_id, "campaign")
+    reply = _detail_reply(inventory.pool(found.name), int(page), session.actor.is_manager)
+    respond(replace_original=True, **reply.payload())
 
 
 def _group_names(inventory, chosen_ids: list[str], current, meta: dict) -> list[str]:
@@ -93,6 +112,17 @@ def register(app) -> None:
         found = by_id(inventory.campaigns(), action["value"], "campaign")
         inventory.delete_campaign(session.actor, found.name)
         respond(replace_original=True, text=f"Campaign {escape(found.name)} deleted.")
+
+    on_action(app, "campaign_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
+    on_action(app, "campaign_page_next")(lambda s, a, b, c, respond: _page(s, a, respond))
+
+    @on_action(app, "open_campaign_edit")
+    def _open_edit(session, action, body, client, respond):
+        session.require_manager("edit campaigns")
+        inventory = session.inventory
+        found = by_id(inventory.campaigns(), action.get("value") or "", "campaign")
+        view = V.campaign_modal(found, inventory.groups(), infos_of(inventory))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @on_action(app, "open_campaign_new")
     def _open_new(session, action, body, client, respond):

@@ -57,7 +57,7 @@ from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.router import Call, Later, Reply, subcommand
 from handlers.views import requests as RV
-from handlers.views.numbers import number_line, verdict_label
+from handlers.views.numbers import alert_actions, number_line, verdict_label
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,8 @@ def _number_lines(data: dict) -> list[dict]:
     return blocks
 
 
-def _link_button() -> dict:
-    return B.actions(
-        B.button("Link numbers", "open_link", style="primary"), block_id="notify_actions"
-    )
+def _link_button(data: dict) -> dict:
+    return alert_actions(data)
 
 
 def digest_message(data: dict) -> dict:
@@ -111,7 +109,7 @@ def digest_message(data: dict) -> dict:
         B.section("*By country:* " + " · ".join(countries)),
         B.divider(),
         *_number_lines(data),
-        _link_button(),
+        _link_button(data),
         B.context(f"Digest of {data['date']} (UTC). Numbers become OK once linked to an address."),
     ]
     return B.message(blocks, f"Numbers digest: {title}")
@@ -126,7 +124,7 @@ def numbers_added_message(data: dict) -> dict:
             "address they need. Calls showing them as caller ID may be blocked."
         ),
         *_number_lines(data),
-        _link_button(),
+        _link_button(data),
     ]
     return B.message(blocks, text)
 
@@ -141,7 +139,7 @@ def address_failing_message(data: dict) -> dict:
             "linked number(s) that were OK no longer are."
         ),
         *_number_lines(data),
-        _link_button(),
+        _link_button(data),
     ]
     return B.message(blocks, text)
 
@@ -155,7 +153,7 @@ def rules_failing_message(data: dict) -> dict:
             f"{count:,} linked number(s) that were OK no longer are."
         ),
         *_number_lines(data),
-        _link_button(),
+        _link_button(data),
     ]
     return B.message(blocks, text)
 

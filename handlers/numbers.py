@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from bot import notify
 from bot.errors import DomainError
 from bot.phone import country_name, format_number
 from bot.services import NumberInfo, fold, resolve_country
@@ -24,6 +25,7 @@ LIST_TITLES = {
 
 
 def _list_reply(session, status: str, country: str | None, group: str | None, page: int) -> Reply:
+    """A page of numbers; a manager sees under each problem line the buttons that fix it."""
     infos = session.inventory.numbers(status, country=country, group=group)
     pages = max(1, -(-len(infos) // V.PAGE_SIZE))
     if page > pages:
@@ -37,7 +39,7 @@ def _list_reply(session, status: str, country: str | None, group: str | None, pa
     if group:
         title += f" of group {group}"
     pager = json.dumps({"s": status, "c": country, "g": group}, separators=(",", ":"))
-    blocks, text = V.number_list(infos, title, page, pager)
+    blocks, text = V.number_list(infos, title, page, pager, fixes=session.actor.is_manager)
     return Reply(escape(text), blocks)  # the title holds a typed group name
 
 
@@ -77,7 +79,7 @@ def show_number(call: Call) -> Reply:
     if not call.words:
         raise UsageError("show", "Which number?")
     detail = call.inventory.detail(" ".join(call.words))
-    return Reply(detail.info.display, V.number_detail(detail, can_link=True))
+    return Reply(detail.info.display, V.number_detail(detail, can_link=call.actor.is_manager))
 
 
 def group_numbers(words: list[str], inventory) -> list[str]:
@@ -182,30 +184,129 @@ def _split_link(words: list[str]) -> tuple[list[str], str]:
     return numbers, name
 
 
-def _link_lines(result, verb: str, had_none: list[str] = ()) -> list[str]:
-    """What link/unlink did; ``had_none``: numbers an unlink found without an address."""
-    target = f" to *{escape(result.address.name)}*" if result.address else ""
-    changed = len(result.changed) - len(had_none)
-    if had_none and not changed:
-        lines = [
-            f"{', '.join(had_none[:10])}{' … ' if len(had_none) > 10 else ' '}"
-            f"{'has' if len(had_none) == 1 else 'have'} no address: nothing to unlink."
-        ]
-    elif had_none:
-        lines = [
-            f"{verb} {B.plural(changed, 'number')}{target}. "
-            f"{', '.join(had_none[:10])}{' …' if len(had_none) > 10 else ''} had no address."
-        ]
-    else:
-        lines = [f"{verb} {B.plural(len(result.changed), 'number')}{target}."]
-    attention = result.needing_attention
-    if attention:
-        need = "needs" if len(attention) == 1 else "need"
-        lines.append(f":warning: {len(attention)} still {need} attention:")
-        lines += [f"• {V.number_line(i)}" for i in attention[:20]]
-        if len(attention) > 20:
-            lines.append(f"… and {len(attention) - 20} more.")
+def _names(infos_or_texts, limit: int = 10) -> str:
+    """ "+49 89 1234567, +49 89 1234568 and 3 more": numbers named, the rest counted."""
+    names = [i if isinstance(i, str) else i.display for i in infos_or_texts]
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _they(count: int, singular: str, plural: str) -> str:
+    return singular if count == 1 else plural
+
+
+def _not_linkable_lines(result, verb: str) -> list[str]:
+    """The typed numbers a link or unlink could not touch, each with why."""
+    lines = []
+    if result.unknown:
+        unknown = [format_number(e) for e in result.unknown]
+        are = _they(len(unknown), "is", "are")
+        lines.append(f"Not {verb}: {_names(unknown)} {are} not in the inventory.")
+    lines += [f"Not {verb}: {escape(text)} — {escape(why)}" for text, why in result.invalid]
     return lines
+
+
+def _attention_lines(result, still: str) -> list[str]:
+    attention = result.needing_attention
+    if not attention:
+        return []
+    lines = [
+        f":warning: {len(attention)} {still} {_they(len(attention), 'needs', 'need')} attention:"
+    ]
+    lines += [f"• {V.number_line(i)}" for i in attention[:20]]
+    if len(attention) > 20:
+        lines.append(f"… and {len(attention) - 20} more.")
+    return lines
+
+
+def link_lines(result, attention: bool = True) -> list[str]:
+    """What a link did: the numbers linked (and where they were before), those already
+    linked there, those not linked and why."""
+    target = f"*{escape(result.address.name)}*"
+    lines = []
+    if result.changed:
+        moved = [
+            f"{i.display} (was {escape(result.previous[i.e164].name)})"
+            if result.previous.get(i.e164)
+            else i.display
+            for i in result.changed
+        ]
+        lines.append(f"Linked {B.plural(len(moved), 'number')} to {target}: {_names(moved)}.")
+    if result.unchanged:
+        n = len(result.unchanged)
+        lines.append(
+            f"{_names(result.unchanged)} {_they(n, 'was', 'were')} already linked to {target}."
+        )
+    lines += _not_linkable_lines(result, "linked")
+    if not result.changed and not result.unchanged:
+        why = "; ".join(line.removeprefix("Not linked: ").rstrip(".") for line in lines)
+        lines = [f"Nothing was linked: {why}." if why else "Nothing was linked."]
+    return lines + (_attention_lines(result, "still") if attention else [])
+
+
+def unlink_lines(result) -> list[str]:
+    """What an unlink did: the numbers unlinked, named with the address they left."""
+    lines = []
+    by_address: dict[str, list] = {}
+    for i in result.changed:
+        by_address.setdefault(result.previous[i.e164].name, []).append(i)
+    if len(by_address) == 1:
+        ((name, infos),) = by_address.items()
+        lines.append(
+            f"Unlinked {B.plural(len(infos), 'number')} from *{escape(name)}*: {_names(infos)}."
+        )
+    elif by_address:
+        lines.append(f"Unlinked {B.plural(len(result.changed), 'number')}:")
+        lines += [f"• from *{escape(name)}*: {_names(infos)}" for name, infos in by_address.items()]
+    if result.unchanged:
+        n = len(result.unchanged)
+        what = "nothing to unlink" if not result.changed else "left as it was"
+        if n > 1 and result.changed:
+            what = "left as they were"
+        lines.append(f"{_names(result.unchanged)} {_they(n, 'has', 'have')} no address: {what}.")
+    lines += _not_linkable_lines(result, "unlinked")
+    if not result.changed and not result.unchanged:
+        why = "; ".join(line.removeprefix("Not unlinked: ").rstrip(".") for line in lines)
+        lines = [f"Nothing was unlinked: {why}." if why else "Nothing was unlinked."]
+    return lines + _attention_lines(result, "now")
+
+
+def add_and_link_button(result) -> dict | None:
+    """For a link naming numbers the inventory does not hold: add them and link them."""
+    value = V.carried(result.unknown)
+    if not value or result.address is None:
+        return None
+    count = len(result.unknown)
+    text = (
+        f"Add {format_number(result.unknown[0])} and link it"
+        if count == 1
+        else f"Add these {count} and link them"
+    )
+    ask = B.confirm(
+        "Add to the inventory?",
+        f"{_names([format_number(e) for e in result.unknown], 5)} "
+        f"{_they(count, 'enters', 'enter')} the inventory, linked to {result.address.name}.",
+        ok="Add and link",
+    )
+    ask.pop("style")
+    return B.button(text[:75], "add_and_link", f"{result.address.id}|{value}", "primary", ask)
+
+
+def summary_text(lines: list[str]) -> str:
+    """A reply's notification text: what happened, without the list of problems."""
+    head = [line for line in lines if not line.startswith((":warning:", "•", "…"))]
+    return "\n".join(head)
+
+
+def link_reply_blocks(result) -> tuple[str, list[dict]]:
+    lines = link_lines(result)
+    blocks = B.sections(lines)
+    button = add_and_link_button(result)
+    if button:
+        blocks.append(B.actions(button, block_id="link_actions"))
+    elif result.unknown:  # too many for one button: the add form takes them all
+        blocks.append(B.context("`/numbers add` with them adds them; then link them again."))
+    return summary_text(lines), blocks
 
 
 @subcommand(
@@ -220,8 +321,8 @@ def link(call: Call) -> Reply | OpenModal:
         return OpenModal(V.link_modal())
     numbers, name = _split_link(call.words)
     numbers = group_numbers(numbers, call.inventory)
-    lines = _link_lines(call.inventory.link(call.actor, numbers, name), "Linked")
-    return Reply(lines[0], B.sections(lines))
+    text, blocks = link_reply_blocks(call.inventory.link(call.actor, numbers, name))
+    return Reply(text, blocks)
 
 
 @subcommand("unlink", "unlink NUMBER...", "unlink +49 89 1234567", "remove numbers' address")
@@ -230,22 +331,32 @@ def unlink(call: Call) -> Reply:
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
     numbers = group_numbers(call.words, call.inventory)
-    had_none = _without_address(call.inventory, numbers)
-    lines = _link_lines(call.inventory.unlink(call.actor, numbers), "Unlinked", had_none)
-    return Reply(lines[0], B.sections(lines))
+    lines = unlink_lines(call.inventory.unlink(call.actor, numbers))
+    return Reply(summary_text(lines), B.sections(lines))
 
 
-def _without_address(inventory, texts: list[str]) -> list[str]:
-    """The numbers (as shown) among ``texts`` that have no address now."""
-    found: list[str] = []
-    for text in texts:
-        try:
-            info = inventory.info(text)
-        except DomainError:
-            continue  # the unlink itself names it with its reason
-        if info.address is None and info.display not in found:
-            found.append(info.display)
-    return found
+def carried_numbers(inventory, value: str) -> tuple[list[NumberInfo], dict | None]:
+    """The numbers a button carries (see ``V.carried``, or ``ref:ID`` of an alert), as they
+    are now; numbers removed meanwhile are left out. With a reference, the metadata that
+    lets the link form find them again on submit."""
+    if value.startswith("ref:"):
+        ref = value[4:]
+        e164s = notify.alert_numbers(inventory.repo, ref)
+        if e164s is None:
+            raise DomainError(
+                "That alert is too old: its numbers are no longer kept. "
+                "`/numbers list attention` shows the numbers needing attention now."
+            )
+        infos = inventory.views().infos
+        found = [infos[e] for e in e164s if e in infos]
+        return found, ({"ref": ref} if len(found) > V.MAX_CARRIED else None)
+    infos = inventory.views().infos
+    e164s = [e for e in value.split(",") if e]
+    found = [infos[e] for e in e164s if e in infos]
+    if e164s and not found:
+        gone = _names([format_number(e) for e in e164s], 5)
+        raise DomainError(f"{gone} {_they(len(e164s), 'is', 'are')} no longer in the inventory.")
+    return found, None
 
 
 def split_pasted(text: str) -> list[tuple[int, str]]:
@@ -270,10 +381,41 @@ def register(app) -> None:
     @on_action(app, "open_link")
     def _open_link(session, action, body, client, respond):
         session.require_manager("link numbers")
-        initial: list[NumberInfo] = []
-        if action.get("value"):
-            initial = [session.inventory.info(action["value"])]
-        client.views_open(trigger_id=body["trigger_id"], view=V.link_modal(initial))
+        initial, metadata = carried_numbers(session.inventory, action.get("value") or "")
+        client.views_open(trigger_id=body["trigger_id"], view=V.link_modal(initial, metadata))
+
+    @on_action(app, "add_and_link")
+    def _add_and_link(session, action, body, client, respond):
+        inventory = session.inventory
+        address_id, _, numbers = (action.get("value") or "").partition("|")
+        address = inventory.address_by_id(address_id)
+        e164s = [e for e in numbers.split(",") if e]
+        result = inventory.add_numbers(
+            session.actor, e164s, source="import", address_name=address.name
+        )
+        lines = []
+        if result.added:
+            lines.append(
+                f"Added {_names(result.added)} to the inventory, linked to "
+                f"*{escape(address.name)}*."
+            )
+        if result.already:
+            # Added meanwhile (a second click, another manager): link those as well.
+            linked = inventory.link(session.actor, result.already, address.name)
+            lines += link_lines(linked, attention=False)
+        lines += [f"{escape(t)} — {escape(why)}" for _, t, why in result.invalid]
+        attention = [i for i in result.added if not i.verdict.ok]
+        if attention:
+            lines.append(
+                f":warning: {len(attention)} {_they(len(attention), 'needs', 'need')} attention:"
+            )
+            lines += [f"• {V.number_line(i)}" for i in attention[:20]]
+        respond(
+            replace_original=False,
+            response_type="ephemeral",
+            text=lines[0] if lines else "Nothing was added.",
+            blocks=B.sections(lines or ["Nothing was added."]),
+        )
 
     @on_action(app, "open_bulk_add")
     def _open_bulk(session, action, body, client, respond):
@@ -286,8 +428,12 @@ def register(app) -> None:
         if not values.get("address"):
             raise DomainError("Choose an address.", field="address")
         address = inventory.address_by_id(values["address"])
-        result = inventory.link(session.actor, values.get("numbers") or [], address.name)
-        return V.result_modal("Numbers linked", B.sections(_link_lines(result, "Linked")))
+        numbers = list(values.get("numbers") or [])
+        ref = B.metadata(view).get("ref")
+        if ref:
+            numbers += notify.alert_numbers(inventory.repo, ref) or []
+        result = inventory.link(session.actor, numbers, address.name)
+        return V.result_modal("Numbers linked", B.sections(link_lines(result)))
 
     @on_submit(app, "bulk_add_form")
     def _bulk_add(session, view, values, body, client):

@@ -134,7 +134,7 @@ def test_edit_is_prefilled_and_saves(bot):
     assert r.json["response_action"] == "update"
     view = texts(r.json["view"])
     assert "Address *HQ Munich* saved" in view
-    assert "no longer compliant" in view and "+49 89 1234567" in view
+    assert "1 is now Outside area" in view and "+49 89 1234567" in view
     inv = bot.inventory()
     assert len(inv.addresses()) == 1 and inv.address("HQ Munich").city == "Berlin"
     assert inv.info(MUNICH).verdict.status == "outside_area"

@@ -176,7 +176,7 @@ def test_address_edit_that_breaks_numbers_alerts_once_and_linking_does_not(nbot,
     assert "HQ Berlin" in blocks and "3 linked number(s)" in blocks
     assert "+49 30 1000003" in blocks and "+49 30 1000009" in blocks
     # the editor sees the same warning in the confirmation
-    assert "no longer" in str(r.json)
+    assert "3 are now Wrong country" in str(r.json)
     # editing again (still failing) says nothing new
     nbot.command('address edit "HQ Berlin"')
     fake.modal(index=1).fill("Street", "Rue de Rivoli 1").submit(nbot.sender)

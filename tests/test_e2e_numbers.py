@@ -204,8 +204,8 @@ def test_paging_with_page_and_buttons(bot):
     first = texts(blocks)
     assert "45 numbers · page 1 of 3" in first and "+49 89 1234500" in first
     assert "+49 89 1234520" not in first
-    pager = buttons(blocks)
-    assert set(pager) == {"list_page_next"}
+    pager = {a for a in buttons(blocks) if a.startswith("list_page")}
+    assert pager == {"list_page_next"}
 
     r = bot.command("list page=3")
     assert "page 3 of 3" in texts(r.json) and "+49 89 1234544" in texts(r.json)
@@ -217,7 +217,8 @@ def test_paging_with_page_and_buttons(bot):
     page2 = last_respond(bot)
     assert page2["replace_original"] is True
     assert "page 2 of 3" in texts(page2["blocks"]) and "+49 89 1234520" in texts(page2["blocks"])
-    assert set(buttons(page2["blocks"])) == {"list_page_prev", "list_page_next"}
+    pager = {a for a in buttons(page2["blocks"]) if a.startswith("list_page")}
+    assert pager == {"list_page_prev", "list_page_next"}
 
     message = {"type": "message", "ts": "1.000200", "blocks": page2["blocks"]}
     bot.sender.block_action("list_page_prev", message=message)

@@ -151,7 +151,7 @@ def test_address_list_and_show_at_scale(big):
     body = reply_ok(timed(big.command, 'address show "HQ Munich"'))
     assert "2000" in texts(body["blocks"])
     body = reply_ok(timed(big.command, 'address delete "HQ Munich"'))
-    assert "cannot be deleted" in texts(body["blocks"]) and "2000 number(s)" in texts(body)
+    assert "cannot be deleted" in texts(body["blocks"]) and "2000 numbers are linked" in texts(body)
 
 
 def test_link_form_and_add_at_scale(big):

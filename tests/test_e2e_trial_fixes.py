@@ -79,7 +79,7 @@ def test_link_and_unlink_international_numbers_with_spaces(bot):
     assert bot.inventory().info("+495555555555").address is None
 
     r = bot.command("unlink +32 2 555 12 12, +44 20 7946 0958")
-    assert "Unlinked 2 numbers." in texts(r.json)
+    assert "Unlinked 2 numbers from *Brussels office*" in texts(r.json)
     inv = bot.inventory()
     assert inv.info("+3225551212").address is None and inv.info("+442079460958").address is None
     r = bot.command("unlink +32 2 123 45 67")
@@ -178,7 +178,8 @@ def test_unlink_a_number_without_an_address_says_so(bot):
     assert "+49 89 1234567 has no address: nothing to unlink." in r.json["text"]
     bot.command("link +49 30 1234567 to HQ")
     r = bot.command("unlink +49 30 1234567 +49 89 1234567")
-    assert "Unlinked 1 number. +49 89 1234567 had no address." in r.json["text"]
+    assert "Unlinked 1 number from *HQ*: +49 30 1234567." in r.json["text"]
+    assert "+49 89 1234567 has no address: left as it was." in r.json["text"]
     assert bot.inventory().info("+49 30 1234567").address is None
 
 

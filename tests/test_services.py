@@ -194,7 +194,7 @@ def test_delete_is_refused_while_numbers_are_linked_naming_them(stocked, path):
         stocked.delete_address(MANAGER, "Munich office")
     assert "+49 89 2001001" in caught.value.message
     assert "+49 89 2001002" in caught.value.message
-    assert "2 number(s)" in caught.value.message
+    assert "2 numbers are linked" in caught.value.message
     assert on_disk(path) == before
 
     stocked.unlink(MANAGER, [MUNICH_1, MUNICH_2])
@@ -217,14 +217,20 @@ def test_link_and_unlink_many_at_once(stocked):
     assert stocked.info(MUNICH_2).number.address_id is not None
 
 
-def test_link_with_one_unknown_number_changes_nothing_and_names_it(stocked, path):
+def test_link_with_one_unknown_number_links_the_others_and_names_it(stocked):
+    result = stocked.link(MANAGER, [MUNICH_2, "+49 89 2009999", "garbage"], "Munich office")
+    assert [i.e164 for i in result.changed] == ["+49892001002"]
+    assert result.unknown == ["+49892009999"]
+    assert [text for text, _ in result.invalid] == ["garbage"]
+    assert stocked.info(MUNICH_2).address.name == "Munich office"
+
+
+def test_link_with_only_unknown_numbers_changes_nothing(stocked, path):
     before = on_disk(path)
-    with pytest.raises(DomainError) as caught:
-        stocked.link(MANAGER, [MUNICH_2, "+49 89 2009999", "garbage"], "Munich office")
-    assert "+49 89 2009999 is not in the inventory" in caught.value.message
-    assert "garbage" in caught.value.message
+    result = stocked.link(MANAGER, ["+49 89 2009999"], "Munich office")
+    assert result.changed == [] and result.unchanged == []
+    assert result.unknown == ["+49892009999"]
     assert on_disk(path) == before
-    assert stocked.info(MUNICH_2).number.address_id is None
 
 
 def test_link_to_an_unknown_address_changes_nothing(stocked, path):

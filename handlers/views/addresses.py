@@ -125,3 +125,59 @@ def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]
         f"{B.plural(counts.get(a.id, 0), 'number')}"
         for a in addresses
     ]
+
+
+def in_use_blocks(address: Address, linked: list[NumberInfo], can_move: bool) -> list[dict]:
+    """Why an address in use cannot be deleted (its numbers), and the way on: move them."""
+    are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
+    lines = [f":no_entry: *{escape(address.name)}* cannot be deleted: {are} linked to it:"]
+    lines += [f"• {number_line(i)}" for i in linked[:20]]
+    if len(linked) > 20:
+        lines.append(f"… and {len(linked) - 20} more.")
+    blocks = B.sections(lines, limit=10)
+    if can_move:
+        them = "it" if len(linked) == 1 else "them"
+        blocks.append(
+            B.section(f"Move {them} to another address; then {escape(address.name)} can go.")
+        )
+        blocks.append(
+            B.actions(
+                B.button(
+                    f"Move {them} to another address…", "open_address_move", address.id, "primary"
+                ),
+                block_id="address_in_use",
+            )
+        )
+    return blocks
+
+
+def move_modal(address: Address, count: int) -> dict:
+    """Move every number of ``address`` to another one, and delete it or keep it."""
+    name = address.name
+    delete = B.option(f"Delete {name}", "delete")
+    keep = B.option(f"Keep {name}", "keep")
+    numbers = "its number" if count == 1 else f"its {count} numbers"
+    return B.modal(
+        "address_move_form",
+        "Move numbers",
+        [
+            B.section(f"*{escape(name)}*: {numbers} move to the address you choose."),
+            B.input_block(
+                "target",
+                "Move to",
+                B.external_select("address_search", placeholder="Type an address name"),
+            ),
+            B.input_block(
+                "then",
+                "Then",
+                {
+                    "type": "radio_buttons",
+                    "action_id": "then",
+                    "options": [delete, keep],
+                    "initial_option": delete,
+                },
+            ),
+        ],
+        submit="Move",
+        metadata={"address_id": address.id},
+    )

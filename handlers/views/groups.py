@@ -10,11 +10,11 @@ from bot.services import CampaignPool, NumberInfo
 from handlers import blocks as B
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape
-from handlers.views.numbers import number_line, option_for, result_modal
+from handlers.views.numbers import fix_block, number_line, option_for, result_modal
 
 MAX_INITIAL = L.MAX_EXTERNAL_SELECT_OPTIONS  # initial_options of a multi select: at most 100
 MAX_GROUP_CHECKBOXES = L.MAX_CHECKBOX_OPTIONS  # more groups than this: an external select
-WARNINGS_PER_PAGE = 30
+POOL_PAGE_SIZE = 20  # numbers per page of `campaign show`, as `list`
 RESULT_WARNINGS = 40
 
 GROUP_MEMBER_SEARCH = "group_member_search"
@@ -213,8 +213,31 @@ def campaign_result(pool: CampaignPool, created: bool) -> dict:
     return result_modal(title, B.sections(lines, limit=L.MAX_VIEW_BLOCKS - 1))
 
 
-def campaign_detail(pool: CampaignPool, page: int) -> tuple[list[dict], str]:
-    """One page of a campaign: groups, counts, pool size and its warnings (< 50 blocks)."""
+def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
+    """A number of a campaign: what `list` shows, where it comes from (the campaign's own,
+    which groups), and whether it is in the usable pool or left out and why."""
+    via = pool.via.get(info.e164, [])
+    groups = escape(", ".join(via))
+    group_word = "group" if len(via) == 1 else "groups"
+    if pool.own(info.e164):
+        source = "own number" + (f", also from {group_word} {groups}" if via else "")
+    else:
+        source = f"from {group_word} {groups}"
+    if why is None:
+        state = "in the pool"
+    elif why == info.verdict.reason:
+        state = ":no_entry: *left out* (see why above)"
+    else:
+        state = f":no_entry: *left out:* _{escape(why)}_"
+    return f"{number_line(info)}\n    {source} · {state}"
+
+
+def campaign_detail(
+    pool: CampaignPool, page: int, can_edit: bool = False
+) -> tuple[list[dict], str]:
+    """One page of a campaign's numbers, left-out ones first, with where each comes from,
+    its area and verdict; Previous/Next and Edit (managers). At most 20 numbers, each with
+    its fix buttons: 2 × 20 + 6 blocks, under Slack's 50."""
     c = pool.campaign
     group_names = ", ".join(escape(g.name) for g in pool.groups) or "—"
     blocks = [
@@ -228,20 +251,37 @@ def campaign_detail(pool: CampaignPool, page: int) -> tuple[list[dict], str]:
             ]
         ),
     ]
-    warnings = pool.warnings
-    if not warnings:
-        blocks.append(B.section("Every number of the campaign can be used as caller ID."))
-        return blocks, f"Campaign {escape(c.name)}: pool of {pool.size}"
-    pages = -(-len(warnings) // WARNINGS_PER_PAGE)
+    entries = [(i, why) for i, why in pool.warnings] + [(i, None) for i in pool.usable]
+    text = f"Campaign {escape(c.name)}: pool of {pool.size}"
+    if pool.warnings:
+        text += f", {len(pool.warnings)} left out"
+    edit = B.button("Edit campaign", "open_campaign_edit", c.id) if can_edit else None
+    if not entries:
+        blocks.append(B.section("No numbers yet: add numbers or groups with Edit."))
+        if edit:
+            blocks.append(B.actions(edit, block_id="campaign_actions"))
+        return blocks, text
+    pages = -(-len(entries) // POOL_PAGE_SIZE)
     page = min(max(page, 1), pages)
-    shown = warnings[(page - 1) * WARNINGS_PER_PAGE : page * WARNINGS_PER_PAGE]
-    lines = ["*Left out of the pool, and why:*"] + [warning_line(i, why) for i, why in shown]
-    blocks += B.sections(lines, limit=10)
-    if pages > 1:
-        blocks.append(
-            B.context(
-                f"Warnings page {page} of {pages}. Add `page={page % pages + 1}` "
-                "to the command for the next page."
-            )
-        )
-    return blocks, f"Campaign {escape(c.name)}: pool of {pool.size}, {len(warnings)} left out"
+    shown = entries[(page - 1) * POOL_PAGE_SIZE : page * POOL_PAGE_SIZE]
+    note = f"{len(entries)} numbers · page {page} of {pages}"
+    if pool.warnings:
+        note += " · numbers left out of the pool come first"
+    elif page == 1:
+        note += " · every number can be used as caller ID"
+    blocks.append(B.context(note))
+    for info, why in shown:
+        blocks.append(B.section(pool_line(pool, info, why)))
+        fix = fix_block(info) if can_edit else None
+        if fix:
+            blocks.append(fix)
+    buttons = []
+    if page > 1:
+        buttons.append(B.button("◀ Previous", "campaign_page_prev", f"{page - 1}|{c.id}"))
+    if page < pages:
+        buttons.append(B.button("Next ▶", "campaign_page_next", f"{page + 1}|{c.id}"))
+    if edit:
+        buttons.append(edit)
+    if buttons:
+        blocks.append(B.actions(*buttons, block_id="campaign_actions"))
+    return blocks, text

@@ -6,7 +6,7 @@ from bot.compliance import STATUS_LABELS
 from bot.services import NumberInfo, Summary
 from handlers import blocks as B
 from handlers.mrkdwn import user
-from handlers.views.numbers import STATUS_ICONS, number_line
+from handlers.views.numbers import STATUS_ICONS, fixes_for, number_line
 
 PER_STATUS = 10  # numbers shown per verdict on App Home
 
@@ -76,6 +76,9 @@ def attention_blocks(attention: list[NumberInfo], per_status: int = PER_STATUS) 
         if len(group) > per_status:
             lines.append(f"… and {len(group) - per_status} more: `/numbers list attention`")
         blocks += B.sections(lines, limit=3)
+        fixes = fixes_for(group[:per_status])  # the buttons that fix the numbers shown
+        if fixes:
+            blocks.append(fixes)
     return blocks
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.compliance import STATUS_LABELS, area_matches
 from bot.phone import KIND_LABELS, country_name
 from bot.services import NumberDetail, NumberInfo
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.mrkdwn import escape, user
 
 PAGE_SIZE = 20
+# E.164 numbers a button carries in its value ("+4989…,+4930…"): 100 × ≤16 + commas stays
+# under Slack's 2,000 characters, and a multi select takes at most 100 initial options.
+MAX_CARRIED = 100
 STATUS_ICONS = {
     "ok": ":white_check_mark:",
     "missing": ":warning:",
@@ -46,6 +52,106 @@ def number_line(info: NumberInfo) -> str:
     return line
 
 
+def carried(e164s) -> str | None:
+    """Numbers as one button value ("+49891234567,+49301234567"), or None if too many."""
+    e164s = list(dict.fromkeys(e164s))
+    value = ",".join(e164s)
+    if not e164s or len(e164s) > MAX_CARRIED or len(value) > L.MAX_BUTTON_VALUE:
+        return None
+    return value
+
+
+EDIT_ADDRESS = re.compile(r"^open_address_edit(_\d+)?$")  # unique ids within one block
+
+
+def edit_address_button(address, n: int = 0) -> dict:
+    """ "Edit <address>": the n-th of a block is open_address_edit_<n> (ids are unique
+    within a block)."""
+    action_id = f"open_address_edit_{n}" if n else "open_address_edit"
+    return B.button(f"Edit {address.name}", action_id, address.id)
+
+
+def fix_buttons(info: NumberInfo) -> list[dict]:
+    """The buttons that fix a number's problem, each opening its form pre-filled; none
+    for a number that is OK."""
+    status = info.verdict.status
+    if status == "ok":
+        return []
+    if status == "missing" or info.address is None:
+        return [B.button("Link to an address", "open_link", info.e164)]
+    buttons = [B.button("Link to another address", "open_link", info.e164)]
+    if status == "unverifiable":
+        return [confirm_area_button(info), *buttons]
+    return [*buttons, edit_address_button(info.address)]
+
+
+def fix_block(info: NumberInfo) -> dict | None:
+    """An actions block with the fixes of one number (None when it needs none)."""
+    buttons = fix_buttons(info)
+    return B.actions(*buttons) if buttons else None
+
+
+def fixes_for(infos: list[NumberInfo], max_addresses: int = 5) -> dict | None:
+    """One actions block for several problem numbers (App Home, alerts): link them all
+    (the form pre-filled with them) and edit each address they are linked to wrongly."""
+    problems = [i for i in infos if not i.verdict.ok]
+    if not problems:
+        return None
+    value = carried(i.e164 for i in problems)
+    buttons = []
+    if value:
+        what = "it" if len(problems) == 1 else f"these {len(problems)}"
+        buttons.append(B.button(f"Link {what} to an address", "open_link", value))
+    addresses = {}
+    for i in problems:
+        if i.address and i.verdict.status in ("wrong_country", "outside_area"):
+            addresses.setdefault(i.address.id, i.address)
+    shown = list(addresses.values())[:max_addresses]
+    buttons += [edit_address_button(a, n) for n, a in enumerate(shown)]
+    return B.actions(*buttons) if buttons else None
+
+
+def alert_actions(data: dict) -> dict:
+    """A channel post's "Link numbers" (the link form holding the post's numbers: in the
+    button's value, or by the outbox entry's id when too many) and, for an address edit,
+    "Edit <address>"."""
+    numbers = data.get("numbers")
+    if numbers is None:  # a digest: the numbers it names
+        numbers = [d["number"]["e164"] for d in data.get("shown", [])]
+    value = carried(numbers) or (f"ref:{data['ref']}" if data.get("ref") else None)
+    buttons = [B.button("Link numbers", "open_link", value, style="primary")]
+    if data.get("address_id"):
+        buttons.append(
+            B.button(
+                f"Edit {data.get('address', 'the address')}",
+                "open_address_edit",
+                data["address_id"],
+            )
+        )
+    return B.actions(*buttons, block_id="notify_actions")
+
+
+def verdict_lines(infos: list[NumberInfo], now: str = "") -> list[str]:
+    """The numbers counted by verdict, OK first: OK ones named (a few), the others each on
+    its line with why ("• 7 are now OK: …", "• 1 is now Outside area:", "    • line")."""
+    lines = []
+    for status, label in STATUS_LABELS.items():
+        group = [i for i in infos if i.verdict.status == status]
+        if not group:
+            continue
+        head = f"• {len(group)} {'is' if len(group) == 1 else 'are'} {now}{label}"
+        if status == "ok":
+            names = ", ".join(i.display for i in group[:10])
+            more = f" and {len(group) - 10} more" if len(group) > 10 else ""
+            lines.append(f"{head}: {names}{more}")
+            continue
+        lines.append(f"{head}:")
+        lines += [f"    ◦ {number_line(i)}" for i in group[:10]]
+        if len(group) > 10:
+            lines.append(f"    … and {len(group) - 10} more (`/numbers list attention`)")
+    return lines
+
+
 def option_for(info: NumberInfo) -> dict:
     """A select option for a number: value is the E.164, text says where and whose."""
     where = info.number.area or info.number.country
@@ -55,9 +161,15 @@ def option_for(info: NumberInfo) -> dict:
 
 
 def number_list(
-    infos: list[NumberInfo], title: str, page: int, pager_value: str | None, page_size=PAGE_SIZE
+    infos: list[NumberInfo],
+    title: str,
+    page: int,
+    pager_value: str | None,
+    page_size=PAGE_SIZE,
+    fixes: bool = False,
 ) -> tuple[list[dict], str]:
-    """One page of numbers (at most page_size lines, so always under 50 blocks)."""
+    """One page of numbers (at most page_size lines, and with ``fixes`` an actions block
+    under each problem line: 2 × 20 + 3 blocks, always under 50)."""
     pages = max(1, -(-len(infos) // page_size))
     page = min(max(page, 1), pages)
     shown = infos[(page - 1) * page_size : page * page_size]
@@ -66,7 +178,11 @@ def number_list(
         blocks.append(B.section("No numbers match."))
         return blocks, title
     blocks.append(B.context(f"{B.plural(len(infos), 'number')} · page {page} of {pages}"))
-    blocks += [B.section(number_line(i)) for i in shown]
+    for i in shown:
+        blocks.append(B.section(number_line(i)))
+        fix = fix_block(i) if fixes else None
+        if fix:
+            blocks.append(fix)
     if pages > 1 and pager_value is not None:
         buttons = []
         if page > 1:
@@ -99,16 +215,14 @@ def number_detail(detail: NumberDetail, can_link: bool) -> list[dict]:
     ]
     if n.area_confirmed_by and v.ok:
         blocks.append(B.context(f"Area confirmed by hand by {user(n.area_confirmed_by)}"))
-    if can_link:
-        buttons = [B.button("Link to an address", "open_link", n.e164)]
-        if v.status == "unverifiable" and info.address:
-            buttons.append(confirm_area_button(info))
+    buttons = fix_buttons(info) if can_link else []
+    if buttons:
         blocks.append(B.actions(*buttons, block_id="number_actions"))
     return blocks
 
 
 def confirm_area_button(info: NumberInfo) -> dict:
-    """"Confirm area by hand" for an unverifiable number, with a dialog naming both sides."""
+    """ "Confirm area by hand" for an unverifiable number, with a dialog naming both sides."""
     dialog = B.confirm(
         "Confirm the area by hand?",
         f"You confirm that {info.address.name} lies within the area of {info.display}. "
@@ -119,30 +233,39 @@ def confirm_area_button(info: NumberInfo) -> dict:
 
 
 def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> dict:
-    return B.modal(
-        "link_form",
-        "Link numbers",
-        [
-            B.input_block(
-                "numbers",
-                "Numbers",
-                B.external_select(
-                    "numbers_search",
-                    multi=True,
-                    initial=[option_for(i) for i in initial][:100] or None,
-                    placeholder="Type digits, an area or an address",
-                ),
-                hint="Search by digits (+4989…), area or address name. Pick as many as you need.",
+    """The link form, pre-filled with ``initial``. More than a multi select can hold are
+    named in a note and kept by reference (``metadata["ref"]``); the select then adds more.
+    """
+    blocks = []
+    many = len(initial) > MAX_CARRIED
+    if many:
+        shown = ", ".join(f"*{i.display}*" for i in initial[:5])
+        blocks.append(
+            B.section(
+                f"The alert's *{len(initial)}* numbers are linked: {shown} "
+                f"and {len(initial) - 5} more."
+            )
+        )
+    blocks += [
+        B.input_block(
+            "numbers",
+            "More numbers" if many else "Numbers",
+            B.external_select(
+                "numbers_search",
+                multi=True,
+                initial=None if many else [option_for(i) for i in initial] or None,
+                placeholder="Type digits, an area or an address",
             ),
-            B.input_block(
-                "address",
-                "Address",
-                B.external_select("address_search", placeholder="Type an address name"),
-            ),
-        ],
-        submit="Link",
-        metadata=metadata,
-    )
+            optional=many,
+            hint="Search by digits (+4989…), area or address name. Pick as many as you need.",
+        ),
+        B.input_block(
+            "address",
+            "Address",
+            B.external_select("address_search", placeholder="Type an address name"),
+        ),
+    ]
+    return B.modal("link_form", "Link numbers", blocks, submit="Link", metadata=metadata)
 
 
 def bulk_add_modal(metadata: dict | None = None) -> dict:
