@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import phonenumbers
 import pycountry
 
+from bot.model import PURPOSES
 from bot.phone import KIND_LABELS, Kind, country_phrase, format_number
 
 __all__ = [
@@ -97,7 +98,6 @@ ANTI_SPOOFING = "anti_spoofing"
 BANNED_KIND = "banned_kind"
 TELEMARKETING = "telemarketing"
 NO_CALLER_ID = "no_caller_id"
-PURPOSES = ("sales", "service")  # a campaign's purpose
 _RULE_PURPOSES = ("any", *PURPOSES)  # the purposes a rule may name
 _EFFECTS = ("blocked", "restricted", "hidden")
 IN_FORCE = "in force"  # a rule's "from" when it applies and its start is not known
