@@ -758,11 +758,12 @@ _ADJECTIVES = {
 }
 
 
-def _numbers_of(country: str, kinds: frozenset[str] | None = None) -> str:
+def _numbers_of(country: str, kinds: Iterable[str] | None = None) -> str:
     """ "German numbers", "Finnish mobile numbers", "numbers of Malta"."""
     kind = ""
-    if kinds is not None and len(kinds) == 1:
-        kind = KIND_LABELS.get(next(iter(kinds)), "").lower() + " "
+    listed = list(kinds or ())
+    if len(listed) == 1:
+        kind = KIND_LABELS.get(listed[0], "").lower() + " "
     adjective = _ADJECTIVES.get(country)
     if adjective:
         return f"{adjective} {kind}numbers"
@@ -814,7 +815,8 @@ def _rule_says(
     status = Delivery.BLOCKED if rule.effect == "blocked" else Delivery.RESTRICTED
     if rule.type == ANTI_SPOOFING:
         entering = f"calls entering {country_phrase(country)} from {country_phrase(origin or '')}"
-        numbers = _numbers_of(country, None if rule.kinds == _KINDS else rule.kinds)
+        # "German numbers" when the rule covers every kind, else "Finnish mobile numbers".
+        numbers = _numbers_of(country, None if rule.kinds == _KINDS else {number.kind})
         if rule.effect == "hidden" and purpose == "sales":
             status = Delivery.BLOCKED  # shown without a number, which a sales call may not be
         if status == Delivery.BLOCKED:
@@ -829,7 +831,7 @@ def _rule_says(
     shown = {"sales": "on sales calls", "service": "on service calls"}.get(
         rule.purpose, "as caller ID"
     )
-    return status, f"{_numbers_of(country, frozenset({number.kind}))} may not be shown {shown}"
+    return status, f"{_numbers_of(country, {number.kind})} may not be shown {shown}"
 
 
 def _worse(a: Presentation, b: Presentation | None) -> bool:
