@@ -8,6 +8,12 @@ of the same format (``Rules.from_file``).
 
 :func:`verdict` combines a number, its linked address and the rules into a
 ``Verdict`` with a one-line reason for a person. Pure: no Slack, no storage.
+
+A second, separate question is whether a call *showing* the number reaches the
+callee: :func:`deliverability` judges a number for a campaign (where its calls enter
+the phone network, and its purpose) by the table's dated presentation rules
+(anti-spoofing blocks, kinds that may not be shown, telemarketing ranges) into a
+``Presentation``: deliverable, blocked or restricted, with the rule, source and date.
 """
 
 from __future__ import annotations
@@ -16,31 +22,40 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
+import phonenumbers
 import pycountry
 
+from bot.model import PURPOSES
 from bot.phone import KIND_LABELS, Kind, country_phrase, format_number, region_name
 
 __all__ = [
     "CONFIDENCES",
     "DEFAULT_SOURCE",
+    "DELIVERY_LABELS",
     "LEVEL_LABELS",
+    "PURPOSES",
     "STATUS_LABELS",
     "AddressLike",
+    "Delivery",
     "Level",
     "NumberLike",
+    "Presentation",
+    "PresentationRule",
     "Rule",
     "Rules",
     "RulesError",
     "Status",
     "Verdict",
     "area_matches",
+    "deliverability",
     "verdict",
 ]
 
@@ -78,6 +93,43 @@ class Rule:
     confidence: str
 
 
+# Presentation rules: whether a call showing a number reaches the callee.
+ANTI_SPOOFING = "anti_spoofing"
+BANNED_KIND = "banned_kind"
+TELEMARKETING = "telemarketing"
+NO_CALLER_ID = "no_caller_id"
+_RULE_PURPOSES = ("any", *PURPOSES)  # the purposes a rule may name
+_EFFECTS = ("blocked", "restricted", "hidden")
+IN_FORCE = "in force"  # a rule's "from" when it applies and its start is not known
+
+
+@dataclass(frozen=True)
+class PresentationRule:
+    """One row of ``[[anti_spoofing]]``, ``[[banned_kind]]``, ``[[telemarketing]]`` (or a
+    ``[[no_caller_id]]`` kind). ``starts`` is None when the rule is in force since a date
+    not known; ``when`` is the date as people read it ("1 Dec 2022", "Mar 2027", "2024")."""
+
+    type: str
+    country: str
+    kinds: frozenset[str]
+    purpose: str  # any | sales | service
+    effect: str  # blocked | restricted | hidden
+    starts: date | None
+    when: str
+    source: str
+    cite: str
+    prefixes: tuple[str, ...] = ()
+
+    def in_force(self, today: date) -> bool:
+        return self.starts is None or self.starts <= today
+
+    def dated(self, today: date) -> str:
+        """The date for a reason: "since 1 Dec 2022", "from 1 Mar 2027", or "" (unknown)."""
+        if self.starts is None:
+            return ""
+        return f"{'since' if self.in_force(today) else 'from'} {self.when}"
+
+
 class RulesError(Exception):
     """A rules file is unreadable or invalid; the message names the file, row and reason."""
 
@@ -103,6 +155,33 @@ class Rules:
         country = "BE"
         kind = "national"
         source = "Twilio voice guidelines, Belgium"
+
+        [[anti_spoofing]]                # calls entering COUNTRY from abroad showing its numbers
+        country = "DE"
+        kinds = ["local", "mobile"]      # the kinds of the country's numbers it covers
+        from = "2022-12-01"              # YYYY-MM-DD, YYYY-MM, YYYY or "in force" (date unknown)
+        effect = "hidden"                # blocked (default) | restricted | hidden (shown
+                                         # without a number: blocked for sales, restricted
+                                         # for service)
+        cite = "BNetzA"                  # the source's short name, for the one-line reason
+        source = "BNetzA press release 2022-11-29"
+
+        [[banned_kind]]                  # kinds that may not be shown (for a purpose)
+        country = "FR"
+        kinds = ["mobile"]
+        purpose = "any"                  # any | sales | service
+        from = "in force"
+        cite = "ARCEP"
+        source = "ARCEP numbering plan for professionals"
+
+        [[telemarketing]]                # calls of a purpose must show a number of these ranges
+        country = "FR"
+        prefixes = ["162", "163"]        # leading digits after the country code
+        purpose = "sales"
+        from = "2023-01-01"
+        effect = "restricted"
+        cite = "ARCEP"
+        source = "ARCEP decision"
     """
 
     def __init__(
@@ -112,6 +191,7 @@ class Rules:
         no_caller_id: dict[tuple[str, str], str] | None = None,
         default_source: str = DEFAULT_SOURCE,
         origin: str = "rules",
+        presentation: Iterable[PresentationRule] = (),
     ) -> None:
         self.rows: list[Rule] = list(rows)
         self.defaults: dict[str, str] = {k: str(v) for k, v in _STANDARD_DEFAULTS.items()}
@@ -120,6 +200,17 @@ class Rules:
         self.default_source = default_source
         self.origin = origin
         self._by_key: dict[tuple[str, str], Rule] = {(r.country, r.kind): r for r in self.rows}
+        self.presentation: list[PresentationRule] = list(presentation)
+        # The barred kinds take part in the presentation verdict too: always in force.
+        barred = [
+            PresentationRule(
+                NO_CALLER_ID, country, frozenset({kind}), "any", "blocked", None, "", source, source
+            )
+            for (country, kind), source in self.no_caller_id.items()
+        ]
+        self._presentation_by_country: dict[str, list[PresentationRule]] = {}
+        for p in [*barred, *self.presentation]:
+            self._presentation_by_country.setdefault(p.country, []).append(p)
 
     def __repr__(self) -> str:
         return f"<Rules {self.origin}: {len(self.rows)} rows>"
@@ -166,6 +257,10 @@ class Rules:
             self._by_key[key] = rule
         return rule
 
+    def presentation_rules(self, country: str) -> list[PresentationRule]:
+        """The presentation rules about numbers of ``country`` (barred kinds first)."""
+        return self._presentation_by_country.get((country or "").upper(), [])
+
     def can_be_caller_id(self, country: str, kind: str) -> tuple[bool, str]:
         """``(True, "")``, or ``(False, reason naming the source)`` for barred kinds."""
         source = self.no_caller_id.get(((country or "").upper(), kind))
@@ -194,12 +289,16 @@ def _header_lines(text: str, table: str) -> list[int]:
     return [i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)]
 
 
+_TABLES = ("rule", NO_CALLER_ID, ANTI_SPOOFING, BANNED_KIND, TELEMARKETING)
+
+
 def _build(data: dict[str, Any], text: str, origin: str) -> Rules:
-    unknown = set(data) - {"defaults", "rule", "no_caller_id"}
+    unknown = set(data) - {"defaults", *_TABLES}
     if unknown:
         raise RulesError(
-            f"{origin}: unknown table or key {sorted(unknown)[0]!r} "
-            "(expected [defaults], [[rule]] and [[no_caller_id]])"
+            f"{origin}: unknown table or key {sorted(unknown)[0]!r} (expected [defaults], "
+            + ", ".join(f"[[{t}]]" for t in _TABLES)
+            + ")"
         )
 
     defaults_table = data.get("defaults", {})
@@ -246,7 +345,111 @@ def _build(data: dict[str, Any], text: str, origin: str) -> Rules:
         country, kind, source = _common(row, where, _BAR_KEYS)
         barred[(country, kind)] = source
 
-    return Rules(rows, defaults, barred, default_source, origin)
+    presentation: list[PresentationRule] = []
+    for table in (ANTI_SPOOFING, BANNED_KIND, TELEMARKETING):
+        lines = _header_lines(text, table)
+        for index, row in enumerate(_array(data, table, origin), 1):
+            where = _row_name(origin, table, index, lines, row)
+            presentation.append(_presentation_row(table, row, where))
+
+    return Rules(rows, defaults, barred, default_source, origin, presentation)
+
+
+_PRESENTATION_KEYS = {
+    ANTI_SPOOFING: {"country", "kinds", "from", "effect", "cite", "source"},
+    BANNED_KIND: {"country", "kinds", "purpose", "from", "effect", "cite", "source"},
+    TELEMARKETING: {"country", "prefixes", "purpose", "from", "effect", "cite", "source"},
+}
+_DEFAULT_EFFECT = {ANTI_SPOOFING: "blocked", BANNED_KIND: "blocked", TELEMARKETING: "restricted"}
+
+
+def _presentation_row(table: str, row: dict[str, Any], where: str) -> PresentationRule:
+    allowed = _PRESENTATION_KEYS[table]
+    extra = set(row) - allowed
+    if extra:
+        raise RulesError(f"{where}: unknown key {sorted(extra)[0]!r} ({_expected(allowed)})")
+    country = row.get("country")
+    if not isinstance(country, str) or not _is_country(country):
+        raise RulesError(f"{where}: {country!r} is not an ISO 3166-1 alpha-2 country code")
+    source = row.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise RulesError(f"{where}: missing source (every row needs one)")
+    cite = row.get("cite", source)
+    if not isinstance(cite, str) or not cite.strip():
+        raise RulesError(f"{where}: cite must be non-empty text (the source's short name)")
+    kinds: frozenset[str] = frozenset(_KINDS)
+    if table != TELEMARKETING:
+        listed = row.get("kinds")
+        if not isinstance(listed, list) or not listed:
+            raise RulesError(f"{where}: kinds must be a list of kinds ({_expected(_KINDS)})")
+        for kind in listed:
+            if kind not in _KINDS:
+                raise RulesError(f"{where}: unknown kind {kind!r} ({_expected(_KINDS)})")
+        kinds = frozenset(listed)
+    prefixes: tuple[str, ...] = ()
+    if table == TELEMARKETING:
+        listed = row.get("prefixes")
+        if not isinstance(listed, list) or not listed:
+            raise RulesError(f'{where}: prefixes must be a list of leading digits like "162"')
+        for prefix in listed:
+            if not isinstance(prefix, str) or not prefix.isascii() or not prefix.isdigit():
+                raise RulesError(
+                    f"{where}: prefix {prefix!r} is not digits (the digits after the country "
+                    'code, like "162")'
+                )
+        prefixes = tuple(listed)
+    purpose = row.get("purpose", "any")
+    if purpose not in _RULE_PURPOSES:
+        raise RulesError(f"{where}: unknown purpose {purpose!r} ({_expected(_RULE_PURPOSES)})")
+    effect = row.get("effect", _DEFAULT_EFFECT[table])
+    if effect not in _EFFECTS:
+        raise RulesError(f"{where}: unknown effect {effect!r} ({_expected(_EFFECTS)})")
+    if "from" not in row:
+        raise RulesError(f'{where}: missing from (the date it takes effect, or "{IN_FORCE}")')
+    starts, when = _start_date(row["from"], where)
+    return PresentationRule(
+        table,
+        country.upper(),
+        kinds,
+        purpose,
+        effect,
+        starts,
+        when,
+        source.strip(),
+        cite.strip(),
+        prefixes,
+    )
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def _start_date(value: Any, where: str) -> tuple[date | None, str]:
+    """(first day it applies, the date as written for people) of a rule's ``from``."""
+    if isinstance(value, date) and not hasattr(value, "hour"):  # a TOML date
+        return value, _day_text(value)
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        if text == IN_FORCE:
+            return None, ""
+        if isinstance(text, str) and _YEAR.match(text):
+            return date(int(text), 1, 1), text
+        if isinstance(text, str) and (m := _MONTH.match(text)):
+            start = date(int(m.group(1)), int(m.group(2)), 1)
+            return start, start.strftime("%b %Y")
+        if isinstance(text, str) and len(text) == 10:
+            start = date.fromisoformat(text)
+            return start, _day_text(start)
+    except ValueError:
+        pass
+    raise RulesError(
+        f'{where}: bad date {value!r} in from (YYYY-MM-DD, YYYY-MM, YYYY or "{IN_FORCE}")'
+    )
+
+
+def _day_text(day: date) -> str:
+    return f"{day.day} {day.strftime('%b %Y')}"
 
 
 def _expected(values: Iterable[str]) -> str:
@@ -262,7 +465,10 @@ def _array(data: dict[str, Any], table: str, origin: str) -> list[dict[str, Any]
 
 def _row_name(origin: str, table: str, index: int, lines: list[int], row: dict) -> str:
     at = f", line {lines[index - 1]}" if index <= len(lines) else ""
-    label = " ".join(str(row.get(k, "?")) for k in ("country", "kind"))
+    if "kind" in row or table in ("rule", NO_CALLER_ID):
+        label = " ".join(str(row.get(k, "?")) for k in ("country", "kind"))
+    else:
+        label = str(row.get("country", "?"))
     return f"{origin}: [[{table}]] #{index} ({label}{at})"
 
 
@@ -491,6 +697,211 @@ def verdict(number: NumberLike, address: AddressLike | None, rules: Rules) -> Ve
 def _kind_phrase(kind: str, country: str) -> str:
     label = KIND_LABELS.get(kind, kind).lower()
     return f"{label} numbers in {country_phrase(country)}"
+
+
+# =========================================================================== presentation
+
+
+class Delivery(StrEnum):
+    DELIVERABLE = "deliverable"
+    BLOCKED = "blocked"
+    RESTRICTED = "restricted"
+
+
+DELIVERY_LABELS: dict[str, str] = {
+    "deliverable": "Deliverable",
+    "blocked": "Blocked",
+    "restricted": "Restricted",
+}
+_SEVERITY = {Delivery.DELIVERABLE: 0, Delivery.RESTRICTED: 1, Delivery.BLOCKED: 2}
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """Whether a call of a campaign showing a number reaches the callee.
+
+    ``status`` is a ``Delivery`` value; ``reason`` one line for a person naming the rule,
+    its source and date; ``rule`` the deciding rule's table (``anti_spoofing``,
+    ``banned_kind``, ``telemarketing``, ``no_caller_id``; "" when none applies),
+    ``source`` its full source and ``since`` the day it took effect (None: no rule, or
+    in force since a date not known). ``upcoming`` is the worse verdict a dated rule not
+    yet in force will bring (its ``since`` is the day it starts), else None.
+    """
+
+    status: str
+    reason: str
+    rule: str = ""
+    source: str = ""
+    since: date | None = None
+    upcoming: Presentation | None = None
+
+    @property
+    def deliverable(self) -> bool:
+        return self.status == Delivery.DELIVERABLE
+
+
+# Adjectives for the countries the shipped rules name ("German numbers"); others are
+# written "numbers of <country>".
+_ADJECTIVES = {
+    "BE": "Belgian",
+    "BR": "Brazilian",
+    "CZ": "Czech",
+    "DE": "German",
+    "EE": "Estonian",
+    "ES": "Spanish",
+    "FI": "Finnish",
+    "FR": "French",
+    "HK": "Hong Kong",
+    "IE": "Irish",
+    "IN": "Indian",
+    "IT": "Italian",
+    "MT": "Maltese",
+    "NO": "Norwegian",
+    "SE": "Swedish",
+    "TR": "Turkish",
+}
+
+
+def _numbers_of(country: str, kinds: Iterable[str] | None = None) -> str:
+    """ "German numbers", "Finnish mobile numbers", "numbers of Malta"."""
+    kind = ""
+    listed = list(kinds or ())
+    if len(listed) == 1:
+        kind = KIND_LABELS.get(listed[0], "").lower() + " "
+    adjective = _ADJECTIVES.get(country)
+    if adjective:
+        return f"{adjective} {kind}numbers"
+    return f"{kind}numbers of {country_phrase(country)}"
+
+
+def _cited(rule: PresentationRule, today: date) -> str:
+    dated = rule.dated(today)
+    return f"({rule.cite}, {dated})" if dated else f"({rule.cite})"
+
+
+def _applies(rule: PresentationRule, number: NumberLike, origin: str | None, purpose: str) -> bool:
+    """Whether ``rule`` speaks about this number for this campaign (whatever its date)."""
+    if number.kind not in rule.kinds or rule.purpose not in ("any", purpose):
+        return False
+    if rule.type == ANTI_SPOOFING:
+        # Calls enter the network abroad only when the campaign names another country.
+        return origin is not None and origin != rule.country
+    if rule.type == TELEMARKETING:
+        digits = _national_digits(number.e164, rule.country)
+        return not digits.startswith(rule.prefixes)
+    return True
+
+
+@lru_cache(maxsize=64)
+def _calling_code(country: str) -> str:
+    return str(phonenumbers.country_code_for_region(country))
+
+
+def _national_digits(e164: str, country: str) -> str:
+    code = _calling_code(country)
+    digits = e164.lstrip("+")
+    return digits[len(code) :] if digits.startswith(code) else digits
+
+
+def _judged(
+    rule: PresentationRule, number: NumberLike, origin: str | None, purpose: str, today: date
+) -> Presentation:
+    """The verdict ``rule`` gives (as if in force), its reason naming the rule and date."""
+    status, what = _rule_says(rule, number, origin, purpose)
+    reason = f"{DELIVERY_LABELS[status]}: {what} {_cited(rule, today)}"
+    return Presentation(status, reason, rule.type, rule.source, rule.starts)
+
+
+def _rule_says(
+    rule: PresentationRule, number: NumberLike, origin: str | None, purpose: str
+) -> tuple[Delivery, str]:
+    country = rule.country
+    status = Delivery.BLOCKED if rule.effect == "blocked" else Delivery.RESTRICTED
+    if rule.type == ANTI_SPOOFING:
+        entering = f"calls entering {country_phrase(country)} from {country_phrase(origin or '')}"
+        # "German numbers" when the rule covers every kind, else "Finnish mobile numbers".
+        numbers = _numbers_of(country, None if rule.kinds == _KINDS else {number.kind})
+        if rule.effect == "hidden" and purpose == "sales":
+            status = Delivery.BLOCKED  # shown without a number, which a sales call may not be
+        if status == Delivery.BLOCKED:
+            return status, f"{entering} may not show {numbers}"
+        return status, f"{entering} are shown without a number: {numbers} are suppressed"
+    if rule.type == TELEMARKETING:
+        ranges = ", ".join(f"+{_calling_code(country)} {p}" for p in rule.prefixes[:4])
+        if len(rule.prefixes) > 4:
+            ranges += f" … ({len(rule.prefixes)} ranges)"
+        calls = "calls" if rule.purpose == "any" else f"{rule.purpose} calls"
+        return status, f"{calls} in {country_phrase(country)} must show a number from {ranges}"
+    shown = {"sales": "on sales calls", "service": "on service calls"}.get(
+        rule.purpose, "as caller ID"
+    )
+    return status, f"{_numbers_of(country, {number.kind})} may not be shown {shown}"
+
+
+def _worse(a: Presentation, b: Presentation | None) -> bool:
+    """Whether ``a`` is a worse verdict than ``b`` (among equals, the earlier start)."""
+    if b is None:
+        return True
+    if _SEVERITY[a.status] != _SEVERITY[b.status]:
+        return _SEVERITY[a.status] > _SEVERITY[b.status]
+    return a.since is not None and b.since is not None and a.since < b.since
+
+
+def deliverability(
+    number: NumberLike,
+    origin: str | None,
+    purpose: str,
+    today: date,
+    rules: Rules,
+) -> Presentation:
+    """Whether calls of a campaign showing ``number`` reach the callee, on ``today``.
+
+    ``origin`` is the country where the campaign's calls enter the phone network (None:
+    each number's own country, a local carrier, so no anti-spoofing block applies);
+    ``purpose`` is ``sales`` or ``service``. Every rule about the number's country,
+    kind and the purpose is judged; the worst in force decides (blocked > restricted >
+    deliverable; the first in the table among equals). A rule not yet in force leaves
+    today's verdict as it is; the worst of those that would make it worse is reported
+    as ``upcoming`` (the earliest among equals), so that a caller can warn before its day.
+
+    Independent of the address verdict: a number can be ``ok`` for its address and
+    ``blocked`` for a campaign.
+    """
+    country = (number.country or "").upper()
+    origin = origin.upper() if origin else None
+    current: Presentation | None = None
+    upcoming: Presentation | None = None
+    for rule in rules.presentation_rules(country):
+        if not _applies(rule, number, origin, purpose):
+            continue
+        judged = _judged(rule, number, origin, purpose, today)
+        if rule.in_force(today):
+            if current is None or _SEVERITY[judged.status] > _SEVERITY[current.status]:
+                current = judged
+        elif _worse(judged, upcoming):
+            upcoming = judged
+    if upcoming is not None and current is not None and not _worse(upcoming, current):
+        upcoming = None
+    if current is not None:
+        return replace(current, upcoming=upcoming)
+    if upcoming is not None:
+        status, what = upcoming.reason.split(": ", 1)
+        reason = f"Deliverable today; {status.lower()} {_from_part(what)}"
+    elif origin is None or origin == country:
+        reason = f"Deliverable: calls enter the network in {country_phrase(country)} itself"
+    else:
+        reason = (
+            f"Deliverable: no rule bars {_numbers_of(country)} on calls entering "
+            f"{country_phrase(country)} from {country_phrase(origin)}"
+        )
+    return Presentation(Delivery.DELIVERABLE, reason, upcoming=upcoming)
+
+
+def _from_part(what: str) -> str:
+    """ "X (cite, from Mar 2027)" -> "from Mar 2027: X (cite)"."""
+    head, _, tail = what.rpartition(" (")
+    cite, _, dated = tail.rstrip(")").rpartition(", ")
+    return f"{dated}: {head} ({cite})"
 
 
 # =========================================================================== area matching

@@ -35,6 +35,7 @@ class Settings:
     digest_time: tuple[int, int] = (8, 0)
     default_region: str = "FI"
     rules: Rules = field(default_factory=Rules.shipped, repr=False)
+    rules_notice_days: int = 14  # notice this many days before a dated rule blocks numbers
 
     @property
     def socket_mode(self) -> bool:
@@ -109,6 +110,12 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
             f"NUMBERS_RULES_FILE: cannot read {rules_file}: {exc.strerror}."
         ) from None
 
+    notice_days = get("NUMBERS_RULES_NOTICE_DAYS") or "14"
+    if not notice_days.isdigit() or int(notice_days) > 365:
+        raise ConfigError(
+            f"NUMBERS_RULES_NOTICE_DAYS must be a number of days (0-365), not {notice_days!r}."
+        )
+
     return Settings(
         bot_token=get("SLACK_BOT_TOKEN"),
         signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -121,4 +128,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         digest_time=(int(match.group(1)), int(match.group(2))),
         default_region=region,
         rules=rules,
+        rules_notice_days=int(notice_days),
     )

@@ -60,12 +60,19 @@ class Group:
     numbers: list[str] = field(default_factory=list)
 
 
+PURPOSES = ("sales", "service")  # what a campaign's calls are for (presentation rules)
+
+
 @dataclass(slots=True)
 class Campaign:
     id: str
     name: str
     numbers: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)  # group ids
+    # Where the campaign's calls enter the phone network: an ISO country, or None for
+    # each number's own country (a local carrier per country: no anti-spoofing block).
+    origin: str | None = None
+    purpose: str = "sales"  # one of PURPOSES
 
 
 @dataclass(slots=True)

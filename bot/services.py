@@ -18,14 +18,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from dataclasses import fields as dataclass_fields
+from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
 import pycountry
 
-from bot.compliance import Rules, Status, Verdict, verdict
+from bot.compliance import Delivery, Presentation, Rules, Status, Verdict, deliverability, verdict
 from bot.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from bot.model import (
+    PURPOSES,
     Actor,
     Address,
     AuditEntry,
@@ -162,6 +164,30 @@ class CampaignPool:
     @functools.cached_property
     def _own(self) -> frozenset[str]:
         return frozenset(self.campaign.numbers)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberPresentation:
+    """A number's presentation verdict for one campaign (see compliance.deliverability)."""
+
+    info: NumberInfo
+    campaign: Campaign
+    presentation: Presentation
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingBlock:
+    """A number a campaign uses that a dated rule blocks from ``starts`` (``days`` from
+    today; 0 on the day itself). ``presentation`` is the blocked verdict, naming the rule."""
+
+    info: NumberInfo
+    campaign: Campaign
+    presentation: Presentation
+    starts: date
+    days: int
+
+
+OWN_COUNTRY = "own"  # a campaign's origin: each number's own country (stored as None)
 
 
 @dataclass
@@ -582,6 +608,79 @@ class Inventory:
             else:
                 usable.append(info)
         return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings, via)
+
+    # ---------------------------------------------------------- presentation verdicts
+    def today(self) -> date:
+        """Today (UTC) by the inventory's clock, which tests control."""
+        return date.fromisoformat(self.clock()[:10])
+
+    def _campaign_members(self, campaign: Campaign) -> list[NumberInfo]:
+        """Every number of a campaign: its own and its groups', in E.164 order."""
+        views = self.views()
+        members = dict.fromkeys(campaign.numbers)
+        for gid in campaign.groups:
+            group = views.groups.get(gid)
+            if group is not None:
+                members.update(dict.fromkeys(group.numbers))
+        return [views.infos[e] for e in sorted(members) if e in views.infos]
+
+    def _judge(self, info: NumberInfo, campaign: Campaign, today: date) -> Presentation:
+        return deliverability(info.number, campaign.origin, campaign.purpose, today, self.rules)
+
+    def presentation(
+        self, text: str, campaign_name: str, today: date | None = None
+    ) -> Presentation:
+        """Whether the campaign's calls showing this number reach the callee (on ``today``)."""
+        info = self.info(text)
+        campaign = self.campaign(campaign_name)
+        return self._judge(info, campaign, today or self.today())
+
+    def number_presentations(
+        self, text: str, today: date | None = None
+    ) -> list[NumberPresentation]:
+        """The number's presentation verdict for each campaign it is in (by name)."""
+        detail = self.detail(text)
+        day = today or self.today()
+        return [
+            NumberPresentation(detail.info, c, self._judge(detail.info, c, day))
+            for c in detail.campaigns
+        ]
+
+    def campaign_presentations(
+        self, name: str, today: date | None = None
+    ) -> list[NumberPresentation]:
+        """Every number of the campaign (its own and its groups') with its presentation
+        verdict, in E.164 order. Independent of the pool's address warnings."""
+        campaign = self.campaign(name)
+        day = today or self.today()
+        return [
+            NumberPresentation(info, campaign, self._judge(info, campaign, day))
+            for info in self._campaign_members(campaign)
+        ]
+
+    def upcoming_blocks(self, within_days: int, today: date | None = None) -> list[UpcomingBlock]:
+        """Numbers campaigns use that a dated rule blocks within ``within_days`` days: not
+        blocked today and blocked from a day up to ``today + within_days``, or blocked by a
+        rule that starts today (``days`` 0). By campaign name, then number."""
+        day = today or self.today()
+        last = day + timedelta(days=max(within_days, 0))
+        found: list[UpcomingBlock] = []
+        for campaign in self.campaigns():
+            for info in self._campaign_members(campaign):
+                p = self._judge(info, campaign, day)
+                if p.status == Delivery.BLOCKED and p.since == day:
+                    found.append(UpcomingBlock(info, campaign, p, day, 0))
+                    continue
+                ahead = p.upcoming
+                if (
+                    ahead is not None
+                    and ahead.status == Delivery.BLOCKED
+                    and ahead.since is not None
+                    and ahead.since <= last
+                ):
+                    days = (ahead.since - day).days
+                    found.append(UpcomingBlock(info, campaign, ahead, ahead.since, days))
+        return found
 
     def audit(self, subject: str | None = None) -> list[AuditEntry]:
         """Every entry (about ``subject``), newest first: reads the whole log."""
@@ -1052,12 +1151,22 @@ class Inventory:
         numbers: Sequence[str] = (),
         groups: Sequence[str] = (),
         current_name: str | None = None,
+        origin: str | None = None,
+        purpose: str | None = None,
     ) -> CampaignPool:
+        """Create a campaign, or with ``current_name`` replace that one's name and members.
+
+        ``origin``: where its calls enter the phone network, a country (code or name) or
+        ``OWN_COUNTRY``/"" for each number's own country; ``purpose``: sales or service.
+        Either left None keeps the campaign's setting (a new campaign: own country, sales).
+        """
         self.require_manager(actor, "change campaigns")
         current = self.campaign(current_name) if current_name else None
         name = self._unique_name(
             "campaign", name, self.views().campaign_by_name, current.id if current else None
         )
+        chosen_origin = _campaign_origin(origin) if origin is not None else None
+        chosen_purpose = _campaign_purpose(purpose) if purpose is not None else None
         members = self._members(numbers)
         group_ids = []
         for group_name in groups:
@@ -1065,7 +1174,12 @@ class Inventory:
             if group.id not in group_ids:
                 group_ids.append(group.id)
         campaign = Campaign(
-            id=current.id if current else new_id(), name=name, numbers=members, groups=group_ids
+            id=current.id if current else new_id(),
+            name=name,
+            numbers=members,
+            groups=group_ids,
+            origin=chosen_origin if origin is not None else (current.origin if current else None),
+            purpose=chosen_purpose or (current.purpose if current else PURPOSES[0]),
         )
         with self.repo.transaction():
             self.repo.campaigns.save(campaign)
@@ -1233,6 +1347,32 @@ def _new_number(
         added_by=actor.user_id,
         added_at=now,
     )
+
+
+def _campaign_origin(text: str) -> str | None:
+    """A campaign's origin as stored: an ISO alpha-2 code, or None (own country)."""
+    if not text.strip() or text.strip().casefold() == OWN_COUNTRY:
+        return None
+    try:
+        return resolve_country(text)
+    except DomainError:
+        raise DomainError(
+            f"“{text.strip()[:40]}” is not a country: calls enter the phone network in a "
+            "country (a code like FI or a name like Finland) or in each number's own country.",
+            field="origin",
+        ) from None
+
+
+def _campaign_purpose(text: str) -> str:
+    purpose = text.strip().casefold()
+    if purpose not in PURPOSES:
+        raise DomainError(
+            f"“{text.strip()[:40]}” is not a purpose: a campaign is for "
+            + " or ".join(PURPOSES)
+            + ".",
+            field="purpose",
+        )
+    return purpose
 
 
 def _by_name(item: Any) -> str:

@@ -103,6 +103,8 @@ def register(app) -> None:
                 numbers,
                 groups,
                 current_name=current.name if current else None,
+                origin=values.get("origin"),
+                purpose=values.get("purpose"),
             )
         return V.campaign_result(pool, created=current is None)
 

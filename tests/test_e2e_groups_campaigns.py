@@ -298,7 +298,13 @@ def test_large_campaign_report_and_edit_stay_bounded(bot):
     assert seen == set(many)
 
     modal = open_form(bot, "campaign edit Big")
-    assert modal.labels() == ["Name", "Add numbers", "Remove numbers"]
+    assert modal.labels() == [
+        "Name",
+        "Calls enter the phone network in",
+        "Purpose",
+        "Add numbers",
+        "Remove numbers",
+    ]
     r = modal.fill("Remove numbers", [many[-1]]).submit(bot.sender)
     assert r.json["response_action"] == "update", r.body_text
     assert bot.inventory().campaign("Big").numbers == many[:-1]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.model import Campaign, Group
-from bot.phone import format_number
-from bot.services import CampaignPool, NumberInfo
+from bot.model import PURPOSES, Campaign, Group
+from bot.phone import country_name, format_number
+from bot.services import OWN_COUNTRY, CampaignPool, NumberInfo
 from handlers import blocks as B
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape
+from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import fix_block, number_line, option_for, result_modal
 
 MAX_INITIAL = L.MAX_EXTERNAL_SELECT_OPTIONS  # initial_options of a multi select: at most 100
@@ -99,6 +100,48 @@ def group_modal(group: Group | None, infos: Mapping[str, NumberInfo], name: str 
     )
 
 
+OWN_COUNTRY_LABEL = "Each number's own country"
+ORIGIN_LABEL = "Calls enter the phone network in"
+PURPOSE_LABELS = {"sales": "Sales", "service": "Service"}
+
+
+def _origin_input(origin: str | None) -> dict:
+    """Where calls enter the network: "each number's own country" first, then every
+    country grouped by first letter (option groups keep each list under 100)."""
+    own = B.option(OWN_COUNTRY_LABEL, OWN_COUNTRY)
+    groups = [{"label": B.plain("Default", 75), "options": [own]}, *country_option_groups()]
+    return B.input_block(
+        "origin",
+        ORIGIN_LABEL,
+        B.static_select(
+            "origin",
+            option_groups=groups,
+            initial=(country_option(origin) if origin else None) or own,
+            placeholder="Type a country",
+        ),
+        hint="Where your dialer's carrier hands the calls over (own country: a local carrier "
+        "per country). Some countries block calls from abroad showing their own numbers.",
+    )
+
+
+def _purpose_input(purpose: str) -> dict:
+    options = [B.option(PURPOSE_LABELS[p], p) for p in PURPOSES]
+    initial = next((o for o in options if o["value"] == purpose), options[0])
+    return B.input_block(
+        "purpose",
+        "Purpose",
+        B.static_select("purpose", options, initial=initial),
+        hint="Sales calls may not show some kinds of number, or must use dedicated ranges.",
+    )
+
+
+def campaign_settings_line(campaign: Campaign) -> str:
+    """Both presentation settings of a campaign, in one line."""
+    where = country_name(campaign.origin) if campaign.origin else OWN_COUNTRY_LABEL.lower()
+    purpose = PURPOSE_LABELS.get(campaign.purpose, campaign.purpose).lower()
+    return f"Calls enter the phone network in *{escape(where)}* · purpose *{purpose}*"
+
+
 def campaign_modal(
     campaign: Campaign | None,
     all_groups: Sequence[Group],
@@ -106,7 +149,11 @@ def campaign_modal(
     name: str = "",
 ) -> dict:
     c = campaign
-    blocks = [_name_input(c.name if c else name, "Spring promo")]
+    blocks = [
+        _name_input(c.name if c else name, "Spring promo"),
+        _origin_input(c.origin if c else None),
+        _purpose_input(c.purpose if c else PURPOSES[0]),
+    ]
     chosen = set(c.groups) if c else set()
     metadata: dict = {"c": c.id} if c else {}
     if not all_groups:
@@ -250,6 +297,7 @@ def campaign_detail(
                 f"*Left out*\n{len(pool.warnings)}",
             ]
         ),
+        B.context(campaign_settings_line(c)),
     ]
     entries = [(i, why) for i, why in pool.warnings] + [(i, None) for i in pool.usable]
     text = f"Campaign {escape(c.name)}: pool of {pool.size}"
