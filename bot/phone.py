@@ -376,13 +376,29 @@ def _suggesting(
             raise
         region = (default_region or "").upper()
         found = suggestions(cleaned, region, regions() if callable(regions) else regions)
+        if (
+            not found
+            and region in phonenumbers.SUPPORTED_REGIONS
+            and cleaned.lstrip("( ").startswith("0")
+        ):
+            # A workspace that works with no other country yet: ask among the markets
+            # contact centres call from most, naming each country (089… is Munich and
+            # Salerno). Only for numbers typed with a trunk 0, as those markets write them.
+            found = suggestions(cleaned, region, COMMON_REGIONS, named=True)
         if found:
             raise DomainError(
                 f"{_echo(cleaned)} is not {_a_number_of(region)} — did you mean "
                 f"{' or '.join(found)}?"
             ) from None
+        message = exc.message
+        if " is not a valid number " in message:
+            message = f"{_echo(cleaned)} is not {_a_number_of(region)}"
+        else:  # "+358 12 is too short …": quote it as it was typed
+            shown, verb, why = message.partition(" is ")
+            if verb and shown.startswith("+"):
+                message = f"{_echo(cleaned)}{verb}{why}"
         raise DomainError(
-            f"{exc.message} (numbers without + are read as {_plural_of(region)}: "
+            f"{message} (numbers without + are read as {_plural_of(region)}: "
             "write another country's with + and its country code)"
         ) from None
 
@@ -392,10 +408,16 @@ def _plural_of(code: str) -> str:
     return f"{adjective} numbers" if adjective else f"numbers of {country_phrase(code)}"
 
 
+# Asked when the workspace's own countries give no suggestion, in this order.
+COMMON_REGIONS = ("DE", "GB", "FR", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "EE", "AT",
+                  "CH", "BE", "PL", "PT", "IE", "US")
+
+
 def suggestions(
-    text: str, default_region: str, regions: Sequence[str], limit: int = 2
+    text: str, default_region: str, regions: Sequence[str], limit: int = 2, named: bool = False
 ) -> list[str]:
-    """The international forms of a nationally written number in other ``regions``."""
+    """The international forms of a nationally written number in other ``regions``;
+    ``named``: each followed by its country's name."""
     found: list[str] = []
     for region in dict.fromkeys(r.upper() for r in regions if r):
         if region == (default_region or "").upper():
@@ -405,6 +427,8 @@ def suggestions(
         except DomainError:
             continue
         shown = format_number(e164)
+        if named:
+            shown += f" ({country_phrase(region)})"
         if shown not in found:
             found.append(shown)
         if len(found) >= limit:

@@ -99,8 +99,8 @@ def _report_added(result, lines_of: dict[int, int] | None = None) -> list[str]:
         line = f"line {lines_of.get(index, index)}: " if lines_of is not None else ""
         return f"{line}{escape(text)}"
 
-    head = f"Added {B.plural(len(result.added), 'number')}."
-    if result.invalid:
+    head = f"Added {B.plural(len(result.added), 'number')}." if result.added else "Nothing added."
+    if result.invalid and result.added:
         head += f" {len(result.invalid)} not added."
     if result.already:
         head += f" {len(result.already)} already in the inventory."

@@ -280,7 +280,7 @@ def test_add_several_numbers_with_an_invalid_one_and_one_already_present(bot):
 def test_add_only_invalid_adds_nothing(bot):
     r = bot.command("add garbage +999 1234")
     body = texts(r.json["blocks"])
-    assert "Added 0 numbers." in body and "garbage" in body and "+999" in body
+    assert "Nothing added." in body and "garbage" in body and "+999" in body
     assert bot.inventory().numbers() == []
 
 

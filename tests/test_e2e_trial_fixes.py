@@ -31,7 +31,7 @@ def stored(bot) -> set[str]:
 )
 def test_add_an_invalid_international_number_reports_it_whole(bot, typed, reason):
     body = texts(bot.command(f"add {typed}").json)
-    assert "Added 0 numbers." in body
+    assert "Nothing added." in body
     assert f"{typed} — " in body and reason in body
     assert "+49" not in body.replace(typed, "")  # no part of it read as a German number
     assert stored(bot) == set()
