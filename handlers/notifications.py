@@ -134,7 +134,8 @@ def numbers_added_message(data: dict) -> dict:
 def address_failing_message(data: dict) -> dict:
     count = data["count"]
     name = escape(data["address"])
-    text = f"{count:,} number(s) no longer comply after the address {data['address']} changed"
+    # The fallback text is mrkdwn too (Slack turns <!channel> in it into a ping).
+    text = f"{count:,} number(s) no longer comply after the address {name} changed"
     blocks = [
         B.section(
             f":warning: {user(data['by'])} edited the address *{name}*: {count:,} "

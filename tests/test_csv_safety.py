@@ -27,6 +27,7 @@ PAYLOADS = [
     "+1 555",
     "'=1+1",  # already quoted by someone: still read back as typed
 ]
+EVIL = "=cmd|' /C calc'!A0"
 RUNS = ("=", "+", "-", "@", "\t", "\r")
 NUMBERS = ["+49 89 2001001", "+49 89 2001002", "+49 89 2001003", "+49 89 2001004"]
 
@@ -52,11 +53,9 @@ def stock(inv) -> None:
     """Numbers, an address, a group and a campaign whose texts are formulas."""
     inv.create_address(
         MANAGER,
-        address_fields(
-            "=cmd|' /C calc'!A0", customer_name="@SUM(1)", street="-2+3 Leopoldstraße"
-        ),
+        address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
-    inv.add_numbers(MANAGER, NUMBERS[:1], label="=1+1", address_name="=cmd|' /C calc'!A0")
+    inv.add_numbers(MANAGER, NUMBERS[:1], label="=1+1", address_name=EVIL)
     inv.add_numbers(MANAGER, NUMBERS[1:2], label='=HYPERLINK("http://x")')
     inv.add_numbers(MANAGER, NUMBERS[2:3], label="-2+3")
     inv.add_numbers(MANAGER, NUMBERS[3:], label="'=1+1")
@@ -114,9 +113,7 @@ def test_import_reads_an_export_back_to_the_same_values(tmp_path):
     other = open_inventory(tmp_path / "team-T2.json")
     other.create_address(
         MANAGER,
-        address_fields(
-            "=cmd|' /C calc'!A0", customer_name="@SUM(1)", street="-2+3 Leopoldstraße"
-        ),
+        address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
     other.save_campaign(MANAGER, "=1+1", numbers=[], groups=[])
     result = other.import_csv(MANAGER, exported)
@@ -160,9 +157,7 @@ def test_cli_export_is_safe_and_cli_import_reads_it_back(tmp_path):
     other = inventory(data_dir, "T2")
     other.create_address(
         MANAGER,
-        address_fields(
-            "=cmd|' /C calc'!A0", customer_name="@SUM(1)", street="-2+3 Leopoldstraße"
-        ),
+        address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
     imported = run_cli(work, "import", "out.csv", "--team", "T2", data_dir=data_dir)
     assert imported.returncode == 0, imported.stderr
