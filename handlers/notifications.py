@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from slack_sdk.errors import SlackApiError
 
@@ -150,9 +150,10 @@ def address_failing_message(data: dict) -> dict:
 def rules_failing_message(data: dict) -> dict:
     count = data["count"]
     text = f"{count:,} number(s) no longer comply after the compliance rules changed"
+    rules = PurePath(data.get("rules") or "rules").name  # NUMBERS_RULES_FILE, without its path
     blocks = [
         B.section(
-            f":warning: The compliance rules changed ({escape(data.get('rules') or 'rules')}): "
+            f":warning: The compliance rules changed ({escape(rules)}): "
             f"{count:,} linked number(s) that were OK no longer are."
         ),
         *_number_lines(data),
