@@ -938,11 +938,11 @@ class Inventory:
                 members.update(views.groups[gid].numbers if gid in views.groups else ())
             for e164 in members:
                 campaigns_of.setdefault(e164, []).append(c.name)
-        rows = []
-        for info in self.numbers():
-            n = info.number
-            rows.append(
-                [
+
+        def rows() -> Iterable[list]:  # one at a time, as the file is written
+            for info in self.numbers():
+                n = info.number
+                yield [
                     n.e164,
                     n.country,
                     n.kind,
@@ -959,9 +959,9 @@ class Inventory:
                         for f in ADDRESS_EXPORT_FIELDS
                     ),
                 ]
-            )
+
         # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.csvsafe).
-        return write_csv(EXPORT_COLUMNS, rows)
+        return write_csv(EXPORT_COLUMNS, rows())
 
     @_change
     def import_csv(self, actor: Actor, text: str) -> ImportResult:
