@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+# An absolute path (/srv/numbers/data/team-T1.json): the last part is kept, the rest goes.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s/()'\"“”,;]+)*/([^\s/()'\"“”,;]+)")
+
 
 class DomainError(Exception):
     """A change or query was refused; ``message`` says why, for the person who asked.
@@ -14,6 +19,11 @@ class DomainError(Exception):
         self.message = message
         self.field = field
 
+    @property
+    def public(self) -> str:
+        """The message as people in Slack see it (``message`` may be for the operator)."""
+        return self.message
+
 
 class PermissionDenied(DomainError):
     """The person lacks the role a change needs."""
@@ -23,12 +33,21 @@ class NotFound(DomainError):
     """A named thing (number, address, group, …) does not exist."""
 
 
-class StorageBusy(DomainError):
+class _ServerSide(DomainError):
+    """A refusal caused by the server, not the person: its message may name server files,
+    which the operator needs (CLI, log) and people in Slack must not see."""
+
+    @property
+    def public(self) -> str:
+        return _ABSOLUTE_PATH.sub(lambda m: f"“{m.group(1)}”", self.message)
+
+
+class StorageBusy(_ServerSide):
     """Another process holds the workspace's database for too long."""
 
 
-class StorageFailure(DomainError):
-    """The change could not be written to disk; nothing was changed."""
+class StorageFailure(_ServerSide):
+    """The change could not be written to disk (or the data not read); nothing was changed."""
 
 
 class ValidationError(DomainError):

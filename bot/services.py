@@ -8,10 +8,8 @@ all of it is on disk when the method returns, or none of it is.
 from __future__ import annotations
 
 import contextlib
-import csv
 import difflib
 import functools
-import io
 import threading
 import unicodedata
 from collections import Counter
@@ -25,6 +23,7 @@ import phonenumbers
 import pycountry
 
 from bot.compliance import Delivery, Presentation, Rules, Status, Verdict, deliverability, verdict
+from bot.csvsafe import CsvLineError, read_csv, write_csv
 from bot.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from bot.model import (
     PURPOSES,
@@ -1231,13 +1230,11 @@ class Inventory:
                 members.update(views.groups[gid].numbers if gid in views.groups else ())
             for e164 in members:
                 campaigns_of.setdefault(e164, []).append(c.name)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        for info in self.numbers():
-            n = info.number
-            writer.writerow(
-                [
+
+        def rows() -> Iterable[list]:  # one at a time, as the file is written
+            for info in self.numbers():
+                n = info.number
+                yield [
                     n.e164,
                     n.country,
                     n.kind,
@@ -1254,18 +1251,20 @@ class Inventory:
                         for f in ADDRESS_EXPORT_FIELDS
                     ),
                 ]
-            )
-        return out.getvalue()
+
+        # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.csvsafe).
+        return write_csv(EXPORT_COLUMNS, rows())
 
     @_change
     def import_csv(self, actor: Actor, text: str) -> ImportResult:
         """Rows of number, address, label, groups (header row); bad lines reported, good kept."""
         self.require_manager(actor, "import numbers")
-        reader = csv.DictReader(io.StringIO(text))
-        header = [h.strip().casefold() for h in reader.fieldnames or []]
+        try:  # cells the export protected (bot.csvsafe) come back unprotected
+            header, records = read_csv(text)
+        except CsvLineError as exc:
+            raise DomainError(f"The CSV's {exc}") from None
         if "number" not in header:
             raise DomainError("The CSV needs a header row with a “number” column.")
-        reader.fieldnames = header
         views = self.views()
         errors: list[tuple[int, str]] = []
         skipped: list[tuple[int, str]] = []
@@ -1274,8 +1273,10 @@ class Inventory:
         memberships: dict[str, list[str]] = {}  # group name -> numbers
         lines: dict[str, int] = {}  # number -> its line
         now = self.clock()
-        for row in reader:
-            line = reader.line_num
+        for line, row in records:
+            if isinstance(row, CsvLineError):
+                errors.append((line, str(row)))
+                continue
             text_number = (row.get("number") or "").strip()
             if not text_number:
                 continue

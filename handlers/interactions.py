@@ -14,7 +14,7 @@ from collections.abc import Callable
 from bot.errors import DomainError, ValidationError
 from handlers import blocks as B
 from handlers.mrkdwn import escape
-from handlers.router import APOLOGY
+from handlers.router import APOLOGY, refusal
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def form_errors(exc: DomainError, view: dict) -> dict[str, str]:
     """Errors keyed by the input blocks of the view (block ids are the field names)."""
     inputs = input_block_ids(view)
     fallback = inputs[0] if inputs else "error"
-    raw = exc.errors if isinstance(exc, ValidationError) else {exc.field or fallback: exc.message}
+    raw = exc.errors if isinstance(exc, ValidationError) else {exc.field or fallback: refusal(exc)}
     errors: dict[str, str] = {}
     for field, message in raw.items():
         block = field if field in inputs else fallback
@@ -95,7 +95,7 @@ def on_action(app, action_id: str):
             try:
                 fn(context["session"], action, body, client, respond)
             except DomainError as exc:
-                tell(body, client, respond, f":warning: {escape(exc.message)}")
+                tell(body, client, respond, f":warning: {escape(refusal(exc))}")
             except Exception:
                 log.exception("action %s failed", action_id)
                 tell(body, client, respond, APOLOGY)

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from slack_sdk.errors import SlackApiError
 
@@ -132,7 +132,8 @@ def numbers_added_message(data: dict) -> dict:
 def address_failing_message(data: dict) -> dict:
     count = data["count"]
     name = escape(data["address"])
-    text = f"{count:,} number(s) no longer comply after the address {data['address']} changed"
+    # The fallback text is mrkdwn too (Slack turns <!channel> in it into a ping).
+    text = f"{count:,} number(s) no longer comply after the address {name} changed"
     blocks = [
         B.section(
             f":warning: {user(data['by'])} edited the address *{name}*: {count:,} "
@@ -147,9 +148,10 @@ def address_failing_message(data: dict) -> dict:
 def rules_failing_message(data: dict) -> dict:
     count = data["count"]
     text = f"{count:,} number(s) no longer comply after the compliance rules changed"
+    rules = PurePath(data.get("rules") or "rules").name  # NUMBERS_RULES_FILE, without its path
     blocks = [
         B.section(
-            f":warning: The compliance rules changed ({escape(data.get('rules') or 'rules')}): "
+            f":warning: The compliance rules changed ({escape(rules)}): "
             f"{count:,} linked number(s) that were OK no longer are."
         ),
         *_number_lines(data),

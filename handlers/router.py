@@ -34,6 +34,14 @@ _NUMBER_PART = re.compile(r"^[\d()\-./]+$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 
 
+def refusal(exc: DomainError) -> str:
+    """What the person is told of a refusal; server paths in it go only to the log."""
+    public = exc.public
+    if public != exc.message:
+        log.warning("refused: %s", exc.message)
+    return public
+
+
 @dataclass
 class Reply:
     text: str
@@ -246,7 +254,7 @@ def numbers_command(ack, body, client, context, respond):
     try:
         result = dispatch(split(body.get("text", "")), session, body, client)
     except DomainError as exc:
-        answer(Reply(f":warning: {escape(exc.message)}"))
+        answer(Reply(f":warning: {escape(refusal(exc))}"))
         return
     except Exception:
         log.exception("/numbers %r failed", (body.get("text") or "")[:100])
@@ -266,7 +274,7 @@ def numbers_command(ack, body, client, context, respond):
         try:
             reply = result.work()
         except DomainError as exc:
-            reply = Reply(f":warning: {escape(exc.message)}")
+            reply = Reply(f":warning: {escape(refusal(exc))}")
         except Exception:
             log.exception("/numbers %r failed after ack", (body.get("text") or "")[:100])
             reply = Reply(APOLOGY)
