@@ -53,6 +53,10 @@ def quiet_signature_failures() -> None:
 def admin_lookup(client: WebClient):
     def is_admin(team_id: str, user_id: str) -> bool:
         user = client.users_info(user=user_id)["user"]
+        # An admin of another workspace (Slack Connect, another workspace of the org) is
+        # no admin here.
+        if user.get("team_id") != team_id:
+            return False
         return bool(user.get("is_admin") or user.get("is_owner"))
 
     return is_admin

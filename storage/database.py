@@ -83,7 +83,7 @@ def _audit_out_of_memory(db: TinyDB) -> None:
 
 MIGRATIONS[1] = _audit_out_of_memory
 
-_TEAM_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+_TEAM_ID = re.compile(r"[A-Z0-9]{1,32}")
 TEMP_SUFFIX = ".tmp"
 JOURNAL_SUFFIX = ".journal"
 AUDIT_SUFFIX = ".audit.jsonl"
@@ -968,7 +968,7 @@ class Databases:
         self._lock = threading.Lock()
 
     def for_team(self, team_id: str) -> WorkspaceDatabase:
-        if not _TEAM_ID.match(team_id or ""):
+        if not _TEAM_ID.fullmatch(team_id or ""):  # not .match: "$" accepts a final newline
             raise DomainError(f"Unknown workspace id {team_id!r}.")
         with self._lock:
             db = self._open.get(team_id)
@@ -988,4 +988,4 @@ class Databases:
         if not self.data_dir.is_dir():
             return []
         found = (p.name[len("team-") : -len(".json")] for p in self.data_dir.glob("team-*.json"))
-        return sorted(t for t in found if _TEAM_ID.match(t))
+        return sorted(t for t in found if _TEAM_ID.fullmatch(t))
