@@ -45,8 +45,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -60,6 +62,8 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.errors import DomainError, StorageBusy, StorageFailure
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 # Inside Slack's 3 s to acknowledge: a change that cannot get the lock by then is refused
@@ -103,14 +107,17 @@ COMPACT_CHANGED_SHARE = 0.25
 _LOAD_ATTEMPTS = 200
 
 
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, or a new file's usual mode (0666 & ~umask)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+# Customers' addresses: only the bot's own account reads the data dir and its files (the
+# lock file too: whoever can open it can hold it and block every change). Set with
+# fchmod/chmod, so the umask does not matter.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def _private(fd: int) -> None:
+    """Take group and other users' access away from an open file (usually a no-op)."""
+    if os.fstat(fd).st_mode & 0o077:
+        os.fchmod(fd, FILE_MODE)
 
 
 CHUNK_DOCS = 1000  # documents encoded at once when the main file is rewritten
@@ -411,8 +418,9 @@ class AtomicJSONStorage(Storage):
             return self._audit_end
         content = b"".join(_line({"seq": s, **e}) for s, e in entries)
         created = not self.audit_path.exists()
-        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, _file_mode(self.path))
+        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
+            _private(fd)
             size = os.fstat(fd).st_size
             if size < self._audit_end:
                 raise self._audit_missing()
@@ -693,14 +701,14 @@ class AtomicJSONStorage(Storage):
         self._journal_audit.extend((self._seq, entry) for entry in self._batch_audit)
         return True
 
-    def _write_replacing(self, path: Path, content: bytes | Iterable[bytes], mode_of: Path) -> int:
+    def _write_replacing(self, path: Path, content: bytes | Iterable[bytes]) -> int:
         """Write a temporary file, fsync it, rename it over ``path``, fsync the directory;
         returns the number of bytes written."""
         directory = path.parent
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=TEMP_SUFFIX, dir=directory)
         size = 0
         try:
-            os.fchmod(fd, _file_mode(mode_of))
+            os.fchmod(fd, FILE_MODE)
             with os.fdopen(fd, "wb") as f:
                 for chunk in [content] if isinstance(content, bytes) else content:
                     f.write(chunk)
@@ -724,7 +732,7 @@ class AtomicJSONStorage(Storage):
         audit_end = self._append_audit(seq)
         row = {"seq": seq, "audit_end": audit_end} if audit_end else {"seq": seq}
         marker = f"{_dumps(SEQ_TABLE)}:{_dumps({'1': row})}"
-        size = self._write_replacing(self.path, self._main_chunks(data, marker), self.path)
+        size = self._write_replacing(self.path, self._main_chunks(data, marker))
         self._base, self._audit_end, self._journal_audit = seq, audit_end, []
         # The commit is done: the old journal's records are all included (and skipped).
         held = self._open_held(self.path)
@@ -735,7 +743,7 @@ class AtomicJSONStorage(Storage):
         self._main_size, self._seq = size, seq
         header = _line({"base": seq})
         try:
-            self._write_replacing(self.journal_path, header, self.path)
+            self._write_replacing(self.journal_path, header)
         except OSError:
             return  # the old journal stays valid after this main file; compact again later
         journal = self._open_held(self.journal_path)
@@ -905,7 +913,8 @@ class WorkspaceDatabase:
     def _acquire_file_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            _private(fd)
         except OSError as exc:
             raise StorageFailure(
                 f"The data directory cannot be written ({exc.strerror}). Nothing was changed."
@@ -966,6 +975,23 @@ class Databases:
         self.data_dir = Path(data_dir)
         self._open: dict[str, WorkspaceDatabase] = {}
         self._lock = threading.Lock()
+        self.repair_modes()
+
+    def repair_modes(self) -> None:
+        """Take group and other users' access away from an existing data dir and its
+        database files (a data dir of an earlier version, or restored from a backup).
+        The owner's bits stay: a data dir made read-only on purpose stays read-only."""
+        if not self.data_dir.is_dir():
+            return
+        try:
+            for path in [self.data_dir, *self.data_dir.glob("team-*")]:
+                st = path.lstat()
+                if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                    continue
+                if stat.S_IMODE(st.st_mode) & 0o077:
+                    os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+        except OSError as exc:  # not ours to change: say so, the bot still works
+            log.warning("could not make %s private: %s", self.data_dir, exc)
 
     def for_team(self, team_id: str) -> WorkspaceDatabase:
         if not _TEAM_ID.fullmatch(team_id or ""):  # not .match: "$" accepts a final newline
@@ -974,7 +1000,10 @@ class Databases:
             db = self._open.get(team_id)
             if db is None:
                 try:
-                    self.data_dir.mkdir(parents=True, exist_ok=True)
+                    created = not self.data_dir.exists()
+                    self.data_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+                    if created:
+                        os.chmod(self.data_dir, DIR_MODE)  # mkdir's mode is cut by the umask
                 except OSError as exc:
                     raise StorageFailure(
                         f"The data directory {self.data_dir} cannot be created "
