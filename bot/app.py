@@ -86,6 +86,10 @@ def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
         logger=logging.getLogger("slack_bolt"),
     )
     workspaces = workspaces or Workspaces(settings)
+    for team_id in workspaces.team_ids():
+        # Open every database now: a damaged one stops start-up with one line (a
+        # StorageFailure) instead of failing each request later.
+        workspaces.inventory(team_id)
     roles = Roles(settings.managers, admin_lookup(client))
     register(app, workspaces, roles, settings)
     return app

@@ -404,9 +404,10 @@ class AtomicJSONStorage(Storage):
             if carry:
                 raise self._audit_missing()
 
-    def _audit_missing(self) -> StorageFailure:
+    def _audit_missing(self, expected: int | None = None) -> StorageFailure:
+        expected = self._audit_end if expected is None else expected
         return StorageFailure(
-            f"{self.audit_path} is shorter than {self.path} says ({self._audit_end} bytes): "
+            f"{self.audit_path} is shorter than {self.path} says ({expected} bytes): "
             "restore it from a backup."
         )
 
@@ -549,13 +550,25 @@ class AtomicJSONStorage(Storage):
 
     def _load(self) -> None:
         damaged: _Damaged | None = None
+        mismatch: _AuditMismatch | None = None
         for _ in range(_LOAD_ATTEMPTS):
             try:
                 if self._try_load():
                     return
             except _Damaged as exc:
                 damaged = exc
+            except _AuditMismatch as exc:
+                # Read again: another process may have committed between our reads.
+                mismatch = exc
             time.sleep(0.01)
+        self._release()
+        if mismatch is not None:
+            raise StorageFailure(
+                f"{self.audit_path} is longer than {self.path.name} says ({mismatch.size} "
+                f"bytes, {mismatch.audit_end} expected): the database is older than its "
+                "audit log (restored without it?); restore both from one backup. Nothing "
+                "was changed."
+            )
         if damaged is not None:
             raise StorageFailure(
                 f"{self.journal_path} is damaged at byte {damaged.offset} (valid records "
@@ -572,6 +585,15 @@ class AtomicJSONStorage(Storage):
         self._release()
         main = self._open_held(self.path)
         if main is None:
+            # A new database, unless the files beside it say there was one: starting
+            # afresh would put a new database beside an audit log that does not match it.
+            for other in (self.journal_path, self.audit_path):
+                if other.exists() and other.stat().st_size:
+                    raise StorageFailure(
+                        f"{self.path} is missing but {other.name} is there: restore the "
+                        "database from a backup (or move its files away to start afresh). "
+                        "Nothing was changed."
+                    )
             data: dict[str, Any] = {}
             self._signature, self._main_size = None, 0
         else:
@@ -579,12 +601,19 @@ class AtomicJSONStorage(Storage):
             self._held = fd
             with os.fdopen(os.dup(fd), "rb") as f:
                 raw = f.read()
+            if not raw.strip():
+                # Never written so: a commit replaces the file whole (rename), so an empty
+                # main file is a disk fault or a bad restore, not a new database.
+                raise StorageFailure(
+                    f"{self.path} is empty: restore it from a backup (or move the "
+                    "workspace's files away to start afresh). Nothing was changed."
+                )
             try:
-                data = json.loads(raw) if raw.strip() else {}
+                data = json.loads(raw)
             except ValueError as exc:
                 raise StorageFailure(
                     f"{self.path} is not a valid numbers-bot database ({exc}); restore it "
-                    "from a backup or move it away."
+                    "from a backup or move it away. Nothing was changed."
                 ) from None
             if not isinstance(data, dict):
                 raise StorageFailure(f"{self.path} is not a valid numbers-bot database.")
@@ -618,11 +647,37 @@ class AtomicJSONStorage(Storage):
                         replay.apply(record)
                         seq = record_seq
                     end = after
+        self._check_audit_length(audit_end, base, seq)
         self._data = data
         self._seq, self._base, self._audit_end = seq, base, audit_end
         self._journal_audit = replay.audit
         self._journal_inode, self._journal_end = inode, end
         return True
+
+    def _check_audit_length(self, audit_end: int, base: int, seq: int) -> None:
+        """The audit file must be as long as the main file says. Longer is fine only when
+        the rest is what an unfinished compaction appended: entries of the commits after
+        the main file's (the journal's, and the compacting one). Anything else means the
+        main file is older than its audit log (a restore of one without the other), and
+        the next compaction would cut entries off."""
+        try:
+            size = os.stat(self.audit_path).st_size
+        except FileNotFoundError:
+            size = 0
+        if size < audit_end:
+            raise self._audit_missing(audit_end)
+        if size == audit_end:
+            return
+        with open(self.audit_path, "rb") as f:
+            f.seek(audit_end)
+            tail = f.read(size - audit_end)
+        for line in tail.split(b"\n")[:-1]:
+            entry = _parse_line(line)
+            if entry is None:
+                continue  # cut short by the crash (or being written right now)
+            entry_seq = entry.get("seq")
+            if not isinstance(entry_seq, int) or not base < entry_seq <= seq + 1:
+                raise _AuditMismatch(size, audit_end)
 
     @staticmethod
     def _main_chunks(data: dict[str, Any], marker: str) -> Iterator[bytes]:
@@ -757,6 +812,12 @@ class AtomicJSONStorage(Storage):
         """Rewrite the main file now (bench floor (b); callers hold the file lock)."""
         self.read()
         self._compact(self._seq)
+
+
+class _AuditMismatch(Exception):
+    def __init__(self, size: int, audit_end: int) -> None:
+        super().__init__(size, audit_end)
+        self.size, self.audit_end = size, audit_end
 
 
 class _Damaged(Exception):
@@ -1016,5 +1077,10 @@ class Databases:
     def team_ids(self) -> list[str]:
         if not self.data_dir.is_dir():
             return []
-        found = (p.name[len("team-") : -len(".json")] for p in self.data_dir.glob("team-*.json"))
+        # Any of a workspace's files names it: a main file gone missing is reported, not
+        # taken for a workspace without data.
+        found = set()
+        for suffix in (".json", ".json" + JOURNAL_SUFFIX, AUDIT_SUFFIX):
+            for p in self.data_dir.glob("team-*" + suffix):
+                found.add(p.name[len("team-") : -len(suffix)])
         return sorted(t for t in found if _TEAM_ID.fullmatch(t))
