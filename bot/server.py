@@ -13,6 +13,7 @@ import heapq
 import io
 import logging
 import re
+import signal
 import threading
 import time
 
@@ -188,7 +189,11 @@ def run(settings: Settings) -> int:
 
         app = build_app(settings)
         log.info("numbers-bot: Socket Mode, data in %s", settings.data_dir)
-        SocketModeHandler(app, settings.app_token).start()
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        try:
+            SocketModeHandler(app, settings.app_token).start()
+        finally:
+            _stop_gracefully(settings)
         return 0
     try:
         server = make_server(settings)
@@ -201,5 +206,22 @@ def run(settings: Settings) -> int:
         server.effective_port,
         settings.data_dir,
     )
-    server.run()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        server.run()  # returns on SIGTERM or Ctrl-C (waitress closes its connections)
+    finally:
+        _stop_gracefully(settings)
     return 0
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)
+
+
+def _stop_gracefully(settings: Settings) -> None:
+    """A stopping bot gives back the notification it was posting (the next start posts
+    it at once rather than after its lease)."""
+    from handlers import notifications
+
+    log.info("numbers-bot: stopping")
+    notifications.stop_workers(settings.data_dir)
