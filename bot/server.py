@@ -4,18 +4,22 @@ In HTTP mode every POST to /slack/events passes ``SlackGate`` before Bolt sees i
 body over ``MAX_BODY_BYTES`` is refused 413 unread (waitress refuses it too, before
 buffering it), a timestamp that is not a number or a body that is not UTF-8 gets
 401/400 instead of a traceback, a bad signature is logged as one line without the body,
-and a signature already accepted within Slack's five-minute window (a replay) gets 401.
+and a signature already accepted within Slack's five-minute window (a replay) gets 401
+(options loads excepted: they change nothing, and carry no trigger id that would tell
+two identical ones apart).
 """
 
 from __future__ import annotations
 
 import heapq
 import io
+import json
 import logging
 import re
 import signal
 import threading
 import time
+from urllib.parse import parse_qs
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -93,6 +97,17 @@ class SeenSignatures:
             return True
 
 
+def _options_load(body: str) -> bool:
+    """Whether the body is an options load (block_suggestion). It has no trigger id, so a
+    person typing the same search twice within a second sends the same signed request
+    twice; it changes nothing, so answering it again is harmless."""
+    try:
+        payload = json.loads(parse_qs(body).get("payload", [""])[0] or "null")
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and payload.get("type") == "block_suggestion"
+
+
 class SlackGate:
     """Checks a POST to /slack/events before Bolt parses it; returns a refusal
     (status, text) or None after putting the checked body back for Bolt to read."""
@@ -125,7 +140,7 @@ class SlackGate:
                     len(body),
                 )
                 return "401 Unauthorized", b"invalid request\n"
-            if not self.seen.first_time(signature, int(stamp)):
+            if not self.seen.first_time(signature, int(stamp)) and not _options_load(text):
                 log.warning(
                     "refused a request to /slack/events: a replay of a request already "
                     "received (timestamp %s)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import socket
 import threading
@@ -302,3 +303,25 @@ def test_a_signature_that_is_not_ascii_gets_401_never_a_500(bot, records):
     headers = {**FORM, **bot.sender.sign(body), "X-Slack-Signature": "v0=²"}
     assert bot.sender.raw(body, headers).status == 401
     assert not [rec for rec in records if rec.levelno >= logging.ERROR or rec.exc_info]
+
+
+def test_the_same_options_load_twice_in_a_second_is_answered_both_times(bot):
+    """An options load has no trigger id: typing the same search again within a second
+    sends the very same signed request. It changes nothing, so it is not refused."""
+    from tests.test_e2e_numbers import MUNICH, seed
+
+    seed(bot, [MUNICH])
+    payload = {
+        "type": "block_suggestion",
+        "user": {"id": MANAGER, "team_id": TEAM_ID},
+        "team": {"id": TEAM_ID},
+        "action_id": "numbers_search",
+        "block_id": "numbers",
+        "value": "+4989",
+        "api_app_id": "A1",
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = {**FORM, **bot.sender.sign(body)}
+    first, second = bot.sender.raw(body, headers), bot.sender.raw(body, headers)
+    assert first.status == second.status == 200
+    assert first.json == second.json and first.json["options"]
