@@ -288,6 +288,9 @@ def write_floor(team_file: Path, repeats: int) -> dict:
     folder.mkdir(exist_ok=True)
     copy = folder / team_file.name
     shutil.copyfile(team_file, copy)
+    audit = team_file.with_name(team_file.stem + ".audit.jsonl")
+    if audit.exists():  # the main file records its length: a copy without it does not open
+        shutil.copyfile(audit, folder / audit.name)
     times = []
     for _ in range(repeats):
         storage = AtomicJSONStorage(copy)  # a fresh one: nothing encoded before

@@ -35,9 +35,28 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
+class _WithoutBody(logging.Filter):
+    """Bolt logs a refused signature with the whole body: keep one line without it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature detected"):
+            record.msg, record.args = "Invalid request signature detected (body not logged)", ()
+        return True
+
+
+def quiet_signature_failures() -> None:
+    logger = logging.getLogger("slack_bolt.RequestVerification")
+    if not any(isinstance(f, _WithoutBody) for f in logger.filters):
+        logger.addFilter(_WithoutBody())
+
+
 def admin_lookup(client: WebClient):
     def is_admin(team_id: str, user_id: str) -> bool:
         user = client.users_info(user=user_id)["user"]
+        # An admin of another workspace (Slack Connect, another workspace of the org) is
+        # no admin here.
+        if user.get("team_id") != team_id:
+            return False
         return bool(user.get("is_admin") or user.get("is_owner"))
 
     return is_admin
@@ -58,6 +77,7 @@ def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
     except OSError as exc:
         where = settings.api_url or "slack.com"
         raise ConfigError(f"Cannot reach Slack's Web API at {where}: {exc}") from None
+    quiet_signature_failures()
     app = App(
         client=client,
         signing_secret=settings.signing_secret or "",
@@ -66,6 +86,10 @@ def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
         logger=logging.getLogger("slack_bolt"),
     )
     workspaces = workspaces or Workspaces(settings)
+    for team_id in workspaces.team_ids():
+        # Open every database now: a damaged one stops start-up with one line (a
+        # StorageFailure) instead of failing each request later.
+        workspaces.inventory(team_id)
     roles = Roles(settings.managers, admin_lookup(client))
     register(app, workspaces, roles, settings)
     return app

@@ -24,9 +24,10 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str | None = None
-    signing_secret: str | None = None
-    app_token: str | None = None
+    # Secrets: never in repr() or str() (a logged or printed Settings shows no token).
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
     api_url: str | None = None
     port: int = 3000
     data_dir: Path = Path("data")

@@ -7,10 +7,13 @@ none. A delivery loop then posts each entry through an injected ``send(channel,
 data)`` (Slack lives in ``handlers.notifications``) and marks it sent; a failed
 post stays with a later ``next_attempt`` (exponential backoff) and is retried.
 
-Entries are claimed with a lease (``next_attempt`` moved past the post) before the
-post, so two threads or two processes draining the same outbox never post one
-entry twice. A crash between a successful post and its "sent" mark re-posts it
-once the lease runs out: at least once, never silently dropped.
+Entries are claimed with a lease (``next_attempt`` moved past the post, and the
+claiming process recorded as its ``holder``) before the post, so two threads or two
+processes draining the same outbox never post one entry twice. A stopping bot
+releases what it claimed, and a lease whose holder no longer exists (killed, or its
+pid now belongs to another process) does not hold the entry: after a restart it is
+posted at once. A crash between a successful post and its "sent" mark re-posts it:
+at least once, never silently dropped.
 
 Kinds of notification (``data["kind"]``):
 
@@ -40,6 +43,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import socket
 import threading
 import time
 from collections import Counter
@@ -409,6 +414,64 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
+# ----------------------------------------------------------------------- leases
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot), or None when there is no such
+    process (or no /proc); a zombie counts as gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == b"Z":
+        return None
+    return int(fields[19])
+
+
+def process_identity(pid: int | None = None) -> dict:
+    """Who holds a lease: host, boot, pid and the pid's start time (a pid reused by a
+    later process is then not taken for the holder)."""
+    pid = os.getpid() if pid is None else pid
+    return {"host": socket.gethostname(), "boot": _boot_id(), "pid": pid, "start": _start_time(pid)}
+
+
+def holder_alive(holder: Any) -> bool:
+    """Whether the process that claimed an entry may still be posting it. A holder on
+    another host cannot be checked: its lease runs out by time."""
+    if not isinstance(holder, dict) or holder.get("host") != socket.gethostname():
+        return True
+    if holder.get("boot") and holder["boot"] != _boot_id():
+        return False  # the machine restarted since
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    if os.path.isdir("/proc"):
+        return _start_time(pid) == holder.get("start")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def release(repo: Any, entry_id: str, clock: Callable[[], float] = time.time) -> None:
+    """Give a claimed entry back (a stopping bot): due at once, held by nobody."""
+    with repo.transaction():
+        entry = repo.outbox_get(entry_id)
+        if entry and not entry.get("sent_at"):
+            repo.outbox_defer(entry_id, clock(), holder=None)
+
+
 @dataclasses.dataclass
 class Delivery:
     sent: list[str] = dataclasses.field(default_factory=list)
@@ -424,6 +487,7 @@ def deliver(
     lease: float = 300.0,
     clock: Callable[[], float] = time.time,
     stop: threading.Event | None = None,
+    claims: set[str] | None = None,
 ) -> Delivery:
     """Post every due entry of one workspace's outbox, oldest first; never raises for a post.
 
@@ -432,18 +496,32 @@ def deliver(
     attempt after a backoff that doubles with every failed attempt. When the entry
     asks for it (``data["remember_as"]``), where the post went (what ``send``
     returned) is stored under that key in the same write as the "sent" mark.
+
+    The claim records its holder (``process_identity``): an entry claimed by a process
+    that no longer exists is due at once, whatever its lease says. ``claims`` (if given)
+    holds the ids claimed and not yet settled, for a stopping worker to release.
     """
     result = Delivery()
     tried: set[str] = set()
+    me = process_identity()
     while not (stop and stop.is_set()):
         with repo.transaction():
             now = clock()
-            due = [e for e in repo.outbox_pending(now) if e["id"] not in tried]
+            due = [
+                e
+                for e in repo.outbox_pending(float("inf"))
+                if e["id"] not in tried
+                and (
+                    e["next_attempt"] <= now or (e.get("holder") and not holder_alive(e["holder"]))
+                )
+            ]
             if not due:
                 break
             entry = due[0]
-            repo.outbox_defer(entry["id"], now + lease)
+            repo.outbox_defer(entry["id"], now + lease, holder=me)
         tried.add(entry["id"])
+        if claims is not None:
+            claims.add(entry["id"])
         try:
             posted = send(entry["channel"], entry["data"])
         except Exception as exc:
@@ -462,6 +540,8 @@ def deliver(
             )
             with repo.transaction():
                 repo.outbox_defer(entry["id"], clock() + wait, error=str(exc) or type(exc).__name__)
+            if claims is not None:
+                claims.discard(entry["id"])
             result.failed.append(entry["id"])
             continue
         with repo.transaction():
@@ -469,6 +549,8 @@ def deliver(
             remember = entry["data"].get("remember_as")
             if remember and isinstance(posted, dict) and posted.get("ts"):
                 repo.set_value(remember, {"channel": posted.get("channel"), "ts": posted["ts"]})
+        if claims is not None:
+            claims.discard(entry["id"])
         result.sent.append(entry["id"])
     return result
 

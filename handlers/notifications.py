@@ -73,7 +73,8 @@ class WorkerConfig:
     tick: float = 30.0  # between looks for a due digest and due outbox entries
     backoff: float = 10.0  # first retry after a failed post; doubles each time
     max_backoff: float = 3600.0
-    lease: float = 300.0  # an entry being posted is not taken by another worker
+    # An entry being posted is not taken by another worker (unless its holder is gone).
+    lease: float = 300.0
     clock: Callable[[], datetime] = field(default=_now)
 
 
@@ -268,6 +269,8 @@ class NotificationWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._rules_checked: set[str] = set()
+        # The outbox being drained and the entries claimed there and not yet settled.
+        self._claims: tuple[object, set[str]] | None = None
         self._thread = threading.Thread(target=self._run, name="numbers-notify", daemon=True)
 
     def start(self) -> NotificationWorker:
@@ -277,11 +280,22 @@ class NotificationWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop; a post still in flight after ``timeout`` is given back to the outbox (the
+        next start posts it at once; at least once: Slack may have taken it)."""
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
+        claims = self._claims
+        if claims is not None:
+            repo, ids = claims
+            for entry_id in list(ids):
+                try:
+                    notify.release(repo, entry_id)
+                    log.info("notification %s released: it is posted after the restart", entry_id)
+                except Exception:
+                    log.warning("notification %s not released", entry_id, exc_info=True)
 
     @property
     def running(self) -> bool:
@@ -311,6 +325,8 @@ class NotificationWorker:
 
     def drain(self, inventory) -> notify.Delivery:
         config = self.config
+        claims: set[str] = set()
+        self._claims = (inventory.repo, claims)
         return notify.deliver(
             inventory.repo,
             self.send,
@@ -319,6 +335,7 @@ class NotificationWorker:
             lease=config.lease,
             clock=time.time,
             stop=self._stop,
+            claims=claims,
         )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 
+from slack_bolt import BoltResponse
+
 from bot.bootstrap import Workspaces
 from bot.model import Actor
 from bot.permissions import Roles
@@ -33,9 +35,31 @@ class Session:
         self.inventory.require_manager(self.actor, doing)
 
 
+NO_WORKSPACE = (
+    "numbers-bot keeps its data per Slack workspace, and this request names none "
+    "(an organisation-wide request?). Use /numbers from within a workspace."
+)
+
+
+def _workspace(context, body: dict) -> str:
+    """The request's workspace: its team, else the acting user's own workspace. Never
+    the enterprise id (that is no workspace: its file would mix the org's workspaces)."""
+    if context.team_id:
+        return context.team_id
+    user = body.get("user") if isinstance(body, dict) else None
+    if isinstance(user, dict) and isinstance(user.get("team_id"), str):
+        return user["team_id"]
+    return ""
+
+
 def session_middleware(workspaces: Workspaces, roles: Roles):
-    def middleware(context, next):  # noqa: A002 - Bolt passes `next` by name
-        team_id = context.team_id or context.enterprise_id or ""
+    def middleware(context, body, next):  # noqa: A002 - Bolt passes `next` by name
+        team_id = _workspace(context, body)
+        if not team_id:
+            log.warning(
+                "refused a request without a workspace (enterprise %s)", context.enterprise_id
+            )
+            return BoltResponse(status=200, body=NO_WORKSPACE)
         context["session"] = Session(workspaces, roles, team_id, context.user_id or "")
         return next()
 

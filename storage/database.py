@@ -45,8 +45,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -60,6 +62,8 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.errors import DomainError, StorageBusy, StorageFailure
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 # Inside Slack's 3 s to acknowledge: a change that cannot get the lock by then is refused
@@ -83,7 +87,7 @@ def _audit_out_of_memory(db: TinyDB) -> None:
 
 MIGRATIONS[1] = _audit_out_of_memory
 
-_TEAM_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+_TEAM_ID = re.compile(r"[A-Z0-9]{1,32}")
 TEMP_SUFFIX = ".tmp"
 JOURNAL_SUFFIX = ".journal"
 AUDIT_SUFFIX = ".audit.jsonl"
@@ -105,14 +109,17 @@ COMPACT_CHANGED_SHARE = 0.25
 _LOAD_ATTEMPTS = 200
 
 
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, or a new file's usual mode (0666 & ~umask)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+# Customers' addresses: only the bot's own account reads the data dir and its files (the
+# lock file too: whoever can open it can hold it and block every change). Set with
+# fchmod/chmod, so the umask does not matter.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def _private(fd: int) -> None:
+    """Take group and other users' access away from an open file (usually a no-op)."""
+    if os.fstat(fd).st_mode & 0o077:
+        os.fchmod(fd, FILE_MODE)
 
 
 CHUNK_DOCS = 1000  # documents encoded at once when the main file is rewritten
@@ -470,9 +477,10 @@ class AtomicJSONStorage(Storage):
                     if subjects is None or entry.get("subject") in subjects:
                         yield entry
 
-    def _audit_missing(self) -> StorageFailure:
+    def _audit_missing(self, expected: int | None = None) -> StorageFailure:
+        expected = self._audit_end if expected is None else expected
         return StorageFailure(
-            f"{self.audit_path} is shorter than {self.path} says ({self._audit_end} bytes): "
+            f"{self.audit_path} is shorter than {self.path} says ({expected} bytes): "
             "restore it from a backup."
         )
 
@@ -484,8 +492,9 @@ class AtomicJSONStorage(Storage):
             return self._audit_end
         content = b"".join(_line({"seq": s, **e}) for s, e in entries)
         created = not self.audit_path.exists()
-        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, _file_mode(self.path))
+        fd = os.open(self.audit_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
+            _private(fd)
             size = os.fstat(fd).st_size
             if size < self._audit_end:
                 raise self._audit_missing()
@@ -614,13 +623,25 @@ class AtomicJSONStorage(Storage):
 
     def _load(self) -> None:
         damaged: _Damaged | None = None
+        mismatch: _AuditMismatch | None = None
         for _ in range(_LOAD_ATTEMPTS):
             try:
                 if self._try_load():
                     return
             except _Damaged as exc:
                 damaged = exc
+            except _AuditMismatch as exc:
+                # Read again: another process may have committed between our reads.
+                mismatch = exc
             time.sleep(0.01)
+        self._release()
+        if mismatch is not None:
+            raise StorageFailure(
+                f"{self.audit_path} is longer than {self.path.name} says ({mismatch.size} "
+                f"bytes, {mismatch.audit_end} expected): the database is older than its "
+                "audit log (restored without it?); restore both from one backup. Nothing "
+                "was changed."
+            )
         if damaged is not None:
             raise StorageFailure(
                 f"{self.journal_path} is damaged at byte {damaged.offset} (valid records "
@@ -637,6 +658,15 @@ class AtomicJSONStorage(Storage):
         self._release()
         main = self._open_held(self.path)
         if main is None:
+            # A new database, unless the files beside it say there was one: starting
+            # afresh would put a new database beside an audit log that does not match it.
+            for other in (self.journal_path, self.audit_path):
+                if other.exists() and other.stat().st_size:
+                    raise StorageFailure(
+                        f"{self.path} is missing but {other.name} is there: restore the "
+                        "database from a backup (or move its files away to start afresh). "
+                        "Nothing was changed."
+                    )
             data: dict[str, Any] = {}
             self._signature, self._main_size = None, 0
         else:
@@ -644,12 +674,19 @@ class AtomicJSONStorage(Storage):
             self._held = fd
             with os.fdopen(os.dup(fd), "rb") as f:
                 raw = f.read()
+            if not raw.strip():
+                # Never written so: a commit replaces the file whole (rename), so an empty
+                # main file is a disk fault or a bad restore, not a new database.
+                raise StorageFailure(
+                    f"{self.path} is empty: restore it from a backup (or move the "
+                    "workspace's files away to start afresh). Nothing was changed."
+                )
             try:
-                data = json.loads(raw) if raw.strip() else {}
+                data = json.loads(raw)
             except ValueError as exc:
                 raise StorageFailure(
                     f"{self.path} is not a valid numbers-bot database ({exc}); restore it "
-                    "from a backup or move it away."
+                    "from a backup or move it away. Nothing was changed."
                 ) from None
             if not isinstance(data, dict):
                 raise StorageFailure(f"{self.path} is not a valid numbers-bot database.")
@@ -683,11 +720,37 @@ class AtomicJSONStorage(Storage):
                         replay.apply(record)
                         seq = record_seq
                     end = after
+        self._check_audit_length(audit_end, base, seq)
         self._data = data
         self._seq, self._base, self._audit_end = seq, base, audit_end
         self._journal_audit = replay.audit
         self._journal_inode, self._journal_end = inode, end
         return True
+
+    def _check_audit_length(self, audit_end: int, base: int, seq: int) -> None:
+        """The audit file must be as long as the main file says. Longer is fine only when
+        the rest is what an unfinished compaction appended: entries of the commits after
+        the main file's (the journal's, and the compacting one). Anything else means the
+        main file is older than its audit log (a restore of one without the other), and
+        the next compaction would cut entries off."""
+        try:
+            size = os.stat(self.audit_path).st_size
+        except FileNotFoundError:
+            size = 0
+        if size < audit_end:
+            raise self._audit_missing(audit_end)
+        if size == audit_end:
+            return
+        with open(self.audit_path, "rb") as f:
+            f.seek(audit_end)
+            tail = f.read(size - audit_end)
+        for line in tail.split(b"\n")[:-1]:
+            entry = _parse_line(line)
+            if entry is None:
+                continue  # cut short by the crash (or being written right now)
+            entry_seq = entry.get("seq")
+            if not isinstance(entry_seq, int) or not base < entry_seq <= seq + 1:
+                raise _AuditMismatch(size, audit_end)
 
     @staticmethod
     def _main_chunks(data: dict[str, Any], marker: str) -> Iterator[bytes]:
@@ -766,14 +829,14 @@ class AtomicJSONStorage(Storage):
         self._journal_audit.extend((self._seq, entry) for entry in self._batch_audit)
         return True
 
-    def _write_replacing(self, path: Path, content: bytes | Iterable[bytes], mode_of: Path) -> int:
+    def _write_replacing(self, path: Path, content: bytes | Iterable[bytes]) -> int:
         """Write a temporary file, fsync it, rename it over ``path``, fsync the directory;
         returns the number of bytes written."""
         directory = path.parent
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=TEMP_SUFFIX, dir=directory)
         size = 0
         try:
-            os.fchmod(fd, _file_mode(mode_of))
+            os.fchmod(fd, FILE_MODE)
             with os.fdopen(fd, "wb") as f:
                 for chunk in [content] if isinstance(content, bytes) else content:
                     f.write(chunk)
@@ -797,7 +860,7 @@ class AtomicJSONStorage(Storage):
         audit_end = self._append_audit(seq)
         row = {"seq": seq, "audit_end": audit_end} if audit_end else {"seq": seq}
         marker = f"{_dumps(SEQ_TABLE)}:{_dumps({'1': row})}"
-        size = self._write_replacing(self.path, self._main_chunks(data, marker), self.path)
+        size = self._write_replacing(self.path, self._main_chunks(data, marker))
         self._base, self._audit_end, self._journal_audit = seq, audit_end, []
         # The commit is done: the old journal's records are all included (and skipped).
         held = self._open_held(self.path)
@@ -808,7 +871,7 @@ class AtomicJSONStorage(Storage):
         self._main_size, self._seq = size, seq
         header = _line({"base": seq})
         try:
-            self._write_replacing(self.journal_path, header, self.path)
+            self._write_replacing(self.journal_path, header)
         except OSError:
             return  # the old journal stays valid after this main file; compact again later
         journal = self._open_held(self.journal_path)
@@ -822,6 +885,12 @@ class AtomicJSONStorage(Storage):
         """Rewrite the main file now (bench floor (b); callers hold the file lock)."""
         self.read()
         self._compact(self._seq)
+
+
+class _AuditMismatch(Exception):
+    def __init__(self, size: int, audit_end: int) -> None:
+        super().__init__(size, audit_end)
+        self.size, self.audit_end = size, audit_end
 
 
 class _Damaged(Exception):
@@ -985,7 +1054,8 @@ class WorkspaceDatabase:
     def _acquire_file_lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            _private(fd)
         except OSError as exc:
             raise StorageFailure(
                 f"The data directory cannot be written ({exc.strerror}). Nothing was changed."
@@ -1046,15 +1116,35 @@ class Databases:
         self.data_dir = Path(data_dir)
         self._open: dict[str, WorkspaceDatabase] = {}
         self._lock = threading.Lock()
+        self.repair_modes()
+
+    def repair_modes(self) -> None:
+        """Take group and other users' access away from an existing data dir and its
+        database files (a data dir of an earlier version, or restored from a backup).
+        The owner's bits stay: a data dir made read-only on purpose stays read-only."""
+        if not self.data_dir.is_dir():
+            return
+        try:
+            for path in [self.data_dir, *self.data_dir.glob("team-*")]:
+                st = path.lstat()
+                if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                    continue
+                if stat.S_IMODE(st.st_mode) & 0o077:
+                    os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+        except OSError as exc:  # not ours to change: say so, the bot still works
+            log.warning("could not make %s private: %s", self.data_dir, exc)
 
     def for_team(self, team_id: str) -> WorkspaceDatabase:
-        if not _TEAM_ID.match(team_id or ""):
+        if not _TEAM_ID.fullmatch(team_id or ""):  # not .match: "$" accepts a final newline
             raise DomainError(f"Unknown workspace id {team_id!r}.")
         with self._lock:
             db = self._open.get(team_id)
             if db is None:
                 try:
-                    self.data_dir.mkdir(parents=True, exist_ok=True)
+                    created = not self.data_dir.exists()
+                    self.data_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+                    if created:
+                        os.chmod(self.data_dir, DIR_MODE)  # mkdir's mode is cut by the umask
                 except OSError as exc:
                     raise StorageFailure(
                         f"The data directory {self.data_dir} cannot be created "
@@ -1067,5 +1157,10 @@ class Databases:
     def team_ids(self) -> list[str]:
         if not self.data_dir.is_dir():
             return []
-        found = (p.name[len("team-") : -len(".json")] for p in self.data_dir.glob("team-*.json"))
-        return sorted(t for t in found if _TEAM_ID.match(t))
+        # Any of a workspace's files names it: a main file gone missing is reported, not
+        # taken for a workspace without data.
+        found = set()
+        for suffix in (".json", ".json" + JOURNAL_SUFFIX, AUDIT_SUFFIX):
+            for p in self.data_dir.glob("team-*" + suffix):
+                found.add(p.name[len("team-") : -len(suffix)])
+        return sorted(t for t in found if _TEAM_ID.fullmatch(t))

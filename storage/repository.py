@@ -295,14 +295,21 @@ class WorkspaceRepository:
             )
         return [dict(d) for d in sorted(docs, key=lambda d: d.doc_id)]
 
-    def outbox_defer(self, entry_id: str, next_attempt: float, error: str | None = None) -> None:
-        """Not before ``next_attempt``; with ``error``, count a failed attempt."""
+    def outbox_defer(
+        self,
+        entry_id: str,
+        next_attempt: float,
+        error: str | None = None,
+        holder: dict | None = None,
+    ) -> None:
+        """Not before ``next_attempt``; with ``error``, count a failed attempt; ``holder``:
+        the process that claimed it (None: nobody)."""
         self.require_transaction()
         table = self._table("outbox")
         doc = table.get(Query().id == entry_id)
         if doc is None:
             return
-        fields: dict[str, Any] = {"next_attempt": next_attempt}
+        fields: dict[str, Any] = {"next_attempt": next_attempt, "holder": holder}
         if error is not None:
             fields.update(attempts=doc.get("attempts", 0) + 1, last_error=error[:500])
         table.update(fields, doc_ids=[doc.doc_id])

@@ -90,11 +90,14 @@ def test_commit_is_on_disk_as_one_parseable_file_and_survives_reopen(path):
     assert open_repo(path).get_value("counter") == 7
 
 
-def test_new_file_gets_the_usual_mode_not_mkstemps_0600(path):
-    open_repo(path)
+def test_new_file_is_private_0600_whatever_the_umask(path):
+    # Issue #11: the database holds customers' addresses (was 0666 & ~umask).
     umask = os.umask(0)
-    os.umask(umask)
-    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    try:
+        open_repo(path)
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_file_always_parses_while_commits_replace_it(path):
