@@ -663,9 +663,7 @@ class Inventory:
                 warnings.append((info, info.verdict.reason))
             else:
                 usable.append(info)
-        return CampaignPool(
-            campaign, sorted(groups, key=_by_name), usable, warnings, via, verdicts
-        )
+        return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings, via, verdicts)
 
     # ---------------------------------------------------------- presentation verdicts
     def today(self) -> date:

@@ -117,7 +117,10 @@ def test_campaign_show_gives_both_verdicts_and_a_warning_summary(dbot):
     seed(dbot)
     dbot.inventory().add_numbers(BOSS, [BRUSSELS_078])
     dbot.inventory().save_campaign(
-        BOSS, "From Finland", [BERLIN, PARIS_MOBILE, BRUSSELS_078], ["Nordics"],
+        BOSS,
+        "From Finland",
+        [BERLIN, PARIS_MOBILE, BRUSSELS_078],
+        ["Nordics"],
         current_name="From Finland",
     )
     r = dbot.command('campaign show "From Finland"')
