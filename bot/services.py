@@ -673,6 +673,13 @@ class Inventory:
     def _judge(self, info: NumberInfo, campaign: Campaign, today: date) -> Presentation:
         return deliverability(info.number, campaign.origin, campaign.purpose, today, self.rules)
 
+    def judge(
+        self, info: NumberInfo, campaign: Campaign, today: date | None = None
+    ) -> Presentation:
+        """The presentation verdict of calls of ``campaign`` showing this number, whether or
+        not it is one of the campaign's numbers (an agent's own caller ID)."""
+        return self._judge(info, campaign, today or self.today())
+
     def campaign_verdicts(
         self, campaign: Campaign, today: date | None = None
     ) -> dict[str, Presentation]:

@@ -200,3 +200,56 @@ def test_csv_export_carries_the_verdict_per_campaign(dbot):
     assert rows["+33123456789"]["delivery"] == "Local: deliverable; Sales FR: restricted"
     assert rows["+3726123456"]["delivery"] == "From Finland: deliverable"
     assert rows["+49301234567"]["verdict"] == "ok"
+
+
+def seed_caller_ids(bot: DeliveryBot) -> None:
+    """Berlin and Helsinki, both OK for their addresses, in a campaign whose calls enter
+    the network in Finland: the Berlin number is blocked there, the Helsinki one is not."""
+    inventory = bot.inventory()
+    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.create_address(BOSS, address_fields("HQ Helsinki", "Helsinki", "00100", country="FI"))
+    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.add_numbers(BOSS, [HELSINKI], address_name="HQ Helsinki")
+    assert all(i.verdict.ok for i in inventory.numbers())
+    inventory.save_campaign(BOSS, "From Finland", [BERLIN, HELSINKI], origin="FI")
+    inventory.save_campaign(BOSS, "Local", [BERLIN, HELSINKI])
+
+
+def test_callerid_skips_blocked_numbers_and_says_why(dbot):
+    seed_caller_ids(dbot)
+    text = texts(dbot.command('callerid "From Finland" to="+49 30 7654321"').json["blocks"])
+    # The Berlin number shares the area prefix, but calls from Finland may not show it.
+    assert "*+358 9 1234567* (Helsinki) — chosen by: any number that is not toll-free" in text
+    assert "*Left out (1)*" in text
+    assert (
+        "*+49 30 1234567* — Blocked: calls entering Germany from Finland may not show German "
+        "numbers (BNetzA, since 1 Dec 2022)" in text
+    )
+    # Through a local carrier the same call shows the Berlin number.
+    text = texts(dbot.command('callerid Local to="+49 30 7654321"').json["blocks"])
+    assert "*+49 30 1234567* (Berlin) — chosen by: same area prefix (30)" in text
+
+
+def test_an_agents_own_caller_id_that_would_be_blocked_is_said_so(dbot):
+    seed_caller_ids(dbot)
+    # Setting it: compliant for its address, yet blocked in a campaign's calls.
+    r = dbot.command(f"agent Maria callerid {BERLIN}")
+    said = texts(r.json)
+    assert "New agent *Maria* presents *+49 30 1234567*" in said
+    assert (
+        ":no_entry: Would be blocked in *From Finland*: Blocked: calls entering Germany from "
+        "Finland may not show German numbers" in said
+    )
+    assert "Local" not in said
+    shown = texts(dbot.command("agent list").json["blocks"])
+    assert ":no_entry: Would be blocked in *From Finland*" in shown
+
+    # Resolving: the override is skipped in that campaign, with why; it wins elsewhere.
+    text = texts(dbot.command('callerid "From Finland" agent=Maria').json["blocks"])
+    assert (
+        "Agent Maria's own caller ID +49 30 1234567 would be blocked in this campaign: calls "
+        "entering Germany from Finland may not show German numbers" in text
+    )
+    assert "*+358 9 1234567* (Helsinki) — chosen by:" in text
+    text = texts(dbot.command("callerid Local agent=Maria").json["blocks"])
+    assert "chosen by: the agent's own caller ID" in text
