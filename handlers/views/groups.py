@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from bot.model import PURPOSES, Campaign, Group
@@ -18,6 +17,7 @@ from handlers.views.numbers import (
     number_line,
     option_for,
     result_modal,
+    starts_text,
 )
 
 MAX_INITIAL = L.MAX_EXTERNAL_SELECT_OPTIONS  # initial_options of a multi select: at most 100
@@ -290,13 +290,6 @@ def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
 
 
 SUMMARY_NAMED = 5  # numbers named per line of a campaign's delivery summary
-_FROM = re.compile(r"(?:from|since) ([^,()]+)\)$")
-
-
-def starts_text(p) -> str:
-    """The day a dated rule starts as its reason says it ("1 Mar 2027", "Mar 2027")."""
-    found = _FROM.search(p.reason)
-    return found.group(1) if found else f"{p.since.day} {p.since:%b %Y}"
 
 
 def delivery_summary_lines(pool: CampaignPool) -> list[str]:
@@ -309,7 +302,8 @@ def delivery_summary_lines(pool: CampaignPool) -> list[str]:
         elif p.status == "restricted":
             restricted.append(e164)
         if p.upcoming is not None and p.upcoming.status == "blocked" and p.upcoming.since:
-            ahead.setdefault((p.upcoming.since, starts_text(p.upcoming)), []).append(e164)
+            when = starts_text(p.upcoming.reason, p.upcoming.since)
+            ahead.setdefault((p.upcoming.since, when), []).append(e164)
 
     def named(e164s: list[str]) -> str:
         shown = ", ".join(format_number(e) for e in e164s[:SUMMARY_NAMED])

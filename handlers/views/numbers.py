@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from bot.compliance import DELIVERY_LABELS, NO_CALLER_ID, STATUS_LABELS, Presentation, area_matches
 from bot.phone import KIND_LABELS, country_name
@@ -50,6 +51,18 @@ def delivery_text(p: Presentation) -> str:
     if ahead is not None and not p.deliverable:  # a deliverable one names it in its reason
         line += f"; then {escape(ahead.reason[:1].lower() + ahead.reason[1:])}"
     return line
+
+
+_STARTS = re.compile(r"(?:from|since) ([^,()]+)\)$")
+
+
+def starts_text(reason: str, since: date | None = None) -> str:
+    """The day a dated rule starts as its reason says it: "1 Dec 2022", or "Mar 2027" for
+    a rule dated by month ("" when the reason names no date and none is given)."""
+    found = _STARTS.search(reason)
+    if found:
+        return found.group(1)
+    return f"{since.day} {since:%b %Y}" if since else ""
 
 
 def campaign_verdict_lines(presentations: list[NumberPresentation]) -> list[str]:
