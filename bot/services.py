@@ -725,6 +725,10 @@ class Inventory:
         """The numbers blocked or restricted in at least one campaign (see DeliverySummary)."""
         campaigns = self.campaigns()
         per_campaign = [(c, self.campaign_verdicts(c, today)) for c in campaigns]
+        if len(self._deliveries) > len(campaigns):  # forget deleted campaigns
+            kept = {c.id for c in campaigns}
+            for gone in [k for k in list(self._deliveries) if k not in kept]:
+                self._deliveries.pop(gone, None)
         key = tuple(v for _, v in per_campaign)
         cached = self._delivery_summary
         if (
