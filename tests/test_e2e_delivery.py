@@ -253,3 +253,31 @@ def test_an_agents_own_caller_id_that_would_be_blocked_is_said_so(dbot):
     assert "*+358 9 1234567* (Helsinki) — chosen by:" in text
     text = texts(dbot.command("callerid Local agent=Maria").json["blocks"])
     assert "chosen by: the agent's own caller ID" in text
+
+
+def test_the_kept_verdicts_follow_every_change(dbot):
+    """One inventory, as the running bot holds it: its kept verdicts (App Home counts over
+    every campaign on every request) follow the day, the campaign, its groups, the numbers."""
+    seed(dbot)
+    inventory = dbot.inventory()
+
+    def blocked() -> list[str]:
+        return sorted(inventory.delivery_summary().blocked)
+
+    assert blocked() == ["+33612345678", "+49301234567"]
+    assert inventory.summary().blocked == 2 and inventory.summary().restricted == 1
+    # Through a local carrier: the Berlin number is no longer blocked.
+    inventory.save_campaign(BOSS, "x", [BERLIN, PARIS_MOBILE], ["Nordics"], "From Finland", "own")
+    assert blocked() == ["+33612345678"]
+    # Back to Finland, and a German number joins through the group.
+    inventory.save_campaign(BOSS, "From Finland", [PARIS_MOBILE], ["Nordics"], "x", "FI")
+    inventory.add_numbers(BOSS, ["+49 30 7654321"])
+    inventory.save_group(BOSS, "Nordics", [TALLINN, HELSINKI, "+49 30 7654321"], "Nordics")
+    assert blocked() == ["+33612345678", "+49307654321"]
+    # A number removed; the day of Estonia's block.
+    inventory.remove_number(BOSS, PARIS_MOBILE)
+    assert blocked() == ["+49307654321"]
+    dbot.clock.day = "2027-03-01"
+    assert blocked() == ["+3726123456", "+49307654321"]
+    inventory.delete_campaign(BOSS, "From Finland")
+    assert blocked() == [] and inventory.summary().restricted == 1
