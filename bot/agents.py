@@ -6,12 +6,13 @@ audit and transactions as every other change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot import callerid
 from bot.callerid import Resolution
+from bot.compliance import Presentation
 from bot.errors import DomainError, NotFound
-from bot.model import Actor, Agent, new_id
+from bot.model import Actor, Agent, Campaign, new_id
 from bot.phone import format_number
 from bot.services import MAX_NAME, Inventory, NumberInfo, casefold, did_you_mean, refuse_quotes
 
@@ -26,6 +27,8 @@ class AgentView:
     info: NumberInfo | None  # None: no own caller ID, or no longer in the inventory
     usable: bool
     reason: str  # why it is (not) usable, for a person
+    # the campaigns whose calls showing it would be blocked, with the verdict (today)
+    blocked_in: list[tuple[Campaign, Presentation]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class Agents:
             shown = format_number(agent.caller_id)
             return AgentView(agent, None, False, f"{shown} is no longer in the inventory")
         ok, why = callerid.usable_as_caller_id(info, self.inventory.rules)
-        return AgentView(agent, info, ok, info.verdict.reason if ok else why)
+        blocked = self.inventory.blocked_in_campaigns(info) if ok else []
+        return AgentView(agent, info, ok, info.verdict.reason if ok else why, blocked)
 
     # ------------------------------------------------------------------ changing
     def set_caller_id(
@@ -165,8 +169,11 @@ class Agents:
         agent = self.agent(agent_name) if agent_name else None
         called = self.inventory.parse(to) if to else None
         agent_number = None
+        verdicts = dict(pool.presentations)
         if agent is not None and agent.caller_id:
             agent_number = self.inventory.views().infos.get(agent.caller_id)
+            if agent_number is not None and agent_number.e164 not in verdicts:
+                verdicts[agent_number.e164] = self.inventory.judge(agent_number, pool.campaign)
         resolution = callerid.resolve(
             pool.usable,
             rules=self.inventory.rules,
@@ -175,5 +182,6 @@ class Agents:
             agent_number=agent_number,
             to=called,
             usage_today=self.usage_today(),
+            presentations=verdicts,
         )
         return resolution, agent

@@ -28,7 +28,12 @@ class Workspaces:
             inventory = self._inventories.get(team_id)
             if inventory is None:
                 repo = WorkspaceRepository(self.databases.for_team(team_id))
-                inventory = Inventory(repo, self.settings.rules, self.settings.default_region)
+                inventory = Inventory(
+                    repo,
+                    self.settings.rules,
+                    self.settings.default_region,
+                    clock=self.settings.clock,
+                )
                 self.notifier.attach(inventory)
                 self._inventories[team_id] = inventory
             return inventory

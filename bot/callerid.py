@@ -28,7 +28,7 @@ from functools import lru_cache
 import phonenumbers
 import pycountry
 
-from bot.compliance import Rules
+from bot.compliance import Delivery, Presentation, Rules
 from bot.model import Agent
 from bot.phone import Kind, PhoneNumber, country_phrase, format_number
 from bot.services import NumberInfo
@@ -172,6 +172,7 @@ def resolve(
     agent_number: NumberInfo | None = None,
     to: PhoneNumber | None = None,
     usage_today: Mapping[str, int] | None = None,
+    presentations: Mapping[str, Presentation] | None = None,
 ) -> Resolution:
     """Which number a call presents, and why.
 
@@ -180,10 +181,23 @@ def resolve(
     passed); ``left_out``: numbers already left out by the caller, with reasons;
     ``agent`` and ``agent_number`` (the inventory's entry for ``agent.caller_id``,
     None when it is no longer there); ``to``: the called number, if known;
-    ``usage_today``: uses per E.164 today. An empty pool gives ``chosen=None`` with
-    rule :data:`RULE_NONE`, never an error.
+    ``usage_today``: uses per E.164 today; ``presentations``: the campaign's presentation
+    verdict per E.164 (the agent's own caller ID included): a blocked number is left out
+    with its reason, a restricted one chosen is said to be. An empty pool gives
+    ``chosen=None`` with rule :data:`RULE_NONE`, never an error.
     """
     usage = usage_today or {}
+    verdicts = presentations or {}
+
+    def blocked(info: NumberInfo) -> str:
+        p = verdicts.get(info.e164)
+        return p.reason if p is not None and p.status == Delivery.BLOCKED else ""
+
+    def restricted_note(info: NumberInfo) -> None:
+        p = verdicts.get(info.e164)
+        if p is not None and p.status == Delivery.RESTRICTED:
+            steps.append(f"Mind: {info.display} is {p.reason[:1].lower()}{p.reason[1:]}.")
+
     steps: list[str] = []
     excluded: list[tuple[NumberInfo, str]] = list(left_out)
     seen = {info.e164 for info, _ in excluded}
@@ -192,6 +206,8 @@ def resolve(
         if info.e164 in usable or info.e164 in seen:
             continue
         ok, why = usable_as_caller_id(info, rules)
+        if ok and blocked(info):
+            ok, why = False, blocked(info)
         if ok:
             usable[info.e164] = info
         else:
@@ -211,16 +227,24 @@ def resolve(
             )
         else:
             ok, why = usable_as_caller_id(agent_number, rules)
-            if ok:
+            if ok and blocked(agent_number):
+                why = blocked(agent_number)
+                steps.append(
+                    f"Agent {name}'s own caller ID {agent_number.display} would be blocked in "
+                    f"this campaign: {why.removeprefix('Blocked: ')}. The campaign's pool decides."
+                )
+            elif ok:
                 steps.append(
                     f"Agent {name}'s own caller ID {_shown(agent_number)} is compliant "
                     f"({agent_number.verdict.reason}): it wins."
                 )
+                restricted_note(agent_number)
                 return Resolution(agent_number, RULE_AGENT, steps, excluded)
-            steps.append(
-                f"Agent {name}'s own caller ID {agent_number.display} cannot be used: {why}. "
-                "The campaign's pool decides."
-            )
+            else:
+                steps.append(
+                    f"Agent {name}'s own caller ID {agent_number.display} cannot be used: "
+                    f"{why}. The campaign's pool decides."
+                )
             if agent_number.e164 not in seen:
                 excluded.insert(0, (agent_number, f"agent {name}'s own caller ID: {why}"))
 
@@ -304,6 +328,7 @@ def resolve(
                 f"{_capital(rule)}: {_count(len(matches), 'number')}; the least used today is "
                 f"{_shown(chosen)} (used {used}× today)."
             )
+        restricted_note(chosen)
         return Resolution(chosen, rule, steps, excluded)
     # Unreachable: the last tiers hold every usable number between them.
     return Resolution(None, RULE_NONE, steps, excluded)  # pragma: no cover

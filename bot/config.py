@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import phonenumbers
 from dotenv import load_dotenv
 
 from bot.compliance import Rules, RulesError
+from bot.model import utcnow
 
 SETUP_HINT = "see README.md, section “Create the Slack app”"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -37,6 +39,9 @@ class Settings:
     default_region: str = "FI"
     rules: Rules = field(default_factory=Rules.shipped, repr=False)
     rules_notice_days: int = 14  # notice this many days before a dated rule blocks numbers
+    # Now (UTC, ISO 8601) for every workspace's inventory: what "today" is when rules with
+    # dates are judged. Not read from the environment: only code (the tests) may set it.
+    clock: Callable[[], str] = field(default=utcnow, repr=False, compare=False)
 
     @property
     def socket_mode(self) -> bool:

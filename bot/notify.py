@@ -25,6 +25,11 @@ Kinds of notification (``data["kind"]``):
   (NUMBERS_RULES_FILE) and turned linked numbers from OK to not OK
   (``Notifier.check_rules``, see there for why the rules are remembered rather than
   every number's status);
+- ``rules_blocking``: the same rules change turned numbers that campaigns use blocked
+  (their presentation verdict, today), per campaign;
+- ``rule_notice``: a dated rule will block numbers that campaigns use: ``ahead`` within
+  NUMBERS_RULES_NOTICE_DAYS days of its start, and again on the ``day`` it starts, each
+  once (``Notifier.queue_rule_notices``: its key is written with the entry);
 - ``request_posted``: a new purchase request or mandate, posted to the channel with
   its Approve/Reject buttons; where it was posted (channel, ts) is remembered
   (``data["remember_as"]``) in the same write that marks it sent. Without a
@@ -47,12 +52,21 @@ import os
 import socket
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.compliance import Rule, Rules, Verdict, verdict
+from bot.compliance import Delivery as Presented
+from bot.compliance import (
+    PresentationRule,
+    Rule,
+    Rules,
+    Verdict,
+    deliverability,
+    verdict,
+)
 from bot.model import Actor, Address, Number, Request, new_id, utcnow
 from bot.services import Inventory, NumberInfo
 
@@ -62,6 +76,8 @@ SHOWN = 15  # numbers listed by name in one notification; the rest are counted
 COUNTRIES_SHOWN = 10
 DIGEST_KEY = "notify.digest_date"  # the UTC date of the last digest queued
 RULES_KEY = "notify.rule_levels"  # the rule levels the workspace's numbers were last judged by
+NOTICE_KEY = "notify.rule_notice"  # + ":RULE:START:ahead|day": a rule notice queued (its day)
+CAMPAIGNS_SHOWN = 10  # campaigns named in one rule notice; the rest are counted
 KEEP_SENT_DAYS = 14
 
 # send(channel, data) posts; it may return where the message went ({"channel", "ts"}).
@@ -144,9 +160,11 @@ def alert_numbers(repo: Any, ref: str) -> list[str] | None:
 
 
 def digest_data(inventory: Inventory, date: str) -> dict | None:
-    """The digest's content, or None when no number needs attention."""
+    """The digest's content, or None when no number needs attention and none is blocked in
+    a campaign. Numbers blocked or restricted in at least one campaign are counted."""
     attention = inventory.numbers("attention")
-    if not attention:
+    delivery = inventory.delivery_summary()
+    if not attention and not delivery.blocked:
         return None
     by_status = Counter(i.verdict.status for i in attention)
     by_country = Counter(i.number.country for i in attention)
@@ -158,6 +176,8 @@ def digest_data(inventory: Inventory, date: str) -> dict | None:
         "by_status": dict(by_status.most_common()),
         "by_country": dict(countries[:COUNTRIES_SHOWN]),
         "other_countries": sum(n for _, n in countries[COUNTRIES_SHOWN:]),
+        "blocked": len(delivery.blocked),
+        "restricted": len(delivery.restricted),
         **_listing(attention),
     }
 
@@ -195,20 +215,55 @@ def address_failing_alert(
 
 
 def rule_levels(rules: Rules) -> dict:
-    """What of ``rules`` a verdict's status depends on: the level per (country, kind)."""
+    """What of ``rules`` a verdict depends on: the level per (country, kind) for the
+    address verdict; the barred kinds and the presentation rules (with their dates) for
+    the presentation verdict. Plain JSON, a few kilobytes."""
     return {
         "defaults": {k: str(v) for k, v in sorted(rules.defaults.items())},
         "rows": {f"{r.country}/{r.kind}": str(r.level) for r in rules.rows},
+        "no_caller_id": {f"{c}/{k}": src for (c, k), src in sorted(rules.no_caller_id.items())},
+        "presentation": [_plain_rule(p) for p in rules.presentation],
     }
 
 
+def _plain_rule(rule: PresentationRule) -> dict:
+    data = dataclasses.asdict(rule)
+    data["kinds"] = sorted(rule.kinds)
+    data["prefixes"] = list(rule.prefixes)
+    data["starts"] = rule.starts.isoformat() if rule.starts else None
+    return data
+
+
+def _rule_from_plain(data: dict) -> PresentationRule:
+    from datetime import date
+
+    return PresentationRule(
+        **{
+            **data,
+            "kinds": frozenset(data["kinds"]),
+            "prefixes": tuple(data.get("prefixes") or ()),
+            "starts": date.fromisoformat(data["starts"]) if data.get("starts") else None,
+        }
+    )
+
+
 def rules_from_levels(levels: dict) -> Rules:
-    """A rules table judging as the one ``rule_levels`` described (sources are not kept)."""
+    """A rules table judging as the one ``rule_levels`` described (sources of the address
+    rows are not kept)."""
     rows = []
     for key, level in levels.get("rows", {}).items():
         country, _, kind = key.partition("/")
         rows.append(Rule(country, kind, level, "the earlier rules table", "L"))
-    return Rules(rows, dict(levels.get("defaults", {})), origin="earlier rules")
+    barred = {
+        tuple(key.split("/", 1)): source for key, source in levels.get("no_caller_id", {}).items()
+    }
+    return Rules(
+        rows,
+        dict(levels.get("defaults", {})),
+        no_caller_id=barred,
+        origin="earlier rules",
+        presentation=[_rule_from_plain(p) for p in levels.get("presentation", [])],
+    )
 
 
 def rules_failing_alert(inventory: Inventory, earlier: Rules) -> dict:
@@ -223,6 +278,77 @@ def rules_failing_alert(inventory: Inventory, earlier: Rules) -> dict:
         "rules": inventory.rules.origin,
         **_listing(failing, every=True),
     }
+
+
+def _campaign_listing(found: dict[str, list], campaigns: dict[str, str]) -> dict:
+    """Numbers per campaign (campaign name -> [(e164, reason)]), bounded: the campaigns
+    named with their first numbers and the reason each shows; the rest counted."""
+    listed = []
+    for name in sorted(found, key=str.casefold)[:CAMPAIGNS_SHOWN]:
+        pairs = found[name]
+        listed.append(
+            {
+                "name": name,
+                "count": len(pairs),
+                "numbers": [e164 for e164, _ in pairs[:SHOWN]],
+                "reasons": sorted({why for _, why in pairs})[:3],
+                "origin": campaigns.get(name),
+            }
+        )
+    every = {e164 for pairs in found.values() for e164, _ in pairs}
+    return {
+        "count": len(every),
+        "campaigns": listed,
+        "more_campaigns": max(0, len(found) - CAMPAIGNS_SHOWN),
+    }
+
+
+def rules_blocking_alert(inventory: Inventory, earlier: Rules) -> dict:
+    """Data for numbers campaigns use that the current rules block (today) and the
+    ``earlier`` rules did not: a rules change turned them blocked."""
+    today = inventory.today()
+    found: dict[str, list] = {}
+    origins: dict[str, str] = {}
+    infos = inventory.views().infos
+    for campaign in inventory.campaigns():
+        for e164, p in inventory.campaign_verdicts(campaign, today).items():
+            if p.status != Presented.BLOCKED or e164 not in infos:
+                continue
+            before = deliverability(
+                infos[e164].number, campaign.origin, campaign.purpose, today, earlier
+            )
+            if before.status != Presented.BLOCKED:
+                found.setdefault(campaign.name, []).append((e164, p.reason))
+                origins[campaign.name] = campaign.origin
+    return {
+        "kind": "rules_blocking",
+        "rules": inventory.rules.origin,
+        **_campaign_listing(found, origins),
+    }
+
+
+def rule_notices(inventory: Inventory, days: int) -> list[tuple[str, dict]]:
+    """The notices a dated rule calls for today, with the key each is remembered by:
+    ``ahead`` when it will start to block numbers campaigns use within ``days`` days,
+    ``day`` on the day it starts. One per rule, start and kind of notice."""
+    today = inventory.today()
+    grouped: dict[str, dict] = {}
+    for u in inventory.upcoming_blocks(days, today):
+        when = "day" if u.days == 0 else "ahead"
+        p = u.presentation
+        rule = f"{p.rule}/{u.info.number.country}/{zlib.crc32(p.source.encode()):08x}"
+        key = f"{NOTICE_KEY}:{rule}:{u.starts.isoformat()}:{when}"
+        entry = grouped.setdefault(
+            key,
+            {"when": when, "starts": u.starts.isoformat(), "days": u.days, "found": {}},
+        )
+        entry["found"].setdefault(u.campaign.name, []).append((u.info.e164, p.reason))
+    notices = []
+    for key, entry in grouped.items():
+        found = entry.pop("found")
+        data = {"kind": "rule_notice", "date": today.isoformat(), **entry}
+        notices.append((key, {**data, **_campaign_listing(found, {})}))
+    return notices
 
 
 # ----------------------------------------------------------------------- the outbox
@@ -372,11 +498,38 @@ class Notifier:
             if stored == current:
                 return None
             if stored is not None and self.channel:
-                alert = rules_failing_alert(inventory, rules_from_levels(stored))
+                earlier = rules_from_levels(stored)
+                alert = rules_failing_alert(inventory, earlier)
                 if alert["count"]:
                     entry_id = queue(repo, self.channel, alert)
+                # Presentation rules: only when the earlier ones were recorded (a workspace
+                # of before them has nothing to compare with).
+                if "presentation" in stored:
+                    blocking = rules_blocking_alert(inventory, earlier)
+                    if blocking["count"]:
+                        entry_id = queue(repo, self.channel, blocking) or entry_id
             repo.set_value(RULES_KEY, current)
         return entry_id
+
+    def queue_rule_notices(self, inventory: Inventory, days: int) -> list[str]:
+        """Queue the notices dated rules call for today (see ``rule_notices``), each once:
+        its key is written in the same transaction as its outbox entry, so a restart
+        never posts one twice. Returns the entry ids."""
+        if not self.channel:
+            return []
+        repo = inventory.repo
+        due = [(k, d) for k, d in rule_notices(inventory, days) if repo.get_value(k) is None]
+        if not due:
+            return []
+        queued = []
+        with repo.transaction():
+            for key, data in due:
+                if repo.get_value(key) is None:  # not queued meanwhile by another process
+                    queued.append(queue(repo, self.channel, data))
+                    repo.set_value(key, data["date"])
+        if queued:
+            self._queued()
+        return queued
 
     def queue_digest(
         self, inventory: Inventory, today: str, force: bool = False

@@ -60,6 +60,7 @@ EXPORT_COLUMNS = [
     "address_city",
     "address_region",
     "address_country",
+    "delivery",  # "Campaign: status" per campaign it is in (the presentation verdict, today)
 ]
 ADDRESS_EXPORT_FIELDS = ("customer_name", "street", "postal_code", "city", "region", "country")
 
@@ -151,6 +152,8 @@ class CampaignPool:
     warnings: list[tuple[NumberInfo, str]]  # numbers left out, with why
     # e164 -> names of the campaign's groups it comes from ([] for a number only of its own)
     via: dict[str, list[str]] = field(default_factory=dict)
+    # e164 -> the presentation verdict of every member for this campaign, today
+    presentations: dict[str, Presentation] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -189,6 +192,40 @@ class UpcomingBlock:
 OWN_COUNTRY = "own"  # a campaign's origin: each number's own country (stored as None)
 
 
+@dataclass(frozen=True)
+class DeliverySummary:
+    """The numbers campaigns use that are blocked or restricted in at least one of them
+    (today): e164 -> [(campaign, verdict)] by campaign name. A number blocked in one
+    campaign and restricted in another is in both."""
+
+    blocked: dict[str, list[tuple[Campaign, Presentation]]]
+    restricted: dict[str, list[tuple[Campaign, Presentation]]]
+
+
+class _CampaignDelivery:
+    """One campaign's presentation verdicts on one day, and what they were computed from
+    (compared by identity: the repository hands out the same objects until they are saved)."""
+
+    __slots__ = ("today", "campaign", "groups", "infos", "numbers", "verdicts")
+
+    def __init__(self, today, campaign, groups, infos, numbers, verdicts) -> None:
+        self.today = today
+        self.campaign = campaign
+        self.groups = groups
+        self.infos = infos
+        self.numbers: dict[str, Number] = numbers  # e164 -> the Number judged
+        self.verdicts: dict[str, Presentation] = verdicts  # e164 -> verdict, in E.164 order
+
+    def holds(self, today: date, campaign: Campaign, groups: tuple, infos: dict) -> bool:
+        return (
+            self.today == today
+            and self.campaign is campaign
+            and self.infos is infos
+            and len(self.groups) == len(groups)
+            and all(a is b for a, b in zip(self.groups, groups, strict=True))
+        )
+
+
 @dataclass
 class Summary:
     total: int
@@ -196,6 +233,8 @@ class Summary:
     addresses: int
     groups: int
     campaigns: int
+    blocked: int = 0  # numbers blocked in at least one campaign (today)
+    restricted: int = 0  # numbers restricted in at least one campaign
 
     @property
     def needing_attention(self) -> int:
@@ -446,6 +485,9 @@ class Inventory:
         self._views_generation = -1
         self._views_lock = threading.Lock()
         self._regions: tuple[_Views, list[str]] | None = None
+        # Presentation verdicts per campaign id, and their summary (see campaign_verdicts).
+        self._deliveries: dict[str, _CampaignDelivery] = {}
+        self._delivery_summary: tuple[tuple, DeliverySummary] | None = None
         # Called inside the change's transaction: listener(inventory, event, actor, data).
         # bot.notify records alerts in the outbox in the same write as the change.
         self.listeners: list[Callable[[Inventory, str, Actor, dict], None]] = []
@@ -466,9 +508,14 @@ class Inventory:
         country: str | None = None,
         group: str | None = None,
     ) -> list[NumberInfo]:
-        """Numbers in E.164 order; status is all | attention | unaddressed | ok | a Status."""
+        """Numbers in E.164 order; status is all | attention | unaddressed | ok | a Status
+        | blocked | restricted (in at least one campaign, today)."""
         views = self.views()
         infos: Iterable[NumberInfo] = views.ordered  # already in E.164 order
+        if status in (Delivery.BLOCKED, Delivery.RESTRICTED):
+            found = getattr(self.delivery_summary(), status)
+            infos = (i for i in infos if i.e164 in found)
+            status = "all"
         if group:
             members = set(self.group(group).numbers)
             infos = (i for i in infos if i.e164 in members)
@@ -482,17 +529,23 @@ class Inventory:
         elif status in {s.value for s in Status}:
             infos = (i for i in infos if i.verdict.status == status)
         elif status != "all":
-            raise DomainError(f"Unknown filter “{status}”: use all, attention, unaddressed or ok.")
+            raise DomainError(
+                f"Unknown filter “{status}”: use all, attention, unaddressed, ok, blocked or "
+                "restricted."
+            )
         return list(infos)
 
     def summary(self) -> Summary:
         views = self.views()
+        delivery = self.delivery_summary()
         return Summary(
             total=len(views.infos),
             by_status=Counter(i.verdict.status for i in views.infos.values()),
             addresses=len(views.addresses),
             groups=len(views.groups),
             campaigns=len(views.campaigns),
+            blocked=len(delivery.blocked),
+            restricted=len(delivery.restricted),
         )
 
     def info(self, text: str) -> NumberInfo:
@@ -584,47 +637,129 @@ class Inventory:
         return self._named("campaign", "campaign_by_name", name)
 
     def pool(self, name: str) -> CampaignPool:
-        """The campaign's caller-ID pool: its numbers ∪ its groups' numbers, minus warnings."""
+        """The campaign's caller-ID pool: its numbers ∪ its groups' numbers, minus warnings:
+        kinds that cannot be caller ID, numbers whose address verdict is not OK and numbers
+        blocked for the campaign (its presentation verdict, today)."""
         campaign = self.campaign(name)
         views = self.views()
         groups = [views.groups[g] for g in campaign.groups if g in views.groups]
-        members = dict.fromkeys(campaign.numbers)
         via: dict[str, list[str]] = {}
         for g in sorted(groups, key=_by_name):
-            members.update(dict.fromkeys(g.numbers))
             for e164 in g.numbers:
                 via.setdefault(e164, []).append(g.name)
+        verdicts = self.campaign_verdicts(campaign)
         usable, warnings = [], []
-        for e164 in sorted(members):
+        for e164, presentation in verdicts.items():
             info = views.infos.get(e164)
-            if info is None:
+            if info is None:  # removed meanwhile
                 continue
             allowed, why = self.rules.can_be_caller_id(info.number.country, info.number.kind)
             if not allowed:
                 warnings.append((info, why))
+            elif presentation.status == Delivery.BLOCKED:
+                warnings.append((info, presentation.reason))
             elif not info.verdict.ok:
                 warnings.append((info, info.verdict.reason))
             else:
                 usable.append(info)
-        return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings, via)
+        return CampaignPool(campaign, sorted(groups, key=_by_name), usable, warnings, via, verdicts)
 
     # ---------------------------------------------------------- presentation verdicts
     def today(self) -> date:
         """Today (UTC) by the inventory's clock, which tests control."""
         return date.fromisoformat(self.clock()[:10])
 
-    def _campaign_members(self, campaign: Campaign) -> list[NumberInfo]:
-        """Every number of a campaign: its own and its groups', in E.164 order."""
-        views = self.views()
-        members = dict.fromkeys(campaign.numbers)
-        for gid in campaign.groups:
-            group = views.groups.get(gid)
-            if group is not None:
-                members.update(dict.fromkeys(group.numbers))
-        return [views.infos[e] for e in sorted(members) if e in views.infos]
-
     def _judge(self, info: NumberInfo, campaign: Campaign, today: date) -> Presentation:
         return deliverability(info.number, campaign.origin, campaign.purpose, today, self.rules)
+
+    def judge(
+        self, info: NumberInfo, campaign: Campaign, today: date | None = None
+    ) -> Presentation:
+        """The presentation verdict of calls of ``campaign`` showing this number, whether or
+        not it is one of the campaign's numbers (an agent's own caller ID)."""
+        return self._judge(info, campaign, today or self.today())
+
+    def campaign_verdicts(
+        self, campaign: Campaign, today: date | None = None
+    ) -> dict[str, Presentation]:
+        """E.164 -> the presentation verdict of every number of the campaign (its own and
+        its groups'), in E.164 order. Kept per campaign: computed again only for what
+        changed (the day, the campaign, its groups, the numbers), so that App Home and the
+        digest can count over every campaign on every request."""
+        day = today or self.today()
+        views = self.views()
+        groups = tuple(views.groups[g] for g in campaign.groups if g in views.groups)
+        cached = self._deliveries.get(campaign.id)
+        if cached is not None and cached.holds(day, campaign, groups, views.infos):
+            return cached.verdicts
+        reuse = (
+            cached is not None
+            and cached.today == day
+            and cached.campaign.origin == campaign.origin
+            and cached.campaign.purpose == campaign.purpose
+        )
+        members = dict.fromkeys(campaign.numbers)
+        for group in groups:
+            members.update(dict.fromkeys(group.numbers))
+        numbers: dict[str, Number] = {}
+        verdicts: dict[str, Presentation] = {}
+        for e164 in sorted(members):
+            info = views.infos.get(e164)
+            if info is None:
+                continue
+            n = info.number
+            numbers[e164] = n
+            if reuse and cached.numbers.get(e164) is n:
+                verdicts[e164] = cached.verdicts[e164]
+            else:
+                verdicts[e164] = deliverability(
+                    n, campaign.origin, campaign.purpose, day, self.rules
+                )
+        self._deliveries[campaign.id] = _CampaignDelivery(
+            day, campaign, groups, views.infos, numbers, verdicts
+        )
+        return verdicts
+
+    def delivery_summary(self, today: date | None = None) -> DeliverySummary:
+        """The numbers blocked or restricted in at least one campaign (see DeliverySummary)."""
+        campaigns = self.campaigns()
+        per_campaign = [(c, self.campaign_verdicts(c, today)) for c in campaigns]
+        if len(self._deliveries) > len(campaigns):  # forget deleted campaigns
+            kept = {c.id for c in campaigns}
+            for gone in [k for k in list(self._deliveries) if k not in kept]:
+                self._deliveries.pop(gone, None)
+        key = tuple(v for _, v in per_campaign)
+        cached = self._delivery_summary
+        if (
+            cached is not None
+            and len(cached[0]) == len(key)
+            and all(a is b for a, b in zip(cached[0], key, strict=True))
+        ):
+            return cached[1]
+        blocked: dict[str, list] = {}
+        restricted: dict[str, list] = {}
+        for campaign, verdicts in per_campaign:
+            for e164, p in verdicts.items():
+                if p.status == Delivery.BLOCKED:
+                    blocked.setdefault(e164, []).append((campaign, p))
+                elif p.status == Delivery.RESTRICTED:
+                    restricted.setdefault(e164, []).append((campaign, p))
+        summary = DeliverySummary(blocked, restricted)
+        self._delivery_summary = (key, summary)
+        return summary
+
+    def blocked_in_campaigns(
+        self, info: NumberInfo, today: date | None = None
+    ) -> list[tuple[Campaign, Presentation]]:
+        """The campaigns whose calls showing this number would be blocked (whether or not
+        it is one of their numbers): what an agent's own caller ID would meet."""
+        day = today or self.today()
+        found = []
+        for campaign in self.campaigns():
+            p = self._judge(info, campaign, day)
+            if p.status == Delivery.BLOCKED:
+                found.append((campaign, p))
+        return found
 
     def presentation(
         self, text: str, campaign_name: str, today: date | None = None
@@ -640,8 +775,11 @@ class Inventory:
         """The number's presentation verdict for each campaign it is in (by name)."""
         detail = self.detail(text)
         day = today or self.today()
+        info = detail.info
         return [
-            NumberPresentation(detail.info, c, self._judge(detail.info, c, day))
+            NumberPresentation(
+                info, c, self.campaign_verdicts(c, day).get(info.e164) or self._judge(info, c, day)
+            )
             for c in detail.campaigns
         ]
 
@@ -651,10 +789,11 @@ class Inventory:
         """Every number of the campaign (its own and its groups') with its presentation
         verdict, in E.164 order. Independent of the pool's address warnings."""
         campaign = self.campaign(name)
-        day = today or self.today()
+        infos = self.views().infos
         return [
-            NumberPresentation(info, campaign, self._judge(info, campaign, day))
-            for info in self._campaign_members(campaign)
+            NumberPresentation(infos[e164], campaign, p)
+            for e164, p in self.campaign_verdicts(campaign, today).items()
+            if e164 in infos
         ]
 
     def upcoming_blocks(self, within_days: int, today: date | None = None) -> list[UpcomingBlock]:
@@ -664,9 +803,12 @@ class Inventory:
         day = today or self.today()
         last = day + timedelta(days=max(within_days, 0))
         found: list[UpcomingBlock] = []
+        infos = self.views().infos
         for campaign in self.campaigns():
-            for info in self._campaign_members(campaign):
-                p = self._judge(info, campaign, day)
+            for e164, p in self.campaign_verdicts(campaign, day).items():
+                info = infos.get(e164)
+                if info is None:
+                    continue
                 if p.status == Delivery.BLOCKED and p.since == day:
                     found.append(UpcomingBlock(info, campaign, p, day, 0))
                     continue
@@ -1230,6 +1372,7 @@ class Inventory:
                 members.update(views.groups[gid].numbers if gid in views.groups else ())
             for e164 in members:
                 campaigns_of.setdefault(e164, []).append(c.name)
+        delivery = self._delivery_by_number()
 
         def rows() -> Iterable[list]:  # one at a time, as the file is written
             for info in self.numbers():
@@ -1250,10 +1393,19 @@ class Inventory:
                         getattr(info.address, f) if info.address else ""
                         for f in ADDRESS_EXPORT_FIELDS
                     ),
+                    "; ".join(f"{c}: {p.status}" for c, p in delivery.get(n.e164, [])),
                 ]
 
         # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.csvsafe).
         return write_csv(EXPORT_COLUMNS, rows())
+
+    def _delivery_by_number(self) -> dict[str, list[tuple[str, Presentation]]]:
+        """E.164 -> (campaign name, presentation verdict today) of each campaign it is in."""
+        found: dict[str, list[tuple[str, Presentation]]] = {}
+        for campaign in self.campaigns():
+            for e164, p in self.campaign_verdicts(campaign).items():
+                found.setdefault(e164, []).append((campaign.name, p))
+        return found
 
     @_change
     def import_csv(self, actor: Actor, text: str) -> ImportResult:

@@ -39,7 +39,23 @@ def agent_line(view: AgentView) -> str:
         return f"• {agent_name(agent)} · :warning: {escape(view.reason)}"
     label = verdict_label(view.info.verdict.status) if view.usable else ":no_entry: Not usable"
     line = f"• {agent_name(agent)} · *{view.info.display}* · {label}"
-    return line + f"\n    _{escape(view.reason)}_"
+    line += f"\n    _{escape(view.reason)}_"
+    return line + "".join(f"\n    {b}" for b in blocked_lines(view))
+
+
+BLOCKED_SHOWN = 3
+
+
+def blocked_lines(view: AgentView) -> list[str]:
+    """The campaigns whose calls showing the agent's own caller ID would be blocked."""
+    lines = [
+        f":no_entry: Would be blocked in *{escape(c.name)}*: {escape(p.reason)}"
+        for c, p in view.blocked_in[:BLOCKED_SHOWN]
+    ]
+    extra = len(view.blocked_in) - BLOCKED_SHOWN
+    if extra > 0:
+        lines.append(f"… and in {B.plural(extra, 'more campaign')}.")
+    return lines
 
 
 def agent_card(call: Call, agent: Agent, agents: Agents) -> list[dict]:
@@ -127,6 +143,10 @@ def agent(call: Call) -> Reply:
         text = f"{who} now presents {shown} as own caller ID."
     if view.usable:
         text += f"\n:white_check_mark: {escape(view.reason)}"
+        lines = blocked_lines(view)
+        if lines:
+            text += "\n" + "\n".join(lines)
+            text += "\nCalls of those campaigns fall back to the campaign's pool."
     else:
         text += (
             f"\n:warning: It is not compliant yet, so calls fall back to the campaign's pool: "

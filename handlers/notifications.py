@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
 
 from slack_sdk.errors import SlackApiError
@@ -52,12 +52,19 @@ from bot.notify import (
     info_from_plain,
     request_from_plain,
 )
+from bot.phone import format_number
 from bot.services import country_name
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.router import Call, Later, Reply, subcommand
 from handlers.views import requests as RV
-from handlers.views.numbers import alert_actions, number_line, verdict_label
+from handlers.views.numbers import (
+    alert_actions,
+    delivery_label,
+    number_line,
+    starts_text,
+    verdict_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,22 +104,39 @@ def _link_button(data: dict) -> dict:
 
 
 def digest_message(data: dict) -> dict:
-    """The daily digest: counts by verdict and country, the first numbers, a link button."""
+    """The daily digest: counts by verdict and country, the numbers blocked or restricted
+    in a campaign, the first numbers needing attention, a link button."""
     count = data["count"]
-    title = f"{count:,} of {data['total']:,} numbers need attention"
+    blocked, restricted = data.get("blocked", 0), data.get("restricted", 0)
+    if count:
+        title = f"{count:,} of {data['total']:,} numbers need attention"
+    else:
+        title = f"{blocked:,} number{'' if blocked == 1 else 's'} will not reach callees"
     statuses = [f"*{verdict_label(s)}*\n{n:,}" for s, n in data["by_status"].items()]
+    if blocked or restricted:
+        statuses += [
+            f"*{delivery_label('blocked')} in a campaign*\n{blocked:,}",
+            f"*{delivery_label('restricted')} in a campaign*\n{restricted:,}",
+        ]
     countries = [f"{escape(country_name(code))} {n:,}" for code, n in data["by_country"].items()]
     if data.get("other_countries"):
         countries.append(f"other countries {data['other_countries']:,}")
-    blocks = [
-        B.header(f"Daily digest: {title}"),
-        B.fields(statuses),
-        B.section("*By country:* " + " · ".join(countries)),
-        B.divider(),
-        *_number_lines(data),
-        _link_button(data),
-        B.context(f"Digest of {data['date']} (UTC). Numbers become OK once linked to an address."),
-    ]
+    blocks = [B.header(f"Daily digest: {title}"), B.fields(statuses)]
+    if countries:
+        blocks.append(B.section("*By country:* " + " · ".join(countries)))
+    if blocked or restricted:
+        blocks.append(
+            B.context(
+                "Calls showing these numbers do not reach callees (blocked) or break a rule "
+                "(restricted) in at least one campaign: `/numbers list blocked`, "
+                "`/numbers list restricted`."
+            )
+        )
+    if count:
+        blocks += [B.divider(), *_number_lines(data), _link_button(data)]
+    blocks.append(
+        B.context(f"Digest of {data['date']} (UTC). Numbers become OK once linked to an address.")
+    )
     return B.message(blocks, f"Numbers digest: {title}")
 
 
@@ -161,6 +185,68 @@ def rules_failing_message(data: dict) -> dict:
     return B.message(blocks, text)
 
 
+def _campaign_lines(data: dict) -> list[dict]:
+    """Per campaign: how many of its numbers, the first of them, and the reasons."""
+    lines = []
+    for c in data.get("campaigns", []):
+        numbers = ", ".join(format_number(e) for e in c["numbers"])
+        more = c["count"] - len(c["numbers"])
+        if more > 0:
+            numbers += f" and {more:,} more"
+        lines.append(f"• *{escape(c['name'])}* ({c['count']:,}): {numbers}")
+        lines += [f"    _{escape(why)}_" for why in c.get("reasons", [])]
+    if data.get("more_campaigns"):
+        lines.append(f"… and {data['more_campaigns']:,} more campaigns.")
+    return B.sections(lines, limit=10)
+
+
+def _day_text(data: dict) -> str:
+    """The rule's start as its reasons say it ("Mar 2027"), else the date ("1 Mar 2027")."""
+    reasons = [why for c in data.get("campaigns", []) for why in c.get("reasons", [])]
+    since = date.fromisoformat(data["starts"])
+    return starts_text(reasons[0], since) if reasons else starts_text("", since)
+
+
+def rule_notice_message(data: dict) -> dict:
+    """A dated rule will block (``ahead``) or blocks from today (``day``) numbers that
+    campaigns use."""
+    count = data["count"]
+    numbers = f"{count:,} number{'' if count == 1 else 's'}"
+    if data["when"] == "day":
+        text = f"From today, {numbers} that campaigns use are blocked by a new rule"
+        head = f":no_entry: *From today ({_day_text(data)})*, calls showing {numbers}"
+    else:
+        days = data["days"]
+        text = f"In {days} day(s), {numbers} that campaigns use will be blocked by a new rule"
+        head = (
+            f":calendar: *In {days} day{'' if days == 1 else 's'} "
+            f"({_day_text(data)})*, calls showing {numbers}"
+        )
+    head += " that campaigns use will not reach callees any more:"
+    blocks = [
+        B.section(head),
+        *_campaign_lines(data),
+        B.context(
+            "Replace them in the campaigns, or let the calls enter the network in the "
+            "numbers' own country (`/numbers campaign edit NAME`)."
+        ),
+    ]
+    return B.message(blocks, text)
+
+
+def rules_blocking_message(data: dict) -> dict:
+    count = data["count"]
+    text = f"{count:,} number(s) campaigns use are blocked after the compliance rules changed"
+    blocks = [
+        B.section(
+            f":no_entry: The compliance rules changed ({escape(data.get('rules') or 'rules')}): "
+            f"calls showing {count:,} number(s) that campaigns use no longer reach callees."
+        ),
+        *_campaign_lines(data),
+    ]
+    return B.message(blocks, text)
+
+
 def request_post_message(data: dict) -> dict:
     """A request in the channel, as it stood when recorded (buttons while undecided)."""
     request = request_from_plain(data["request"])
@@ -193,6 +279,8 @@ BUILDERS: dict[str, Callable[[dict], dict]] = {
     "numbers_added": numbers_added_message,
     "address_failing": address_failing_message,
     "rules_failing": rules_failing_message,
+    "rules_blocking": rules_blocking_message,
+    "rule_notice": rule_notice_message,
     "request_posted": request_post_message,
     "request_update": request_post_message,
     "request_notice": request_notice_message,
@@ -319,6 +407,8 @@ class NotificationWorker:
             if team_id not in self._rules_checked:
                 self.notifier.check_rules(inventory)
                 self._rules_checked.add(team_id)
+            if self.notifier.channel:
+                self.notifier.queue_rule_notices(inventory, self.settings.rules_notice_days)
             if today and self.notifier.channel:
                 self.notifier.queue_digest(inventory, today)
             self.drain(inventory)

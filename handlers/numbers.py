@@ -15,12 +15,14 @@ from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
 from handlers.views import numbers as V
 
-FILTERS = ("all", "attention", "unaddressed", "ok")
+FILTERS = ("all", "attention", "unaddressed", "ok", "blocked", "restricted")
 LIST_TITLES = {
     "all": "Numbers",
     "attention": "Numbers needing attention",
     "unaddressed": "Numbers without an address",
     "ok": "Compliant numbers",
+    "blocked": "Numbers blocked in a campaign",
+    "restricted": "Numbers restricted in a campaign",
 }
 
 
@@ -39,15 +41,21 @@ def _list_reply(session, status: str, country: str | None, group: str | None, pa
     if group:
         title += f" of group {group}"
     pager = json.dumps({"s": status, "c": country, "g": group}, separators=(",", ":"))
-    blocks, text = V.number_list(infos, title, page, pager, fixes=session.actor.is_manager)
+    note = None
+    if status in ("blocked", "restricted"):  # in which campaigns, and why
+        found = getattr(session.inventory.delivery_summary(), status)
+        note = lambda i: V.campaigns_note(found.get(i.e164, []))  # noqa: E731
+    blocks, text = V.number_list(
+        infos, title, page, pager, fixes=session.actor.is_manager, note=note
+    )
     return Reply(escape(text), blocks)  # the title holds a typed group name
 
 
 @subcommand(
     "list",
-    "list [all|attention|unaddressed|ok] [country=XX] [group=NAME] [page=N]",
-    "list attention country=DE",
-    "list numbers with their verdicts, a page at a time",
+    "list [all|attention|unaddressed|ok|blocked|restricted] [country=XX] [group=NAME] [page=N]",
+    "list blocked country=DE",
+    "list numbers with their verdicts, a page at a time (blocked, restricted: in a campaign)",
 )
 def list_numbers(call: Call) -> Reply:
     positional, named = call.options()
@@ -78,8 +86,11 @@ def _page(session, action, respond) -> None:
 def show_number(call: Call) -> Reply:
     if not call.words:
         raise UsageError("show", "Which number?")
-    detail = call.inventory.detail(" ".join(call.words))
-    return Reply(detail.info.display, V.number_detail(detail, can_link=call.actor.is_manager))
+    inventory = call.inventory
+    detail = inventory.detail(" ".join(call.words))
+    presentations = inventory.number_presentations(detail.info.e164)
+    blocks = V.number_detail(detail, can_link=call.actor.is_manager, presentations=presentations)
+    return Reply(detail.info.display, blocks)
 
 
 def group_numbers(words: list[str], inventory) -> list[str]:

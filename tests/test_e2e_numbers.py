@@ -98,7 +98,7 @@ def test_help_lists_every_subcommand_with_an_example(bot):
     r = bot.command("help")
     body = texts(r.json["blocks"])
     for usage in (
-        "list [all|attention|unaddressed|ok]",
+        "list [all|attention|unaddressed|ok|blocked|restricted]",
         "show NUMBER",
         "add NUMBER",
         "remove",
@@ -116,7 +116,7 @@ def test_unknown_word_gets_help_with_a_hint(bot):
     assert r.status == 200 and r.json["response_type"] == "ephemeral"
     body = texts(r.json["blocks"])
     assert "I don't know “frobnicate”" in body
-    assert "list [all|attention|unaddressed|ok]" in body
+    assert "list [all|attention|unaddressed|ok|blocked|restricted]" in body
 
 
 def test_unclosed_quote_and_bad_list_options_are_explained(bot):

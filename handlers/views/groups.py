@@ -11,7 +11,14 @@ from handlers import blocks as B
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape
 from handlers.views.addresses import country_option, country_option_groups
-from handlers.views.numbers import fix_block, number_line, option_for, result_modal
+from handlers.views.numbers import (
+    delivery_note,
+    fix_block,
+    number_line,
+    option_for,
+    result_modal,
+    starts_text,
+)
 
 MAX_INITIAL = L.MAX_EXTERNAL_SELECT_OPTIONS  # initial_options of a multi select: at most 100
 MAX_GROUP_CHECKBOXES = L.MAX_CHECKBOX_OPTIONS  # more groups than this: an external select
@@ -270,21 +277,66 @@ def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
         source = "own number" + (f", also from {group_word} {groups}" if via else "")
     else:
         source = f"from {group_word} {groups}"
+    presentation = pool.presentations.get(info.e164)
+    calls = delivery_note(presentation) if presentation else ""
     if why is None:
         state = "in the pool"
-    elif why == info.verdict.reason:
+    elif why == info.verdict.reason or (calls and presentation and why == presentation.reason):
         state = ":no_entry: *left out* (see why above)"
     else:
         state = f":no_entry: *left out:* _{escape(why)}_"
-    return f"{number_line(info)}\n    {source} · {state}"
+    calls = f"\n{calls}" if calls else ""
+    return f"{number_line(info)}{calls}\n    {source} · {state}"
+
+
+SUMMARY_NAMED = 5  # numbers named per line of a campaign's delivery summary
+
+
+def delivery_summary_lines(pool: CampaignPool) -> list[str]:
+    """The campaign's warnings about its calls: numbers that will not reach callees (today),
+    numbers restricted, and numbers a dated rule will block, each named (a few)."""
+    blocked, restricted, ahead = [], [], {}
+    for e164, p in pool.presentations.items():
+        if p.status == "blocked":
+            blocked.append(e164)
+        elif p.status == "restricted":
+            restricted.append(e164)
+        if p.upcoming is not None and p.upcoming.status == "blocked" and p.upcoming.since:
+            when = starts_text(p.upcoming.reason, p.upcoming.since)
+            ahead.setdefault((p.upcoming.since, when), []).append(e164)
+
+    def named(e164s: list[str]) -> str:
+        shown = ", ".join(format_number(e) for e in e164s[:SUMMARY_NAMED])
+        extra = len(e164s) - SUMMARY_NAMED
+        return shown + (f" and {extra} more" if extra > 0 else "")
+
+    lines = []
+    if blocked:
+        lines.append(
+            f":no_entry: *{B.plural(len(blocked), 'number')} will not reach callees:* "
+            f"{named(blocked)} (left out of the pool)"
+        )
+    if restricted:
+        are = "is" if len(restricted) == 1 else "are"
+        lines.append(
+            f":warning: *{B.plural(len(restricted), 'number')} {are} restricted:* "
+            f"{named(restricted)}"
+        )
+    for (_, when), e164s in sorted(ahead.items()):
+        lines.append(
+            f":calendar: *{B.plural(len(e164s), 'number')} will be blocked from {when}:* "
+            f"{named(e164s)}"
+        )
+    return lines
 
 
 def campaign_detail(
     pool: CampaignPool, page: int, can_edit: bool = False
 ) -> tuple[list[dict], str]:
     """One page of a campaign's numbers, left-out ones first, with where each comes from,
-    its area and verdict; Previous/Next and Edit (managers). At most 20 numbers, each with
-    its fix buttons: 2 × 20 + 6 blocks, under Slack's 50."""
+    its area, address verdict and presentation verdict, and a summary of the numbers that
+    will not reach callees; Previous/Next and Edit (managers). At most 20 numbers, each with
+    its fix buttons: 2 × 20 + 7 blocks, under Slack's 50."""
     c = pool.campaign
     group_names = ", ".join(escape(g.name) for g in pool.groups) or "—"
     blocks = [
@@ -299,6 +351,9 @@ def campaign_detail(
         ),
         B.context(campaign_settings_line(c)),
     ]
+    summary = delivery_summary_lines(pool)
+    if summary:
+        blocks.append(B.section("\n".join(summary)))
     entries = [(i, why) for i, why in pool.warnings] + [(i, None) for i in pool.usable]
     text = f"Campaign {escape(c.name)}: pool of {pool.size}"
     if pool.warnings:

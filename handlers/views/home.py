@@ -6,7 +6,7 @@ from bot.compliance import STATUS_LABELS
 from bot.services import NumberInfo, Summary
 from handlers import blocks as B
 from handlers.mrkdwn import user
-from handlers.views.numbers import STATUS_ICONS, fixes_for, number_line
+from handlers.views.numbers import DELIVERY_ICONS, STATUS_ICONS, fixes_for, number_line
 
 PER_STATUS = 10  # numbers shown per verdict on App Home
 
@@ -58,8 +58,20 @@ def totals(summary: Summary) -> dict:
             " · ".join(counts[4:]),
             f"*{summary.addresses}* addresses · *{summary.groups}* groups · "
             f"*{summary.campaigns}* campaigns",
+            delivery_counts(summary),
         ]
     )
+
+
+def delivery_counts(summary: Summary) -> str:
+    """Whether calls get through, over the campaigns' numbers (a number counts once)."""
+    line = (
+        f"Calls: {DELIVERY_ICONS['blocked']} Blocked in a campaign: *{summary.blocked}* · "
+        f"{DELIVERY_ICONS['restricted']} Restricted: *{summary.restricted}*"
+    )
+    if summary.blocked or summary.restricted:
+        line += " (`/numbers list blocked`)" if summary.blocked else " (`/numbers list restricted`)"
+    return line
 
 
 def attention_blocks(attention: list[NumberInfo], per_status: int = PER_STATUS) -> list[dict]:

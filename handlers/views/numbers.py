@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import date
 
-from bot.compliance import STATUS_LABELS, area_matches
+from bot.compliance import DELIVERY_LABELS, NO_CALLER_ID, STATUS_LABELS, Presentation, area_matches
 from bot.phone import KIND_LABELS, country_name
-from bot.services import NumberDetail, NumberInfo
+from bot.services import NumberDetail, NumberInfo, NumberPresentation
 from handlers import blocks as B
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape, user
@@ -24,8 +26,75 @@ STATUS_ICONS = {
 }
 
 
+DELIVERY_ICONS = {
+    "deliverable": ":telephone_receiver:",
+    "blocked": ":no_entry:",
+    "restricted": ":warning:",
+}
+MAX_CAMPAIGN_VERDICTS = 30  # per-campaign lines of `show`; the rest are counted
+
+
 def verdict_label(status: str) -> str:
     return f"{STATUS_ICONS.get(status, '')} {STATUS_LABELS.get(status, status)}".strip()
+
+
+def delivery_label(status: str) -> str:
+    return f"{DELIVERY_ICONS.get(status, '')} {DELIVERY_LABELS.get(status, status)}".strip()
+
+
+def delivery_text(p: Presentation) -> str:
+    """A presentation verdict in one line, with the dated rule ahead, if any:
+    ":no_entry: Blocked: calls entering … (BNetzA, since 1 Dec 2022)"."""
+    icon = DELIVERY_ICONS.get(p.status, "")
+    line = f"{icon} {escape(p.reason)}".strip()
+    ahead = p.upcoming
+    if ahead is not None and not p.deliverable:  # a deliverable one names it in its reason
+        line += f"; then {escape(ahead.reason[:1].lower() + ahead.reason[1:])}"
+    return line
+
+
+_STARTS = re.compile(r"(?:from|since) ([^,()]+)\)$")
+
+
+def starts_text(reason: str, since: date | None = None) -> str:
+    """The day a dated rule starts as its reason says it: "1 Dec 2022", or "Mar 2027" for
+    a rule dated by month ("" when the reason names no date and none is given)."""
+    found = _STARTS.search(reason)
+    if found:
+        return found.group(1)
+    return f"{since.day} {since:%b %Y}" if since else ""
+
+
+def campaign_verdict_lines(presentations: list[NumberPresentation]) -> list[str]:
+    """ "• *Campaign* — :no_entry: Blocked: …" per campaign a number is in."""
+    lines = [
+        f"• *{escape(np.campaign.name)}* — {delivery_text(np.presentation)}"
+        for np in presentations[:MAX_CAMPAIGN_VERDICTS]
+    ]
+    extra = len(presentations) - MAX_CAMPAIGN_VERDICTS
+    if extra > 0:
+        lines.append(f"… and {extra} more campaigns.")
+    return lines
+
+
+def campaigns_note(verdicts: list, shown: int = 3) -> str:
+    """Under a number of `list blocked`/`list restricted`: the campaigns and why
+    ("    :no_entry: in *Sales FI*: Blocked: …"), a few, the rest counted."""
+    lines = [
+        f"    {DELIVERY_ICONS.get(p.status, '')} in *{escape(c.name)}*: _{escape(p.reason)}_"
+        for c, p in verdicts[:shown]
+    ]
+    if len(verdicts) > shown:
+        lines.append(f"    … and in {len(verdicts) - shown} more campaigns")
+    return "\n".join(lines)
+
+
+def delivery_note(presentation: Presentation) -> str:
+    """The indented line under a number of a campaign: its presentation verdict, and the
+    day a dated rule will change it. "" for a barred kind (the pool's warning says it)."""
+    if presentation.rule == NO_CALLER_ID:
+        return ""
+    return f"    calls: {delivery_text(presentation)}"
 
 
 def area_shown(info: NumberInfo) -> str:
@@ -167,9 +236,11 @@ def number_list(
     pager_value: str | None,
     page_size=PAGE_SIZE,
     fixes: bool = False,
+    note: Callable[[NumberInfo], str] | None = None,
 ) -> tuple[list[dict], str]:
     """One page of numbers (at most page_size lines, and with ``fixes`` an actions block
-    under each problem line: 2 × 20 + 3 blocks, always under 50)."""
+    under each problem line: 2 × 20 + 3 blocks, always under 50); ``note`` adds lines
+    under a number (its presentation verdicts in `list blocked`)."""
     pages = max(1, -(-len(infos) // page_size))
     page = min(max(page, 1), pages)
     shown = infos[(page - 1) * page_size : page * page_size]
@@ -179,7 +250,8 @@ def number_list(
         return blocks, title
     blocks.append(B.context(f"{B.plural(len(infos), 'number')} · page {page} of {pages}"))
     for i in shown:
-        blocks.append(B.section(number_line(i)))
+        extra = note(i) if note else ""
+        blocks.append(B.section(number_line(i) + (f"\n{extra}" if extra else "")))
         fix = fix_block(i) if fixes else None
         if fix:
             blocks.append(fix)
@@ -193,7 +265,11 @@ def number_list(
     return blocks, f"{title}: {len(infos)}"
 
 
-def number_detail(detail: NumberDetail, can_link: bool) -> list[dict]:
+def number_detail(
+    detail: NumberDetail,
+    can_link: bool,
+    presentations: list[NumberPresentation] = (),
+) -> list[dict]:
     info = detail.info
     n = info.number
     v = info.verdict
@@ -215,6 +291,9 @@ def number_detail(detail: NumberDetail, can_link: bool) -> list[dict]:
     ]
     if n.area_confirmed_by and v.ok:
         blocks.append(B.context(f"Area confirmed by hand by {user(n.area_confirmed_by)}"))
+    if presentations:
+        lines = ["*Will calls showing it get through?* (per campaign)"]
+        blocks += B.sections(lines + campaign_verdict_lines(list(presentations)), limit=3)
     buttons = fix_buttons(info) if can_link else []
     if buttons:
         blocks.append(B.actions(*buttons, block_id="number_actions"))
