@@ -745,7 +745,7 @@ def post_digests(settings: Any, team: str | None) -> int:
             print(f"{team_id}: digest posted ({data['count']} numbers need attention).")
         if delivery.failed:
             print(
-                f"{team_id}: {len(delivery.failed)} notification(s) could not be posted; "
+                f"{team_id}: {len(delivery.failed)} notifications could not be posted; "
                 "the running bot retries them.",
                 file=sys.stderr,
             )

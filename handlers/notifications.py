@@ -140,12 +140,22 @@ def digest_message(data: dict) -> dict:
     return B.message(blocks, f"Numbers digest: {title}")
 
 
+def _count(count: int, word: str = "number") -> str:
+    """ "1 number", "1,200 numbers"."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _rules_name(data: dict) -> str:
+    """NUMBERS_RULES_FILE without its directory (no server path in a channel)."""
+    return PurePath(data.get("rules") or "rules").name
+
+
 def numbers_added_message(data: dict) -> dict:
     count = data["count"]
-    text = f"{count:,} new number(s) lack the address they need"
+    text = f"{_count(count)} lack the address they need"
     blocks = [
         B.section(
-            f":warning: {user(data['by'])} added {count:,} number(s) without the "
+            f":warning: {user(data['by'])} added {_count(count)} without the "
             "address they need. Calls showing them as caller ID may be blocked."
         ),
         *_number_lines(data),
@@ -158,11 +168,11 @@ def address_failing_message(data: dict) -> dict:
     count = data["count"]
     name = escape(data["address"])
     # The fallback text is mrkdwn too (Slack turns <!channel> in it into a ping).
-    text = f"{count:,} number(s) no longer comply after the address {name} changed"
+    text = f"{_count(count)} no longer comply after the address {name} changed"
     blocks = [
         B.section(
-            f":warning: {user(data['by'])} edited the address *{name}*: {count:,} "
-            "linked number(s) that were OK no longer are."
+            f":warning: {user(data['by'])} edited the address *{name}*: "
+            f"{_count(count, 'linked number')} that were OK no longer are."
         ),
         *_number_lines(data),
         _link_button(data),
@@ -172,12 +182,12 @@ def address_failing_message(data: dict) -> dict:
 
 def rules_failing_message(data: dict) -> dict:
     count = data["count"]
-    text = f"{count:,} number(s) no longer comply after the compliance rules changed"
-    rules = PurePath(data.get("rules") or "rules").name  # NUMBERS_RULES_FILE, without its path
+    text = f"{_count(count)} no longer comply after the compliance rules changed"
+    rules = _rules_name(data)
     blocks = [
         B.section(
             f":warning: The compliance rules changed ({escape(rules)}): "
-            f"{count:,} linked number(s) that were OK no longer are."
+            f"{_count(count, 'linked number')} that were OK no longer are."
         ),
         *_number_lines(data),
         _link_button(data),
@@ -211,13 +221,15 @@ def rule_notice_message(data: dict) -> dict:
     """A dated rule will block (``ahead``) or blocks from today (``day``) numbers that
     campaigns use."""
     count = data["count"]
-    numbers = f"{count:,} number{'' if count == 1 else 's'}"
+    numbers = _count(count)
     if data["when"] == "day":
         text = f"From today, {numbers} that campaigns use are blocked by a new rule"
         head = f":no_entry: *From today ({_day_text(data)})*, calls showing {numbers}"
     else:
         days = data["days"]
-        text = f"In {days} day(s), {numbers} that campaigns use will be blocked by a new rule"
+        text = (
+            f"In {_count(days, 'day')}, {numbers} that campaigns use will be blocked by a new rule"
+        )
         head = (
             f":calendar: *In {days} day{'' if days == 1 else 's'} "
             f"({_day_text(data)})*, calls showing {numbers}"
@@ -236,11 +248,11 @@ def rule_notice_message(data: dict) -> dict:
 
 def rules_blocking_message(data: dict) -> dict:
     count = data["count"]
-    text = f"{count:,} number(s) campaigns use are blocked after the compliance rules changed"
+    text = f"{_count(count)} that campaigns use are blocked after the compliance rules changed"
     blocks = [
         B.section(
-            f":no_entry: The compliance rules changed ({escape(data.get('rules') or 'rules')}): "
-            f"calls showing {count:,} number(s) that campaigns use no longer reach callees."
+            f":no_entry: The compliance rules changed ({escape(_rules_name(data))}): "
+            f"calls showing {_count(count)} that campaigns use no longer reach callees."
         ),
         *_campaign_lines(data),
     ]
@@ -270,7 +282,7 @@ def request_followup_message(data: dict) -> dict:
     if r.status == "rejected" and r.reason:
         line += f": _{escape(r.reason)}_"
     elif r.status == "fulfilled":
-        line += f": {len(r.numbers)} number(s) entered the inventory"
+        line += f": {_count(len(r.numbers))} entered the inventory"
     return B.message([B.section(line + ".")], f"Request {r.id} was {verb}")
 
 

@@ -142,9 +142,9 @@ def export(call: Call) -> Later:
             content=content,
             filename="numbers.csv",
             title="numbers.csv",
-            initial_comment=f"The inventory: {rows} number(s).",
+            initial_comment=f"The inventory: {B.plural(rows, 'number')}.",
         )
-        return Reply(f"Sent *numbers.csv* ({rows} number(s)) to your direct messages.")
+        return Reply(f"Sent *numbers.csv* ({B.plural(rows, 'number')}) to your direct messages.")
 
     return Later("Preparing the CSV…", work)
 
@@ -161,7 +161,8 @@ def _pending_on_home(session) -> list[dict]:
         return []
     return [
         B.section(
-            f":inbox_tray: *{len(waiting)} request(s)* wait for a decision or for numbers: "
+            f":inbox_tray: *{B.plural(len(waiting), 'request')}* "
+            f"{'waits' if len(waiting) == 1 else 'wait'} for a decision or for numbers: "
             "`/numbers requests`."
         )
     ]

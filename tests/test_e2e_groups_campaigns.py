@@ -174,7 +174,7 @@ def test_campaign_pool_and_warnings(bot):
     view = r.json["view"]
     assert_within_limits(view=view)
     text = blocks_text(view["blocks"])
-    assert "pool of *2* usable" in text
+    assert "pool of *2 usable numbers*" in text
     assert "+49 30" in text and "left out" in text
     pool = bot.inventory().pool("spring promo")
     assert [i.e164 for i in pool.usable] == E164[:2]
@@ -286,7 +286,7 @@ def test_large_campaign_report_and_edit_stay_bounded(bot):
     view = r.json["view"]
     assert_within_limits(view=view)
     text = blocks_text(view["blocks"])
-    assert "*150* number(s) are left out" in text and "and 110 more" in text
+    assert "*150 numbers* are left out" in text and "and 110 more" in text
 
     # `campaign show` pages through every number (20 a page), each page under 50 blocks.
     seen = set()

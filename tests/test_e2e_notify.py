@@ -150,7 +150,7 @@ def test_import_from_the_command_line_alerts_through_the_running_bot(
         monkeypatch.setenv(key, value)
     assert cli_main(["import", str(csv), "--team", TEAM_ID]) == 0
     (post,) = wait_posts(fake, "added")
-    assert "2 number(s)" in str(post.body["blocks"])
+    assert "2 numbers" in str(post.body["blocks"])
     settle()
     assert len(posts(fake, "added")) == 1
 
@@ -173,7 +173,7 @@ def test_address_edit_that_breaks_numbers_alerts_once_and_linking_does_not(nbot,
     assert r.status == 200, r.body_text
     (post,) = wait_posts(fake, "failing")
     blocks = str(post.body["blocks"])
-    assert "HQ Berlin" in blocks and "3 linked number(s)" in blocks
+    assert "HQ Berlin" in blocks and "3 linked numbers" in blocks
     assert "+49 30 1000003" in blocks and "+49 30 1000009" in blocks
     # the editor sees the same warning in the confirmation
     assert "3 are now Wrong country" in str(r.json)
@@ -260,7 +260,7 @@ def test_digest_of_5000_numbers_is_one_valid_message(nbot, fake):
     assert "5,000 of 5,000 numbers need attention" in blocks
     assert "and 4,985 more" in blocks
     (alert,) = posts(fake, "added")
-    assert "5,000 number(s)" in str(alert.body["blocks"]) and len(alert.body["blocks"]) <= 50
+    assert "5,000 numbers" in str(alert.body["blocks"]) and len(alert.body["blocks"]) <= 50
     # the button opens the link form
     r = nbot.sender.block_action("open_link", message={"blocks": post.body["blocks"]})
     assert r.status == 200

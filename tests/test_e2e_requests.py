@@ -129,7 +129,7 @@ def test_purchase_from_request_to_fulfilled_numbers(nbot):
 
     message = announcement(nbot, "R1")
     shown = texts(message)
-    assert "2 local number(s) in Germany, area Munich" in shown
+    assert "2 local numbers in Germany, area Munich" in shown
     assert "New team &lt;!here&gt;" in shown  # typed text is escaped
     assert set(buttons(message["blocks"])) == {"request_approve", "request_reject"}
 
@@ -149,7 +149,7 @@ def test_purchase_from_request_to_fulfilled_numbers(nbot):
     fulfil.fill("Allocated numbers", "089 1234567, +49 89 7654321")
     done = fulfil.submit(nbot.sender)
     result = texts(done.json["view"])
-    assert "Request *R1* fulfilled: 2 number(s)" in result
+    assert "Request *R1* fulfilled: 2 numbers" in result
     assert result.count(":white_check_mark: OK") == 2, result  # each number's verdict
     numbers = nbot.inventory().numbers()
     assert [(i.e164, i.number.source, i.address.name, i.verdict.ok) for i in numbers] == [
@@ -226,7 +226,7 @@ def test_mandate_names_invalid_numbers_one_by_one_then_is_approved(nbot):
     assert "request_approve" not in buttons(nbot.command("requests", user=READER).json["blocks"])
     nbot.sender.block_action("request_approve", "R1", message=listing)
     said = nbot.fake.wait_for("response_url")[-1].body["text"]
-    assert "Request *R1* fulfilled: 2 number(s)" in said and "+49 89 2222222" in said
+    assert "Request *R1* fulfilled: 2 numbers" in said and "+49 89 2222222" in said
     numbers = {i.e164: i for i in nbot.inventory().numbers()}
     assert numbers["+49892222222"].number.source == "mandate"
     assert numbers["+49893333333"].address.name == "HQ Munich"
@@ -338,4 +338,4 @@ def test_export_is_uploaded_to_the_person_with_the_right_rows(bot):
         ("'+49891234567", "HQ Munich", "ok"),
     ]
     said = bot.fake.wait_for("response_url")[-1].body["text"]
-    assert "Sent *numbers.csv* (2 number(s))" in said
+    assert "Sent *numbers.csv* (2 numbers)" in said

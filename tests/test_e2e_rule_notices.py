@@ -166,7 +166,7 @@ def test_a_rules_file_that_turns_numbers_blocked_alerts_once_at_start(notice_bot
     (alert,) = wait_until(lambda: notices(bot.fake, "compliance rules changed"), "the alert")
     assert_within_limits(text=alert.body["text"], blocks=alert.body["blocks"])
     shown = texts(alert.body)
-    assert "calls showing 2 number(s) that campaigns use no longer reach callees" in shown
+    assert "calls showing 2 numbers that campaigns use no longer reach callees" in shown
     assert "*From Finland* (2): +372 612 3456, +372 612 3457" in shown
     assert "since 1 Nov 2026" in shown
     assert "Local" not in shown

@@ -69,7 +69,7 @@ def test_rule_change_alerts_once_and_not_for_what_an_address_edit_broke(harness,
     bot.restart(NUMBERS_RULES_FILE=rules_file(tmp_path, "area"))
     (alert,) = wait_until(lambda: ok_posts(fake, CHANNEL, word=RULE_ALERT), "the rules alert")
     shown = texts(alert.body)
-    assert "20 linked number(s) that were OK no longer are" in shown
+    assert "20 linked numbers that were OK no longer are" in shown
     assert "+49 89 1000000" in shown and "+49 89 1000014" in shown
     assert "+49 89 1000019" not in shown and "and 5 more" in shown  # bounded
     assert "HQ Berlin is in Berlin" in shown and "Munich" in shown  # the new reason

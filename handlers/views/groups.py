@@ -244,8 +244,9 @@ def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
 def _pool_summary(pool: CampaignPool) -> str:
     c = pool.campaign
     return (
-        f"*{escape(c.name)}*: a caller-ID pool of *{pool.size}* usable number(s), from "
-        f"{len(pool.groups)} group(s) and {len(c.numbers)} number(s) of its own."
+        f"*{escape(c.name)}*: a caller-ID pool of *{B.plural(pool.size, 'usable number')}*, "
+        f"from {B.plural(len(pool.groups), 'group')} and "
+        f"{B.plural(len(c.numbers), 'number')} of its own."
     )
 
 
@@ -254,7 +255,10 @@ def campaign_result(pool: CampaignPool, created: bool) -> dict:
     lines = [("Created " if created else "Saved ") + _pool_summary(pool)]
     warnings = pool.warnings
     if warnings:
-        lines.append(f":warning: *{len(warnings)}* number(s) are left out of the pool:")
+        lines.append(
+            f":warning: *{B.plural(len(warnings), 'number')}* "
+            f"{'is' if len(warnings) == 1 else 'are'} left out of the pool:"
+        )
         lines += [warning_line(i, why) for i, why in warnings[:RESULT_WARNINGS]]
         if len(warnings) > RESULT_WARNINGS:
             lines.append(

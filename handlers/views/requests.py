@@ -237,14 +237,15 @@ def status_text(request: Request) -> str:
 def _what(request: Request) -> str:
     d = request.details
     if request.kind == "mandate":
-        return f"mandate for {len(d.get('numbers', []))} number(s) of *{escape(d.get('company'))}*"
+        numbers = B.plural(len(d.get("numbers", [])), "number")
+        return f"mandate for {numbers} of *{escape(d.get('company'))}*"
     kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
     area = ""
     if d.get("area") or d.get("prefixes"):
         shown = d.get("area") or ", ".join(d.get("prefixes", [])[:3])
         area = f", area {escape(shown)}"
     return (
-        f"purchase of {d.get('quantity')} {kind} number(s) in "
+        f"purchase of {d.get('quantity')} {kind} number{'' if d.get('quantity') == 1 else 's'} in "
         f"{country_phrase(d.get('country', ''))}{area}"
     )
 
@@ -282,7 +283,9 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
             line += f": _{escape(request.reason)}_"
         lines.append(line)
     if request.status == "fulfilled":
-        lines.append(f"Fulfilled: {len(request.numbers)} number(s) entered the inventory.")
+        lines.append(
+            f"Fulfilled: {B.plural(len(request.numbers), 'number')} entered the inventory."
+        )
     return lines
 
 
@@ -362,7 +365,8 @@ def decision_lines(decision: Decision) -> list[str]:
         ]
     else:
         lines = [
-            f"Request *{r.id}* fulfilled: {len(decision.added)} number(s) entered the inventory."
+            f"Request *{r.id}* fulfilled: {B.plural(len(decision.added), 'number')} "
+            "entered the inventory."
         ]
     if decision.note:
         lines.append(f":warning: {escape(decision.note)}")
