@@ -51,3 +51,16 @@ def test_a_manager_sees_the_forms_that_change_the_inventory(bot):
     assert MANAGER_ONLY | {"open_import"} <= shown
     assert "Ask <@" not in texts(view)
     assert set(buttons(bot.command("").json["blocks"])) >= MANAGER_ONLY
+
+
+def test_fix_buttons_are_for_managers_only(bot):
+    """A member sees the numbers needing attention, but not the buttons that fix them (a
+    click would be refused); a manager sees both."""
+    inventory = bot.inventory()
+    inventory.add_numbers(Actor(MANAGER, True), ["+49 89 1234567", "+49 30 1234567"])
+    fixes = {"open_link", "open_address_edit"}
+    for view in (home_of(bot, READER), bot.command("", user=READER).json):
+        assert "+49 89 1234567" in texts(view)
+        assert not set(buttons(view["blocks"])) & fixes
+    for view in (home_of(bot, MANAGER), bot.command("").json):
+        assert "open_link" in set(buttons(view["blocks"]))

@@ -74,8 +74,12 @@ def delivery_counts(summary: Summary) -> str:
     return line
 
 
-def attention_blocks(attention: list[NumberInfo], per_status: int = PER_STATUS) -> list[dict]:
-    """Needing-attention numbers grouped by verdict, a few of each (bounded block count)."""
+def attention_blocks(
+    attention: list[NumberInfo], per_status: int = PER_STATUS, can_fix: bool = True
+) -> list[dict]:
+    """Needing-attention numbers grouped by verdict, a few of each (bounded block count);
+    ``can_fix``: with the buttons that fix them (managers only: a member's click would be
+    refused)."""
     blocks: list[dict] = []
     for status, label in STATUS_LABELS.items():
         if status == "ok":
@@ -88,7 +92,7 @@ def attention_blocks(attention: list[NumberInfo], per_status: int = PER_STATUS) 
         if len(group) > per_status:
             lines.append(f"… and {len(group) - per_status} more: `/numbers list attention`")
         blocks += B.sections(lines, limit=3)
-        fixes = fixes_for(group[:per_status])  # the buttons that fix the numbers shown
+        fixes = can_fix and fixes_for(group[:per_status])  # the buttons that fix them
         if fixes:
             blocks.append(fixes)
     return blocks
@@ -107,7 +111,7 @@ def home_view(
     blocks.append(B.divider())
     if attention:
         blocks.append(B.header(f"Needing attention: {len(attention)}"))
-        blocks += attention_blocks(attention)
+        blocks += attention_blocks(attention, can_fix=is_manager)
     else:
         blocks.append(B.section(":white_check_mark: Every number has the address it needs."))
     blocks += extra or []
@@ -129,7 +133,7 @@ def overview(
 ) -> list[dict]:
     blocks = [B.header("Caller-ID numbers"), totals(summary)]
     if attention:
-        blocks += attention_blocks(attention, per_status=3)
+        blocks += attention_blocks(attention, per_status=3, can_fix=is_manager)
     blocks += role_blocks(is_manager, managers or [])
     blocks.append(B.context("`/numbers help` lists every subcommand."))
     return blocks
