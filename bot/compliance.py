@@ -211,6 +211,9 @@ class Rules:
         self._presentation_by_country: dict[str, list[PresentationRule]] = {}
         for p in [*barred, *self.presentation]:
             self._presentation_by_country.setdefault(p.country, []).append(p)
+        # deliverability() of equal inputs, shared: 50,000 numbers in a campaign are a
+        # handful of distinct verdicts (country, kind, the rules that apply), not 50,000.
+        self.delivery_memo: dict[tuple, Presentation] = {}
 
     def __repr__(self) -> str:
         return f"<Rules {self.origin}: {len(self.rows)} rows>"
@@ -869,11 +872,36 @@ def deliverability(
     """
     country = (number.country or "").upper()
     origin = origin.upper() if origin else None
+    applying = tuple(
+        rule
+        for rule in rules.presentation_rules(country)
+        if _applies(rule, number, origin, purpose)
+    )
+    # The verdict depends on the number only through its country, kind and these rules.
+    key = (country, number.kind, origin, purpose, today, tuple(map(id, applying)))
+    memo = rules.delivery_memo
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _DELIVERY_MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = _deliverability(number, country, origin, purpose, today, applying)
+    return found
+
+
+_DELIVERY_MEMO_SIZE = 4096
+
+
+def _deliverability(
+    number: NumberLike,
+    country: str,
+    origin: str | None,
+    purpose: str,
+    today: date,
+    applying: tuple[PresentationRule, ...],
+) -> Presentation:
     current: Presentation | None = None
     upcoming: Presentation | None = None
-    for rule in rules.presentation_rules(country):
-        if not _applies(rule, number, origin, purpose):
-            continue
+    for rule in applying:
         judged = _judged(rule, number, origin, purpose, today)
         if rule.in_force(today):
             if current is None or _SEVERITY[judged.status] > _SEVERITY[current.status]:
