@@ -135,6 +135,24 @@ def _line(record: dict) -> bytes:
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
+def _load_shared(raw: bytes) -> Any:
+    """``json.loads``, with equal short strings shared: 50,000 numbers repeat "DE", "local",
+    "import", an address id, a user id… as one object each instead of 50,000 (about a
+    third less memory for a loaded workspace, for about a quarter more parsing time)."""
+    shared: dict[str, str] = {}
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        return {
+            k: shared.setdefault(v, v) if type(v) is str and len(v) <= _SHARED_MAX else v
+            for k, v in items
+        }
+
+    return json.loads(raw, object_pairs_hook=pairs)
+
+
+_SHARED_MAX = 40  # longer strings (street names, reasons) rarely repeat
+
+
 def _parse_line(line: bytes) -> dict | None:
     """The record of a whole journal line (without its newline), or None if damaged."""
     if len(line) < 10 or line[8:9] != b" ":
@@ -682,7 +700,7 @@ class AtomicJSONStorage(Storage):
                     "workspace's files away to start afresh). Nothing was changed."
                 )
             try:
-                data = json.loads(raw)
+                data = _load_shared(raw)
             except ValueError as exc:
                 raise StorageFailure(
                     f"{self.path} is not a valid numbers-bot database ({exc}); restore it "
