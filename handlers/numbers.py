@@ -402,7 +402,7 @@ def register(app) -> None:
         address = inventory.address_by_id(address_id)
         e164s = [e for e in numbers.split(",") if e]
         result = inventory.add_numbers(
-            session.actor, e164s, source="import", address_name=address.name
+            session.actor, e164s, source="slack", address_name=address.name
         )
         lines = []
         if result.added:

@@ -51,6 +51,7 @@ def test_link_with_one_unknown_number_links_the_others_and_offers_to_add_it(bot)
     answer = texts(last_respond(bot))
     assert "Added +49 89 99999998 to the inventory, linked to *HQ Munich*." in answer
     assert bot.inventory().info(UNKNOWN).address.name == "HQ Munich"
+    assert bot.inventory().info(UNKNOWN).number.source == "slack"  # typed in Slack
 
 
 def test_link_with_only_unknown_numbers_says_nothing_was_linked(bot):
