@@ -850,7 +850,15 @@ class Inventory:
         with contextlib.suppress(DomainError):
             keys.add(self.number_key(subject))
         if not keys:
-            raise NotFound(f"Nothing called “{subject[:MAX_NAME]}” is known (a number or a name).")
+            names = [
+                item.name
+                for lookup in (views.address_by_name, views.group_by_name, views.campaign_by_name)
+                for item in lookup.values()
+            ]
+            raise NotFound(
+                f"Nothing called “{subject[:MAX_NAME]}” is known (a number or a name)."
+                f"{did_you_mean(subject, names)}"
+            )
         return keys
 
     def grants(self) -> set[str]:

@@ -44,6 +44,7 @@ def workspace(bot):
         ),
         ("link +49 89 1234567 to HQ Muenchen", "Did you mean “HQ Munich”?"),
         ("campaign edit oktober", "Did you mean “Oktoberfest 2025”?"),
+        ('audit "HQ Munchn"', "is known (a number or a name). Did you mean “HQ Munich”?"),
     ],
 )
 def test_a_name_not_found_suggests_the_closest(workspace, command, answer):
