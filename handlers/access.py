@@ -64,3 +64,7 @@ def access(call: Call) -> Reply:
             "to approve them (when there is one)."
         )
     raise UsageError("access", f"I don't know “{verb[:30]}”.")
+
+
+def register(app, registry) -> None:
+    registry.commands.add(access)

@@ -95,7 +95,9 @@ def move_lines(result) -> list[str]:
     return lines
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(address)
+
     @on_submit(app, "address_form")
     def _save(session, view, values, body, client):
         inventory = session.inventory

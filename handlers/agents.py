@@ -68,7 +68,9 @@ def agent_card(call: Call, agent: Agent, agents: Agents) -> list[dict]:
     return blocks
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(agent, caller_id)
+
     @on_action(app, "delete_agent")
     def _delete(session, action, body, client, respond):
         agents = Agents(session.inventory)

@@ -82,7 +82,9 @@ def _group_names(inventory, chosen_ids: list[str], current, meta: dict) -> list[
     return [groups[g].name for g in dict.fromkeys(ids)]
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(campaign)
+
     @on_submit(app, "campaign_form")
     def _save(session, view, values, body, client):
         session.require_manager("change campaigns")

@@ -98,7 +98,9 @@ def group(call: Call) -> Reply | OpenModal:
     raise UsageError("group", f"I don't know “{verb[:30]}”." if verb else "")
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(group)
+
     @on_submit(app, "group_form")
     def _save(session, view, values, body, client):
         session.require_manager("change groups")

@@ -171,7 +171,9 @@ def summary_lines(name: str, result: ImportResult) -> list[str]:
     return lines
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(import_command)
+
     @on_action(app, "open_import")
     def _open(session, action, body, client, respond):
         session.require_manager("import numbers")

@@ -378,7 +378,9 @@ def split_pasted(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(list_numbers, show_number, add_numbers, remove_number, link, unlink)
+
     on_action(app, "list_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
     on_action(app, "list_page_next")(lambda s, a, b, c, respond: _page(s, a, respond))
 
