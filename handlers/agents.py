@@ -108,7 +108,6 @@ def agent(call: Call) -> Reply:
         return _list(call, named)
     lowered = [w.casefold() for w in call.words]
     if lowered[0] == "delete" and len(call.words) > 1 and "callerid" not in lowered:
-        call.session.require_manager("delete agents")
         agents = Agents(call.inventory)
         name = " ".join(call.words[1:])
         found = agents.agent(_mentioned(call, name) or name)

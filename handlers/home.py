@@ -65,5 +65,4 @@ def register(app, registry, settings) -> None:
 
     @on_action(app, "open_address_new")
     def _new_address(session, action, body, client, respond):
-        session.require_manager("create addresses")
         client.views_open(trigger_id=body["trigger_id"], view=address_views.address_modal())

@@ -464,7 +464,6 @@ def digest(call: Call) -> Reply | Later:
             return Reply(f"Nothing needs attention. {note}")
         message = digest_message(data)
         return Reply(message["text"], [B.context(note), *message["blocks"]][:50])
-    call.session.require_manager("post the digest to the channel")
 
     def work() -> Reply:
         today = CONFIG.clock().date().isoformat()

@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.errors import DomainError
 from handlers import blocks as B
+from handlers import permissions
 from handlers.mrkdwn import escape, mention_user, unescape
 from handlers.session import Session
 
@@ -264,6 +265,8 @@ def dispatch(commands: Commands, call_words: list[str], session: Session, body: 
         if close:
             return near_miss_reply(hint, commands.by_word[close[0]], call_words[1:])
         return help_reply(commands, f"{hint} Here is what I know:")
+    # Refused here, before the subcommand runs, when the table says "managers only".
+    permissions.check_command(session, entry.name, call_words[1:])
     return entry.run(Call(call_words[1:], session, body, client, commands))
 
 
