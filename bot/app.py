@@ -1,4 +1,7 @@
-"""Building the Bolt app: the Slack client, the middleware, every listener."""
+"""The Slack side of the composition root: the Web API client, the Bolt app.
+
+``bot.bootstrap.build_runtime`` calls these and wires the listeners in.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.bootstrap import Workspaces
 from bot.config import ConfigError, Settings
-from bot.permissions import Roles
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +63,13 @@ def admin_lookup(client: WebClient):
     return is_admin
 
 
-def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
-    from handlers import register
-
+def verified_client(settings: Settings) -> WebClient:
+    """The Web API client, its token checked with auth.test (fails fast, and clearly, on
+    a bad token or an unreachable API)."""
     settings.require_slack()
     client = web_client(settings)
     try:
-        client.auth_test()  # fails fast, and clearly, on a bad token or an unreachable API
+        client.auth_test()
     except SlackApiError as exc:
         raise ConfigError(
             f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error', 'unknown error')}); "
@@ -77,19 +78,16 @@ def build_app(settings: Settings, workspaces: Workspaces | None = None) -> App:
     except OSError as exc:
         where = settings.api_url or "slack.com"
         raise ConfigError(f"Cannot reach Slack's Web API at {where}: {exc}") from None
+    return client
+
+
+def bolt_app(settings: Settings, client: WebClient) -> App:
+    """A Bolt app without listeners (``handlers.register`` adds them)."""
     quiet_signature_failures()
-    app = App(
+    return App(
         client=client,
         signing_secret=settings.signing_secret or "",
         process_before_response=False,
-        token_verification_enabled=False,  # done just above
+        token_verification_enabled=False,  # verified_client did it
         logger=logging.getLogger("slack_bolt"),
     )
-    workspaces = workspaces or Workspaces(settings)
-    for team_id in workspaces.team_ids():
-        # Open every database now: a damaged one stops start-up with one line (a
-        # StorageFailure) instead of failing each request later.
-        workspaces.inventory(team_id)
-    roles = Roles(settings.managers, admin_lookup(client))
-    register(app, workspaces, roles, settings)
-    return app

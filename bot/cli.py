@@ -8,6 +8,7 @@ import getpass
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -49,8 +50,6 @@ def main(argv: list[str] | None = None) -> int:
 
             return run(settings)
         if command == "digest":
-            from bot.notify import post_digests
-
             settings.require_slack()
             return post_digests(settings, args.team)
         return _offline(command, args, settings)
@@ -61,6 +60,47 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no second error at exit
         return 0
+
+
+def post_digests(settings: Settings, team: str | None) -> int:
+    """`numbers-bot digest`: queue and post the digest of one or every workspace now.
+
+    Also posts whatever else is waiting in the outbox. Exit code 0 when everything
+    was posted, 1 when something is left for the bot to retry, 2 without a channel.
+    """
+    from bot.app import web_client
+    from bot.bootstrap import Workspaces
+    from bot.notify import Notifier, deliver
+    from handlers.notifications import slack_sender
+
+    if not settings.notify_channel:
+        print(
+            "numbers-bot: NUMBERS_NOTIFY_CHANNEL is not set: there is no channel to post to.",
+            file=sys.stderr,
+        )
+        return 2
+    send = slack_sender(web_client(settings))
+    workspaces = Workspaces(settings)
+    teams = [team.upper()] if team else workspaces.team_ids()
+    notifier = Notifier(settings.notify_channel)
+    today = datetime.now(UTC).date().isoformat()
+    code = 0
+    for team_id in teams:
+        inventory = workspaces.inventory(team_id)
+        entry_id, data = notifier.queue_digest(inventory, today, force=True)
+        delivery = deliver(inventory.repo, send, backoff=1.0)
+        if data is None:
+            print(f"{team_id}: nothing needs attention, no digest posted.")
+        elif entry_id in delivery.sent:
+            print(f"{team_id}: digest posted ({data['count']} numbers need attention).")
+        if delivery.failed:
+            print(
+                f"{team_id}: {len(delivery.failed)} notifications could not be posted; "
+                "the running bot retries them.",
+                file=sys.stderr,
+            )
+            code = 1
+    return code
 
 
 def _team(workspaces, team: str | None, create: bool) -> str:

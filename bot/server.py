@@ -19,11 +19,15 @@ import re
 import signal
 import threading
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Runtime
 
 log = logging.getLogger("numbers-bot")
 
@@ -176,16 +180,33 @@ def wsgi_app(app, signing_secret: str | None = None):
     return application
 
 
-def make_server(settings: Settings, host: str = "0.0.0.0", port: int | None = None):
-    """The HTTP server (waitress), not yet serving; ``.effective_port`` tells the port."""
+class HttpServer:
+    """waitress serving one Runtime's app; ``run()`` serves until ``close()``."""
+
+    def __init__(self, runtime: Runtime, waitress_server) -> None:
+        self.runtime = runtime
+        self._server = waitress_server
+
+    @property
+    def effective_port(self) -> int:
+        return self._server.effective_port
+
+    def run(self) -> None:
+        self._server.run()
+
+    def close(self) -> None:
+        self._server.close()
+
+
+def make_server(runtime: Runtime, host: str = "0.0.0.0", port: int | None = None) -> HttpServer:
+    """The HTTP server (waitress) of a runtime, not yet serving; ``.effective_port`` tells
+    the port. Starting and stopping the runtime's workers is the caller's."""
     from waitress import create_server
 
-    from bot.app import build_app
-
-    app = build_app(settings)
+    settings = runtime.settings
     port = settings.port if port is None else port
-    return create_server(
-        wsgi_app(app, settings.signing_secret or ""),
+    waitress_server = create_server(
+        wsgi_app(runtime.app, settings.signing_secret or ""),
         host=host,
         port=port,
         threads=8,
@@ -193,25 +214,27 @@ def make_server(settings: Settings, host: str = "0.0.0.0", port: int | None = No
         # waitress answers 413 itself, before buffering the body (it refuses >= this).
         max_request_body_size=MAX_BODY_BYTES + 1,
     )
+    return HttpServer(runtime, waitress_server)
 
 
 def run(settings: Settings) -> int:
+    from bot.bootstrap import build_runtime
+
     settings.require_slack()
+    runtime = build_runtime(settings)
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        from bot.app import build_app
-
-        app = build_app(settings)
         log.info("numbers-bot: Socket Mode, data in %s", settings.data_dir)
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        runtime.start()
         try:
-            SocketModeHandler(app, settings.app_token).start()
+            SocketModeHandler(runtime.app, settings.app_token).start()
         finally:
-            _stop_gracefully(settings)
+            _stop_gracefully(runtime)
         return 0
     try:
-        server = make_server(settings)
+        server = make_server(runtime)
     except OSError as exc:
         raise ConfigError(
             f"PORT {settings.port} cannot be used ({exc.strerror}); choose another PORT."
@@ -222,10 +245,11 @@ def run(settings: Settings) -> int:
         settings.data_dir,
     )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    runtime.start()
     try:
         server.run()  # returns on SIGTERM or Ctrl-C (waitress closes its connections)
     finally:
-        _stop_gracefully(settings)
+        _stop_gracefully(runtime)
     return 0
 
 
@@ -233,10 +257,8 @@ def _stop_on_sigterm(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def _stop_gracefully(settings: Settings) -> None:
+def _stop_gracefully(runtime: Runtime) -> None:
     """A stopping bot gives back the notification it was posting (the next start posts
     it at once rather than after its lease)."""
-    from handlers import notifications
-
     log.info("numbers-bot: stopping")
-    notifications.stop_workers(settings.data_dir)
+    runtime.stop()

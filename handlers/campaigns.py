@@ -24,7 +24,6 @@ def campaign(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        call.session.require_manager("create campaigns")
         return OpenModal(new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[:75]))
     if verb == "list":
         _, named = call.options()
@@ -35,11 +34,9 @@ def campaign(call: Call) -> Reply | OpenModal:
         name, page = name_and_page(call, "campaign", "see")
         return _detail_reply(inventory.pool(name), page, call.actor.is_manager)
     if verb == "edit":
-        call.session.require_manager("edit campaigns")
         found = inventory.campaign(name_and_page(call, "campaign", "edit")[0])
         return OpenModal(V.campaign_modal(found, inventory.groups(), infos_of(inventory)))
     if verb == "delete":
-        call.session.require_manager("delete campaigns")
         found = inventory.campaign(name_and_page(call, "campaign", "delete")[0])
         text = (
             f"Delete the campaign *{escape(found.name)}*? Its groups and numbers stay "
@@ -82,10 +79,11 @@ def _group_names(inventory, chosen_ids: list[str], current, meta: dict) -> list[
     return [groups[g].name for g in dict.fromkeys(ids)]
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(campaign)
+
     @on_submit(app, "campaign_form")
     def _save(session, view, values, body, client):
-        session.require_manager("change campaigns")
         inventory = session.inventory
         meta = B.metadata(view)
         with inventory.atomically():  # another edit of the campaign waits: none is lost
@@ -120,7 +118,6 @@ def register(app) -> None:
 
     @on_action(app, "open_campaign_edit")
     def _open_edit(session, action, body, client, respond):
-        session.require_manager("edit campaigns")
         inventory = session.inventory
         found = by_id(inventory.campaigns(), action.get("value") or "", "campaign")
         view = V.campaign_modal(found, inventory.groups(), infos_of(inventory))
@@ -128,7 +125,6 @@ def register(app) -> None:
 
     @on_action(app, "open_campaign_new")
     def _open_new(session, action, body, client, respond):
-        session.require_manager("create campaigns")
         client.views_open(trigger_id=body["trigger_id"], view=new_campaign_modal(session.inventory))
 
     @on_options(app, V.CAMPAIGN_MEMBER_SEARCH)

@@ -35,7 +35,9 @@ def confirm_number(call: Call) -> Reply:
     return Reply(confirmed_text(info, call.actor.user_id))
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(confirm_number)
+
     @on_action(app, "confirm_area")
     def _confirm(session, action, body, client, respond):
         info = session.inventory.confirm_area(session.actor, action.get("value") or "")

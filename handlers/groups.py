@@ -67,7 +67,6 @@ def group(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        call.session.require_manager("create groups")
         return OpenModal(V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[:75]))
     if verb == "list":
         _, named = call.options()
@@ -81,11 +80,9 @@ def group(call: Call) -> Reply | OpenModal:
         blocks, text = V.group_detail(found, inventory.numbers(group=found.name), page)
         return Reply(text, blocks)
     if verb == "edit":
-        call.session.require_manager("edit groups")
         found = inventory.group(name_and_page(call, "group", "edit")[0])
         return OpenModal(V.group_modal(found, infos_of(inventory)))
     if verb == "delete":
-        call.session.require_manager("delete groups")
         found = inventory.group(name_and_page(call, "group", "delete")[0])
         campaigns = [c for c in inventory.campaigns() if found.id in c.groups]
         text = (
@@ -98,10 +95,11 @@ def group(call: Call) -> Reply | OpenModal:
     raise UsageError("group", f"I don't know “{verb[:30]}”." if verb else "")
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(group)
+
     @on_submit(app, "group_form")
     def _save(session, view, values, body, client):
-        session.require_manager("change groups")
         inventory = session.inventory
         meta = B.metadata(view)
         name = values.get("name", "")
@@ -131,7 +129,6 @@ def register(app) -> None:
 
     @on_action(app, "open_group_new")
     def _open_new(session, action, body, client, respond):
-        session.require_manager("create groups")
         client.views_open(trigger_id=body["trigger_id"], view=V.group_modal(None, {}))
 
     @on_options(app, V.GROUP_MEMBER_SEARCH)

@@ -10,7 +10,6 @@ from handlers.views import addresses as address_views
 from handlers.views import home as V
 
 log = logging.getLogger(__name__)
-HOME_EXTRAS = []  # callables (session) -> blocks, added by other surfaces (requests, …)
 
 
 @subcommand("", "", "", "overview: counts, needing attention, buttons")
@@ -33,9 +32,11 @@ def managers_to_ask(session) -> list[str]:
     return sorted(set(session.roles.managers) | session.inventory.grants())
 
 
-def publish_home(session, client, notify_channel: str | None) -> None:
+def publish_home(session, client, notify_channel: str | None, sections=()) -> None:
+    """``sections``: callables (session) -> blocks that other surfaces (requests, …) add
+    to this app's Home (``Registry.home_sections``)."""
     inventory = session.inventory
-    extra = [block for extra in HOME_EXTRAS for block in extra(session)]
+    extra = [block for section in sections for block in section(session)]
     manager = session.actor.is_manager
     view = V.home_view(
         inventory.summary(),
@@ -48,17 +49,20 @@ def publish_home(session, client, notify_channel: str | None) -> None:
     client.views_publish(user_id=session.user_id, view=view)
 
 
-def register(app, settings) -> None:
+def register(app, registry, settings) -> None:
+    registry.commands.add(overview)
+
     @app.event("app_home_opened")
     def _home_opened(event, client, context):
         if event.get("tab", "home") != "home":
             return
         try:
-            publish_home(context["session"], client, settings.notify_channel)
+            publish_home(
+                context["session"], client, settings.notify_channel, registry.home_sections
+            )
         except Exception:
             log.exception("App Home publish failed")
 
     @on_action(app, "open_address_new")
     def _new_address(session, action, body, client, respond):
-        session.require_manager("create addresses")
         client.views_open(trigger_id=body["trigger_id"], view=address_views.address_modal())

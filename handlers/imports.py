@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot.errors import DomainError
 from bot.services import ImportResult
 from handlers import blocks as B
+from handlers import permissions
 from handlers.interactions import form_errors, on_action
 from handlers.mrkdwn import escape
 from handlers.router import APOLOGY, Call, OpenModal, subcommand
@@ -68,7 +69,6 @@ def import_modal() -> dict:
     "add numbers from a CSV file you upload (managers)",
 )
 def import_command(call: Call) -> OpenModal:
-    call.session.require_manager("import numbers")
     return OpenModal(import_modal())
 
 
@@ -171,17 +171,18 @@ def summary_lines(name: str, result: ImportResult) -> list[str]:
     return lines
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(import_command)
+
     @on_action(app, "open_import")
     def _open(session, action, body, client, respond):
-        session.require_manager("import numbers")
         client.views_open(trigger_id=body["trigger_id"], view=import_modal())
 
     @app.view("import_form")
     def _submit(ack, body, view, client, context):
         session = context["session"]
         try:
-            session.require_manager("import numbers")
+            permissions.check(session, permissions.VIEW, "import_form")
             name, text = fetch_csv(client, str(chosen_file(view).get("id", "")))
         except DomainError as exc:
             ack(response_action="errors", errors=form_errors(exc, view))

@@ -1,4 +1,5 @@
-"""Wrappers that give every button and form the same error handling.
+"""Wrappers that give every button and form the same error handling, and the same
+role check (``handlers.permissions``, before the function runs).
 
 A DomainError becomes a message for the person: inline on the form field for a
 view submission, an ephemeral reply (or a small modal where there is no message
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from bot.errors import DomainError, ValidationError
 from handlers import blocks as B
+from handlers import permissions
 from handlers.mrkdwn import escape
 from handlers.router import APOLOGY, refusal
 
@@ -66,6 +68,7 @@ def on_submit(app, callback_id: str):
     def register(fn: Callable):
         def listener(ack, body, view, client, context):
             try:
+                permissions.check(context["session"], permissions.VIEW, callback_id)
                 result = fn(context["session"], view, B.form(view), body, client)
             except DomainError as exc:
                 ack(response_action="errors", errors=form_errors(exc, view))
@@ -93,6 +96,7 @@ def on_action(app, action_id: str):
         def listener(ack, body, action, client, respond, context):
             ack()
             try:
+                permissions.check(context["session"], permissions.ACTION, action_id)
                 fn(context["session"], action, body, client, respond)
             except DomainError as exc:
                 tell(body, client, respond, f":warning: {escape(refusal(exc))}")

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from slack_sdk.errors import SlackApiError
 
@@ -441,20 +441,11 @@ class NotificationWorker:
         )
 
 
-_WORKERS: list[NotificationWorker] = []
-_WORKERS_LOCK = threading.Lock()
-
-
-def stop_workers(data_dir: Path | str | None = None) -> None:
-    """Stop the workers of one data dir (every worker without one)."""
-    with _WORKERS_LOCK:
-        chosen = [
-            w for w in _WORKERS if data_dir is None or Path(w.settings.data_dir) == Path(data_dir)
-        ]
-        for w in chosen:
-            _WORKERS.remove(w)
-    for w in chosen:
-        w.stop()
+def notification_worker(
+    workspaces, settings, client, config: WorkerConfig | None = None
+) -> NotificationWorker:
+    """The delivery worker of one app (not started; ``bot.bootstrap.Runtime`` owns it)."""
+    return NotificationWorker(workspaces, settings, slack_sender(client), config or CONFIG)
 
 
 # ----------------------------------------------------------------------- /numbers digest
@@ -473,7 +464,6 @@ def digest(call: Call) -> Reply | Later:
             return Reply(f"Nothing needs attention. {note}")
         message = digest_message(data)
         return Reply(message["text"], [B.context(note), *message["blocks"]][:50])
-    call.session.require_manager("post the digest to the channel")
 
     def work() -> Reply:
         today = CONFIG.clock().date().isoformat()
@@ -491,10 +481,5 @@ def digest(call: Call) -> Reply | Later:
     return Later("Posting the digest…", work)
 
 
-def register(app, workspaces, settings, config: WorkerConfig | None = None) -> None:
-    """Start the delivery worker (also without a channel: requesters' DMs need it)."""
-    worker = NotificationWorker(workspaces, settings, slack_sender(app.client), config or CONFIG)
-    workspaces.notifier.on_queued = worker.wake
-    with _WORKERS_LOCK:
-        _WORKERS.append(worker)
-    worker.start()
+def register(app, registry) -> None:
+    registry.commands.add(digest)

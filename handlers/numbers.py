@@ -149,7 +149,6 @@ def _more(count: int, what: str) -> list[str]:
     "add numbers the company already holds (managers)",
 )
 def add_numbers(call: Call) -> Reply | OpenModal:
-    call.session.require_manager("add numbers")
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
     typed = call.inventory.split(call.words)
@@ -160,7 +159,6 @@ def add_numbers(call: Call) -> Reply | OpenModal:
 
 @subcommand("remove", "remove NUMBER", "remove +49 89 1234567", "take a number out (managers)")
 def remove_number(call: Call) -> Reply:
-    call.session.require_manager("remove numbers")
     if not call.words:
         raise UsageError("remove", "Which number?")
     detail = call.inventory.detail(" ".join(call.words))
@@ -327,7 +325,6 @@ def link_reply_blocks(result) -> tuple[str, list[dict]]:
     "link numbers to an address (managers)",
 )
 def link(call: Call) -> Reply | OpenModal:
-    call.session.require_manager("link numbers")
     if not call.words:
         return OpenModal(V.link_modal())
     numbers, name = _split_link(call.words)
@@ -338,7 +335,6 @@ def link(call: Call) -> Reply | OpenModal:
 
 @subcommand("unlink", "unlink NUMBER...", "unlink +49 89 1234567", "remove numbers' address")
 def unlink(call: Call) -> Reply:
-    call.session.require_manager("unlink numbers")
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
     numbers = group_numbers(call.words, call.inventory)
@@ -378,7 +374,9 @@ def split_pasted(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def register(app) -> None:
+def register(app, registry) -> None:
+    registry.commands.add(list_numbers, show_number, add_numbers, remove_number, link, unlink)
+
     on_action(app, "list_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
     on_action(app, "list_page_next")(lambda s, a, b, c, respond: _page(s, a, respond))
 
@@ -391,7 +389,6 @@ def register(app) -> None:
 
     @on_action(app, "open_link")
     def _open_link(session, action, body, client, respond):
-        session.require_manager("link numbers")
         initial, metadata = carried_numbers(session.inventory, action.get("value") or "")
         client.views_open(trigger_id=body["trigger_id"], view=V.link_modal(initial, metadata))
 
@@ -430,7 +427,6 @@ def register(app) -> None:
 
     @on_action(app, "open_bulk_add")
     def _open_bulk(session, action, body, client, respond):
-        session.require_manager("add numbers")
         client.views_open(trigger_id=body["trigger_id"], view=V.bulk_add_modal())
 
     @on_submit(app, "link_form")

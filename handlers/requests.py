@@ -13,7 +13,6 @@ from bot.model import Request
 from bot.phone import format_number
 from bot.requests import AlreadyDecided, Decision, OwnRequest, Requests
 from handlers import blocks as B
-from handlers.home import HOME_EXTRAS
 from handlers.interactions import on_action, on_options, on_submit, tell
 from handlers.mrkdwn import escape, user
 from handlers.numbers import split_pasted
@@ -171,9 +170,10 @@ def _pending_on_home(session) -> list[dict]:
 # --------------------------------------------------------------------------- wiring
 
 
-def register(app, settings) -> None:
+def register(app, registry, settings) -> None:
     notify_channel = settings.notify_channel
-    HOME_EXTRAS.append(_pending_on_home)
+    registry.commands.add(buy, mandate, list_requests, audit, export)
+    registry.home_sections.append(_pending_on_home)
 
     @on_submit(app, "buy_form")
     def _buy(session, view, values, body, client):
@@ -256,7 +256,6 @@ def register(app, settings) -> None:
 
     @on_action(app, "request_fulfil")
     def _open_fulfil(session, action, body, client, respond):
-        session.require_manager("fulfil requests")
         service = _service(session)
         request = service.get(action.get("value") or "")
         if request.status != "approved":
@@ -267,7 +266,6 @@ def register(app, settings) -> None:
 
     @on_action(app, "request_reject")
     def _open_reject(session, action, body, client, respond):
-        session.require_manager("reject requests")
         request = _service(session).get(action.get("value") or "")
         if request.status != "pending":
             tell(body, client, respond, already_decided(request))

@@ -1,6 +1,8 @@
 """The `/numbers` command: splitting the text, finding the subcommand, answering.
 
-Each domain module registers its words with ``@subcommand``. A subcommand returns
+Each domain module marks its subcommands with ``@subcommand`` (which only describes
+the function) and adds them to the app's ``Commands`` in its ``register``: the table
+belongs to one Bolt app, not to the process. A subcommand returns
 a ``Reply`` (answered in the ack, ephemeral), an ``OpenModal`` (ack first, then
 views.open with the trigger_id at once) or a ``Later`` (ack with a note, the slow
 work after it, answered through response_url).
@@ -19,6 +21,7 @@ from typing import Any
 
 from bot.errors import DomainError
 from handlers import blocks as B
+from handlers import permissions
 from handlers.mrkdwn import escape, mention_user, unescape
 from handlers.session import Session
 
@@ -74,6 +77,7 @@ class Call:
     session: Session
     body: dict
     client: Any
+    commands: Commands | None = None  # the app's table (help lists it)
 
     @property
     def inventory(self):
@@ -147,30 +151,54 @@ HELP_ORDER = (
     "import",
     "export",
 )
-SUBCOMMANDS: dict[str, Subcommand] = {}
-ORDER: list[str] = []
 
 
 def subcommand(name: str, usage: str, example: str, summary: str, aliases: tuple[str, ...] = ()):
-    def register(fn: Callable[[Call], Reply | OpenModal | Later]):
-        entry = Subcommand(name, usage, example, summary, fn, aliases)
-        for word in (name, *aliases):
-            SUBCOMMANDS[word] = entry
-        ORDER.append(name)
+    """Describe fn as the subcommand ``name``; ``Commands.add`` puts it in an app's table."""
+
+    def describe(fn: Callable[[Call], Reply | OpenModal | Later]):
+        fn.subcommand = Subcommand(name, usage, example, summary, fn, aliases)
         return fn
 
-    return register
+    return describe
+
+
+class Commands:
+    """One app's `/numbers` subcommands: word (or alias) → entry, in the order added."""
+
+    def __init__(self) -> None:
+        self.by_word: dict[str, Subcommand] = {}
+        self.order: list[str] = []
+
+    def add(self, *fns: Callable[[Call], Reply | OpenModal | Later]) -> None:
+        for fn in fns:
+            entry: Subcommand = fn.subcommand
+            for word in (entry.name, *entry.aliases):
+                if word in self.by_word:
+                    raise ValueError(f"/numbers {word!r} is added twice")
+                self.by_word[word] = entry
+            self.order.append(entry.name)
+
+    def get(self, word: str) -> Subcommand | None:
+        return self.by_word.get(word)
+
+    def usage(self, name: str) -> str:
+        entry = self.by_word.get(name)
+        if entry is None:
+            return ""
+        return f"`/numbers {entry.usage}` — for example `/numbers {entry.example}`"
 
 
 class UsageError(DomainError):
-    """The words do not fit the subcommand; the reply shows its usage line."""
+    """The words do not fit the subcommand; the reply adds its usage line (``Commands``)."""
 
     def __init__(self, name: str, message: str = "") -> None:
-        entry = SUBCOMMANDS.get(name)
-        usage = (
-            f"`/numbers {entry.usage}` — for example `/numbers {entry.example}`" if entry else ""
-        )
-        super().__init__(f"{message} Usage: {usage}".strip())
+        super().__init__(message)
+        self.name = name
+
+    def with_usage(self, commands: Commands) -> DomainError:
+        usage = commands.usage(self.name)
+        return DomainError(f"{self.message} Usage: {usage}".strip(), self.field)
 
 
 def split(text: str) -> list[str]:
@@ -185,15 +213,15 @@ def split(text: str) -> list[str]:
     return [mention_user(w) or unescape(w) for w in words]
 
 
-def help_reply(hint: str | None = None) -> Reply:
+def help_reply(commands: Commands, hint: str | None = None) -> Reply:
     lines = [f"*{escape(hint)}*\n" if hint else "", "*`/numbers` — what you can do*"]
     seen = []
     # The order of PRODUCT.md's grammar (a team lead's work flow); others after it.
-    ordered = [n for n in HELP_ORDER if n in SUBCOMMANDS] + [
-        n for n in ORDER if n not in HELP_ORDER
+    ordered = [n for n in HELP_ORDER if n in commands.by_word] + [
+        n for n in commands.order if n not in HELP_ORDER
     ]
     for name in ordered:
-        entry = SUBCOMMANDS[name]
+        entry = commands.by_word[name]
         if entry in seen:
             continue
         seen.append(entry)
@@ -226,66 +254,80 @@ def near_miss_reply(hint: str, entry: Subcommand, rest: list[str]) -> Reply:
     return Reply(text)
 
 
-def dispatch(call_words: list[str], session: Session, body: dict, client: Any):
+def dispatch(commands: Commands, call_words: list[str], session: Session, body: dict, client: Any):
     if not call_words:
-        return SUBCOMMANDS[""].run(Call([], session, body, client))
+        return commands.by_word[""].run(Call([], session, body, client, commands))
     word = call_words[0].casefold()
-    entry = SUBCOMMANDS.get(word)
+    entry = commands.get(word)
     if entry is None:
         hint = f"I don't know “{call_words[0][:40]}”."
-        close = difflib.get_close_matches(word, [w for w in SUBCOMMANDS if w], n=1)
+        close = difflib.get_close_matches(word, [w for w in commands.by_word if w], n=1)
         if close:
-            return near_miss_reply(hint, SUBCOMMANDS[close[0]], call_words[1:])
-        return help_reply(f"{hint} Here is what I know:")
-    return entry.run(Call(call_words[1:], session, body, client))
+            return near_miss_reply(hint, commands.by_word[close[0]], call_words[1:])
+        return help_reply(commands, f"{hint} Here is what I know:")
+    # Refused here, before the subcommand runs, when the table says "managers only".
+    permissions.check_command(session, entry.name, call_words[1:])
+    return entry.run(Call(call_words[1:], session, body, client, commands))
 
 
-def numbers_command(ack, body, client, context, respond):
-    session: Session = context["session"]
-    started = time.monotonic()
+def numbers_command(commands: Commands):
+    """The `/numbers` listener of one app, answering from that app's table."""
 
-    def answer(reply: Reply) -> None:
-        ack(**reply.payload())
-        if time.monotonic() - started > ACK_DEADLINE:
-            # Slack stopped waiting for the ack (a change that waited for the database):
-            # the answer goes through response_url instead, so the person still gets it.
-            respond(**reply.payload())
+    def warning(exc: DomainError) -> Reply:
+        if isinstance(exc, UsageError):
+            exc = exc.with_usage(commands)
+        return Reply(f":warning: {escape(refusal(exc))}")
 
-    try:
-        result = dispatch(split(body.get("text", "")), session, body, client)
-    except DomainError as exc:
-        answer(Reply(f":warning: {escape(refusal(exc))}"))
-        return
-    except Exception:
-        log.exception("/numbers %r failed", (body.get("text") or "")[:100])
-        answer(Reply(APOLOGY))
-        return
-    if isinstance(result, Reply):
-        answer(result)
-    elif isinstance(result, OpenModal):
-        ack()
+    def listener(ack, body, client, context, respond):
+        session: Session = context["session"]
+        started = time.monotonic()
+
+        def answer(reply: Reply) -> None:
+            ack(**reply.payload())
+            if time.monotonic() - started > ACK_DEADLINE:
+                # Slack stopped waiting for the ack (a change that waited for the database):
+                # the answer goes through response_url instead, so the person still gets it.
+                respond(**reply.payload())
+
         try:
-            client.views_open(trigger_id=body["trigger_id"], view=result.view)
-        except Exception:
-            log.exception("/numbers %r: the form did not open", (body.get("text") or "")[:100])
-            respond(**Reply(FORM_FAILED).payload())
-    elif isinstance(result, Later):
-        ack(**Reply(result.note).payload())
-        try:
-            reply = result.work()
+            result = dispatch(commands, split(body.get("text", "")), session, body, client)
         except DomainError as exc:
-            reply = Reply(f":warning: {escape(refusal(exc))}")
+            answer(warning(exc))
+            return
         except Exception:
-            log.exception("/numbers %r failed after ack", (body.get("text") or "")[:100])
-            reply = Reply(APOLOGY)
-        if reply:
-            respond(**reply.payload())
+            log.exception("/numbers %r failed", (body.get("text") or "")[:100])
+            answer(Reply(APOLOGY))
+            return
+        if isinstance(result, Reply):
+            answer(result)
+        elif isinstance(result, OpenModal):
+            ack()
+            try:
+                client.views_open(trigger_id=body["trigger_id"], view=result.view)
+            except Exception:
+                log.exception("/numbers %r: the form did not open", (body.get("text") or "")[:100])
+                respond(**Reply(FORM_FAILED).payload())
+        elif isinstance(result, Later):
+            ack(**Reply(result.note).payload())
+            try:
+                reply = result.work()
+            except DomainError as exc:
+                reply = warning(exc)
+            except Exception:
+                log.exception("/numbers %r failed after ack", (body.get("text") or "")[:100])
+                reply = Reply(APOLOGY)
+            if reply:
+                respond(**reply.payload())
+
+    listener.__name__ = listener.__qualname__ = "numbers_command"
+    return listener
 
 
 @subcommand("help", "help", "help", "every subcommand with an example")
 def _help(call: Call) -> Reply:
-    return help_reply()
+    return help_reply(call.commands or Commands())
 
 
-def register(app) -> None:
-    app.command("/numbers")(numbers_command)
+def register(app, registry) -> None:
+    registry.commands.add(_help)
+    app.command("/numbers")(numbers_command(registry.commands))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from slack_bolt import BoltResponse
 
-from bot.bootstrap import Workspaces
 from bot.model import Actor
 from bot.permissions import Roles
 from bot.services import Inventory
+
+if TYPE_CHECKING:  # the composition root builds the sessions' Workspaces
+    from bot.bootstrap import Workspaces
 
 log = logging.getLogger(__name__)
 

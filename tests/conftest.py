@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_runtime
 from bot.config import Settings, load_settings
 from bot.server import make_server
 from tests.fakeslack import BOT_TOKEN, TEAM_ID, FakeSlack, SlackSender
@@ -56,18 +57,19 @@ def _serve(server) -> None:
 
 
 def start_bot(fake: FakeSlack, settings: Settings):
-    server = make_server(settings, host="127.0.0.1", port=0)
+    """The bot as production runs it (``build_runtime``, its workers started, waitress),
+    on a free port; ``server.runtime`` is the running bot."""
+    runtime = build_runtime(settings).start()
+    server = make_server(runtime, host="127.0.0.1", port=0)
     thread = threading.Thread(target=_serve, args=(server,), daemon=True)
     thread.start()
     sender = SlackSender(f"http://127.0.0.1:{server.effective_port}", SIGNING_SECRET, fake)
     return server, sender
 
 
-def stop_bot(server, settings: Settings) -> None:
-    """Stop the HTTP server and the bot's background notification worker."""
-    from handlers import notifications
-
-    notifications.stop_workers(settings.data_dir)
+def stop_bot(server, settings: Settings | None = None) -> None:
+    """Stop the bot's background notification worker and the HTTP server."""
+    server.runtime.stop()
     server.close()
 
 

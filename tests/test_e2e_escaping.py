@@ -17,7 +17,7 @@ import pytest
 
 from handlers import notifications
 from handlers.notifications import WorkerConfig
-from tests.conftest import READER, RunningBot, bot_settings, start_bot
+from tests.conftest import READER, RunningBot, bot_settings, start_bot, stop_bot
 from tests.slack_driver import new_address
 
 CHANNEL = "C0NOTIFY"
@@ -35,8 +35,7 @@ def nbot(fake, tmp_path, monkeypatch):
     try:
         yield RunningBot(fake, sender, settings, server, tmp_path / "data")
     finally:
-        notifications.stop_workers(settings.data_dir)
-        server.close()
+        stop_bot(server)
 
 
 def posted(fake) -> list[dict]:

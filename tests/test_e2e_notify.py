@@ -12,7 +12,7 @@ from bot.cli import main as cli_main
 from bot.model import Actor
 from handlers import notifications
 from handlers.notifications import WorkerConfig
-from tests.conftest import MANAGER, READER, bot_settings, start_bot
+from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot
 from tests.fakeslack import TEAM_ID
 
 CHANNEL = "C0NOTIFY"
@@ -59,9 +59,8 @@ class Bot:
         return self
 
     def stop(self) -> None:
-        notifications.stop_workers(self.settings.data_dir)
         if self.server is not None:
-            self.server.close()
+            stop_bot(self.server)
             self.server = None
 
     def restart(self) -> Bot:

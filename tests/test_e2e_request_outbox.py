@@ -13,7 +13,7 @@ from bot.model import Actor
 from bot.requests import Requests
 from handlers import notifications
 from handlers.notifications import WorkerConfig
-from tests.conftest import MANAGER, READER, bot_settings, start_bot
+from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot
 from tests.fakeslack import TEAM_ID
 from tests.test_e2e_numbers import address_fields, texts
 from tests.test_e2e_requests import fill_mandate, open_modal, request_buy
@@ -41,9 +41,8 @@ class Bot:
         return self
 
     def stop(self) -> None:
-        notifications.stop_workers(self.settings.data_dir)
         if self.server is not None:
-            self.server.close()
+            stop_bot(self.server)
             self.server = None
 
     def restart(self, **env) -> Bot:

@@ -14,7 +14,7 @@ from bot.model import Actor
 from bot.requests import Requests
 from handlers import notifications
 from handlers.notifications import WorkerConfig
-from tests.conftest import MANAGER, READER, RunningBot, bot_settings, start_bot
+from tests.conftest import MANAGER, READER, RunningBot, bot_settings, start_bot, stop_bot
 from tests.fakeslack import Modal
 from tests.test_e2e_numbers import address_fields, buttons, texts
 
@@ -37,8 +37,7 @@ def nbot(fake, tmp_path, monkeypatch):
     try:
         yield RunningBot(fake, sender, settings, server, tmp_path / "data")
     finally:
-        notifications.stop_workers(settings.data_dir)
-        server.close()
+        stop_bot(server)
     assert fake.violations == []
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.model import Actor
 from bot.phone import parse_number
-from tests.conftest import MANAGER, RunningBot, bot_settings, start_bot
+from tests.conftest import MANAGER, RunningBot, bot_settings, start_bot, stop_bot
 from tests.fakeslack import FakeSlack, assert_within_limits
 from tests.test_e2e_numbers import address_fields, buttons, texts
 
@@ -47,7 +47,7 @@ def big(tmp_path_factory):
         try:
             yield running
         finally:
-            server.close()
+            stop_bot(server)
 
 
 @pytest.fixture(autouse=True)

@@ -279,10 +279,11 @@ def test_bolts_own_signature_check_never_logs_the_body(fake, tmp_path, records):
     edge between the two): its refusal is logged without the body too."""
     from slack_bolt.request import BoltRequest
 
-    from bot.app import build_app
+    from bot.bootstrap import build_runtime
     from tests.conftest import bot_settings
 
-    app = build_app(bot_settings(fake, tmp_path / "data"))
+    runtime = build_runtime(bot_settings(fake, tmp_path / "data"))
+    app = runtime.app
     try:
         marker = "BOLT-BODY-MARKER-" + "z" * 100
         body = command_body("list", note=marker)
@@ -293,9 +294,7 @@ def test_bolts_own_signature_check_never_logs_the_body(fake, tmp_path, records):
         assert not [t for t in texts if "z" * 50 in t or "BOLT-BODY" in t], texts
         assert [t for t in texts if "signature" in t.lower()]
     finally:
-        from handlers import notifications
-
-        notifications.stop_workers(tmp_path / "data")
+        runtime.stop()
 
 
 def test_a_signature_that_is_not_ascii_gets_401_never_a_500(bot, records):

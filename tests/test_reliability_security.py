@@ -15,7 +15,7 @@ import pytest
 
 from bot.model import Actor
 from tests.bot_process import BotProcess
-from tests.conftest import MANAGER, SIGNING_SECRET, bot_settings, start_bot
+from tests.conftest import MANAGER, SIGNING_SECRET, bot_settings, start_bot, stop_bot
 from tests.fakeslack import BOT_TOKEN, FakeSlack
 from tests.slack_driver import ADDRESS_VALUES, command, opened_view
 
@@ -147,7 +147,7 @@ def test_no_token_or_secret_in_any_log_record(tmp_path, debug_logs):
             command(sender, 'show "unclosed')
             time.sleep(0.5)  # let the home publish's failure be logged
         finally:
-            server.close()
+            stop_bot(server)
     leaked = [(r.name, _secrets_in(_record_text(r))) for r in debug_logs]
     leaked = [x for x in leaked if x[1]]
     assert len(debug_logs) > 20, "the flow logged almost nothing: the scan scanned nothing"
