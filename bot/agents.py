@@ -14,7 +14,9 @@ from bot.compliance import Presentation
 from bot.errors import DomainError, NotFound
 from bot.model import Actor, Agent, Campaign, new_id
 from bot.phone import format_number
-from bot.services import MAX_NAME, Inventory, NumberInfo, casefold, did_you_mean, refuse_quotes
+from bot.ports import Repository
+from bot.services import MAX_NAME, Inventory, NumberInfo, did_you_mean, refuse_quotes
+from bot.text import casefold
 
 USAGE_KEY = "callerid.usage"
 
@@ -43,7 +45,7 @@ class Agents:
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        self.repo = inventory.repo
+        self.repo: Repository = inventory.repo
 
     # ------------------------------------------------------------------ reading
     def all(self) -> list[AgentView]:

@@ -39,6 +39,7 @@ from bot.compliance import Status, verdict
 from bot.errors import DomainError, NotFound, ValidationError
 from bot.model import Actor, Address, AuditEntry, Number, Request
 from bot.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number, geodata
+from bot.ports import Repository
 from bot.services import Inventory, NumberInfo, _clean, resolve_country
 
 REQUEST_KINDS = ("purchase", "mandate")
@@ -337,7 +338,7 @@ class Requests:
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        self.repo = inventory.repo
+        self.repo: Repository = inventory.repo
 
     # reading ---------------------------------------------------------------
     def get(self, request_id: str) -> Request:

@@ -88,7 +88,7 @@ def register(app) -> None:
         session.require_manager("change campaigns")
         inventory = session.inventory
         meta = B.metadata(view)
-        with inventory.atomically():  # another edit of the campaign waits: none is lost
+        with inventory.repo.transaction():  # another edit of the campaign waits: none is lost
             current = by_id(inventory.campaigns(), meta["c"], "campaign") if meta.get("c") else None
             groups = _group_names(inventory, values.get("groups") or [], current, meta)
             if current:

@@ -110,7 +110,7 @@ def register(app) -> None:
             count = B.plural(len(created.numbers), "number")
             text = f"Group *{escape(created.name)}* created with {count}."
             return result_modal("Group created", [B.section(text)])
-        with inventory.atomically():  # another edit of the group waits: none is lost
+        with inventory.repo.transaction():  # another edit of the group waits: none is lost
             current = by_id(inventory.groups(), meta["g"], "group")
             existing = {i.e164 for i in inventory.numbers(group=current.name)}
             members = final_members([e for e in current.numbers if e in existing], values, meta)

@@ -8,7 +8,8 @@ import re
 from bot import notify
 from bot.errors import DomainError
 from bot.phone import country_name, format_number
-from bot.services import NumberInfo, fold, resolve_country
+from bot.services import NumberInfo, resolve_country
+from bot.text import fold
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape

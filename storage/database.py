@@ -951,7 +951,8 @@ class WorkspaceDatabase:
 
     @property
     def in_transaction(self) -> bool:
-        return self._depth > 0
+        """True in the thread that runs the transaction (not in another one meanwhile)."""
+        return self._depth > 0 and self._thread_lock._is_owned()  # type: ignore[attr-defined]
 
     @property
     def generation(self) -> int:

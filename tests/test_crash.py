@@ -20,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 from bot.compliance import Rules
-from bot.services import Inventory, casefold
+from bot.services import Inventory
+from bot.text import casefold
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 from tests.crash_writer import TEAM

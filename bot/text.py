@@ -1,0 +1,26 @@
+"""Text keys: how names are matched and searched (one place for folding)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+QUOTES = "\"'“”„«»‘’‚‹›"
+
+
+def unquote(text: str) -> str:
+    """The text without quotes around it ("“Office B”" -> "Office B")."""
+    text = (text or "").strip()
+    while len(text) >= 2 and text[0] in QUOTES and text[-1] in QUOTES:
+        text = text[1:-1].strip()
+    return text
+
+
+def casefold(name: str) -> str:
+    """The key a name is found by: spaces, case and surrounding quotes do not count."""
+    return " ".join(unquote(name).split()).casefold()
+
+
+def fold(text: str) -> str:
+    """Text for searching: case and accents folded, spaces removed ("München" -> "munchen")."""
+    decomposed = unicodedata.normalize("NFKD", "".join((text or "").split()))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
