@@ -54,15 +54,10 @@ class Agents:
 
     def find(self, name: str) -> Agent | None:
         """The agent called ``name`` or linked to the Slack user id ``name``."""
-        wanted = casefold(name or "")
-        agents = self.repo.agents.all()
-        for agent in agents:
-            if agent.slack_user and agent.slack_user == name:
-                return agent
-        for agent in agents:
-            if casefold(agent.name) == wanted:
-                return agent
-        return None
+        if not name:
+            return None
+        by_user = self.repo.agents.where("slack_user", name)
+        return by_user[0] if by_user else self.repo.agents.named(name)
 
     def _closest(self, name: str) -> str:
         return did_you_mean(name, [a.name for a in self.repo.agents.all()])
@@ -110,32 +105,36 @@ class Agents:
                 f"An agent's name is at most {MAX_NAME} characters ({len(name)} given).",
                 field="name",
             )
-        current = self.find(name)
-        e164 = None
-        if number is not None:
-            info = self.inventory.info(number)  # NotFound when not in the inventory
-            allowed, why = self.inventory.rules.can_be_caller_id(
-                info.number.country, info.number.kind
-            )
-            if not allowed:
-                raise DomainError(f"{info.display} cannot be an agent's caller ID: {why}.")
-            e164 = info.e164
-        elif current is None:
-            raise NotFound(f"There is no agent called “{name[:MAX_NAME]}”.{self._closest(name)}")
-        if current is not None and current.caller_id == e164:
-            return AgentChange(self.view(current), created=False, changed=False)
-        if current is None:
-            refuse_quotes(name)
-            agent = Agent(id=new_id(), name=name, slack_user=slack_user, caller_id=e164)
-        else:
-            agent = replace(current, caller_id=e164)
-            if slack_user and not agent.slack_user:
-                agent = replace(agent, slack_user=slack_user)
+        # The lookup decides create or update: it runs in the write's transaction, or two
+        # concurrent calls both create the agent.
         with self.repo.transaction():
+            current = self.find(name)
+            e164 = None
+            if number is not None:
+                info = self.inventory.info(number)  # NotFound when not in the inventory
+                allowed, why = self.inventory.rules.can_be_caller_id(
+                    info.number.country, info.number.kind
+                )
+                if not allowed:
+                    raise DomainError(f"{info.display} cannot be an agent's caller ID: {why}.")
+                e164 = info.e164
+            elif current is None:
+                raise NotFound(
+                    f"There is no agent called “{name[:MAX_NAME]}”.{self._closest(name)}"
+                )
+            if current is not None and current.caller_id == e164:
+                return AgentChange(self.view(current), created=False, changed=False)
+            if current is None:
+                refuse_quotes(name)
+                agent = Agent(id=new_id(), name=name, slack_user=slack_user, caller_id=e164)
+            else:
+                agent = replace(current, caller_id=e164)
+                if slack_user and not agent.slack_user:
+                    agent = replace(agent, slack_user=slack_user)
             self.repo.agents.save(agent)
             action = "agent.create" if current is None else "agent.callerid"
             self.inventory._audit(actor, action, agent.id, current, agent)
-        return AgentChange(self.view(agent), created=current is None, changed=True)
+            return AgentChange(self.view(agent), created=current is None, changed=True)
 
     def delete(self, actor: Actor, name: str) -> Agent:
         """Remove an agent (its own caller ID goes with it; the numbers stay)."""
