@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 from bot.config import Settings
+from bot.core.services import Inventory
 from bot.notify import Notifier
-from bot.services import Inventory
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 from handlers import blocks as B
 from handlers.groups import by_id, final_members, infos_of, member_options, name_and_page
 from handlers.interactions import on_action, on_options, on_submit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.errors import NotFound
+from bot.core.errors import NotFound
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape

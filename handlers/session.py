@@ -8,9 +8,9 @@ from functools import cached_property
 from slack_bolt import BoltResponse
 
 from bot.bootstrap import Workspaces
-from bot.model import Actor
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from bot.permissions import Roles
-from bot.services import Inventory
 
 log = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from bot.errors import DomainError, StorageBusy, StorageFailure
+from bot.core.errors import DomainError, StorageBusy, StorageFailure
 
 log = logging.getLogger(__name__)
 

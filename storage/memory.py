@@ -1,4 +1,4 @@
-"""An in-memory repository: the storage port (``bot.ports.Repository``) without files.
+"""An in-memory repository: the storage port (``bot.core.ports.Repository``) without files.
 
 For fast tests of the services: the same semantics as the TinyDB repository (pinned by
 ``tests/storage/test_contract.py``): writes only inside a transaction, transactions nest
@@ -15,9 +15,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
-from bot.errors import DuplicateName
-from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
-from bot.text import casefold
+from bot.core.errors import DuplicateName
+from bot.core.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
+from bot.core.text import casefold
 
 T = TypeVar("T")
 _VERSIONS = itertools.count(1)

@@ -15,9 +15,9 @@ from typing import Any, Generic, TypeVar
 
 from tinydb import Query, TinyDB
 
-from bot.errors import DuplicateName
-from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
-from bot.text import casefold
+from bot.core.errors import DuplicateName
+from bot.core.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
+from bot.core.text import casefold
 from storage.database import WorkspaceDatabase
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ MAX_CHANGE_LOG = 20_000
 
 
 class Collection(Generic[T]):
-    """One table of domain objects, keyed by one of their fields (``bot.ports.Collection``).
+    """One table of domain objects, keyed by one of their fields (``bot.core.ports.Collection``).
 
     Every object is held in memory (the whole table is read at a reload): lookups by a
     field or a page are scans of that copy.

@@ -12,10 +12,10 @@ import threading
 
 import pytest
 
-from bot.agents import Agents
-from bot.compliance import Rules
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.agents import Agents
+from bot.core.compliance import Rules
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
 from storage.memory import MemoryRepository
 from storage.repository import WorkspaceRepository

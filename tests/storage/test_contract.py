@@ -1,4 +1,4 @@
-"""The storage port's contract (``bot.ports.Repository``), run against every implementation:
+"""The storage port's contract (``bot.core.ports.Repository``), run against every implementation:
 the TinyDB repository (files) and the in-memory one the services' unit tests use."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.errors import DomainError, DuplicateName
-from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number
-from bot.ports import Repository
+from bot.core.errors import DomainError, DuplicateName
+from bot.core.model import Address, Agent, AuditEntry, Campaign, Group, Number
+from bot.core.ports import Repository
 from storage.database import WorkspaceDatabase
 from storage.memory import MemoryRepository
 from storage.repository import WorkspaceRepository

@@ -21,10 +21,18 @@ from typing import Any
 import phonenumbers
 import pycountry
 
-from bot.compliance import Delivery, Presentation, Rules, Status, Verdict, deliverability, verdict
-from bot.csvsafe import CsvLineError, read_csv, write_csv
-from bot.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from bot.model import (
+from bot.core.compliance import (
+    Delivery,
+    Presentation,
+    Rules,
+    Status,
+    Verdict,
+    deliverability,
+    verdict,
+)
+from bot.core.csvsafe import CsvLineError, read_csv, write_csv
+from bot.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from bot.core.model import (
     PURPOSES,
     Actor,
     Address,
@@ -35,9 +43,9 @@ from bot.model import (
     new_id,
     utcnow,
 )
-from bot.phone import Typed, format_number, number_key, parse_number, split_numbers
-from bot.ports import Repository
-from bot.text import casefold, fold, unquote
+from bot.core.phone import Typed, format_number, number_key, parse_number, split_numbers
+from bot.core.ports import Repository
+from bot.core.text import casefold, fold, unquote
 
 MAX_NAME = 75  # a name must fit a Slack option's text
 MAX_FIELD = 200
@@ -1346,7 +1354,7 @@ class Inventory:
                     "; ".join(f"{c}: {p.status}" for c, p in delivery.get(n.e164, [])),
                 ]
 
-        # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.csvsafe).
+        # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.core.csvsafe).
         return write_csv(EXPORT_COLUMNS, rows())
 
     def _delivery_by_number(self) -> dict[str, list[tuple[str, Presentation]]]:
@@ -1361,7 +1369,7 @@ class Inventory:
         """Rows of number, address, label, groups (header row); bad lines reported, good kept."""
         with self.repo.transaction():
             self.require_manager(actor, "import numbers")
-            try:  # cells the export protected (bot.csvsafe) come back unprotected
+            try:  # cells the export protected (bot.core.csvsafe) come back unprotected
                 header, records = read_csv(text)
             except CsvLineError as exc:
                 raise DomainError(f"The CSV's {exc}") from None

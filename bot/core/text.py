@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 QUOTES = "\"'“”„«»‘’‚‹›"
@@ -24,3 +25,19 @@ def fold(text: str) -> str:
     """Text for searching: case and accents folded, spaces removed ("München" -> "munchen")."""
     decomposed = unicodedata.normalize("NFKD", "".join((text or "").split()))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def fold_words(text: str) -> str:
+    """Words for matching place names: accents and case folded, "ß" as "ss", punctuation as
+    spaces ("Frankfurt (Oder)" -> "frankfurt oder")."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = text.replace("ß", "ss")
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def fold_alnum(text: str) -> str:
+    """Letters and digits only, case and accents folded ("Baden-Württemberg" ->
+    "badenwurttemberg"): region names and codes compared whatever their punctuation."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())

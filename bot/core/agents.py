@@ -1,6 +1,6 @@
 """Use cases for agents (their own caller ID) and caller-ID resolution with today's use.
 
-Built on an :class:`~bot.services.Inventory` and its repository: the same roles,
+Built on an :class:`~bot.core.services.Inventory` and its repository: the same roles,
 audit and transactions as every other change.
 """
 
@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot import callerid
-from bot.callerid import Resolution
-from bot.compliance import Presentation
-from bot.errors import DomainError, NotFound
-from bot.model import Actor, Agent, Campaign, new_id
-from bot.phone import format_number
-from bot.ports import Repository
-from bot.services import MAX_NAME, Inventory, NumberInfo, did_you_mean, refuse_quotes
-from bot.text import casefold
+from bot.core import callerid
+from bot.core.callerid import Resolution
+from bot.core.compliance import Presentation
+from bot.core.errors import DomainError, NotFound
+from bot.core.model import Actor, Agent, Campaign, new_id
+from bot.core.phone import format_number
+from bot.core.ports import Repository
+from bot.core.services import MAX_NAME, Inventory, NumberInfo, did_you_mean, refuse_quotes
+from bot.core.text import casefold
 
 USAGE_KEY = "callerid.usage"
 

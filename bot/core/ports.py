@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
-from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
+from bot.core.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
 
 T = TypeVar("T")
 
@@ -63,7 +63,7 @@ class Collection(Protocol[T]):
         ...
 
     def save(self, item: T) -> None:
-        """Insert or replace (inside a transaction); ``bot.errors.DuplicateName`` when
+        """Insert or replace (inside a transaction); ``bot.core.errors.DuplicateName`` when
         another object of the collection holds the name."""
         ...
 
