@@ -133,7 +133,7 @@ class Agents:
                     agent = replace(agent, slack_user=slack_user)
             self.repo.agents.save(agent)
             action = "agent.create" if current is None else "agent.callerid"
-            self.inventory._audit(actor, action, agent.id, current, agent)
+            self.inventory.record_audit(actor, action, agent.id, current, agent)
             return AgentChange(self.view(agent), created=current is None, changed=True)
 
     def delete(self, actor: Actor, name: str) -> Agent:
@@ -142,7 +142,7 @@ class Agents:
         with self.repo.transaction():
             agent = self.agent(name)  # read again under the lock
             self.repo.agents.delete(agent.id)
-            self.inventory._audit(actor, "agent.delete", agent.id, before=agent)
+            self.inventory.record_audit(actor, "agent.delete", agent.id, before=agent)
         return agent
 
     # ------------------------------------------------------------------ caller ID

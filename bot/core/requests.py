@@ -39,8 +39,8 @@ from bot.core.errors import DomainError, NotFound, ValidationError
 from bot.core.model import Actor, Address, AuditEntry, Number, Request
 from bot.core.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number, geodata
 from bot.core.ports import Repository
-from bot.core.services import Inventory, NumberInfo, _clean, resolve_country
-from bot.core.text import fold_words
+from bot.core.services import Inventory, NumberInfo, resolve_country
+from bot.core.text import clean_field, fold_words
 
 REQUEST_KINDS = ("purchase", "mandate")
 PURCHASE_KINDS = ("local", "mobile", "toll_free", "national")
@@ -417,7 +417,9 @@ class Requests:
             clean["quantity"] = int(quantity)
         self._address_field(fields, clean, errors)
         try:
-            clean["reason"] = _clean(fields.get("reason"), "reason", MAX_REASON, label="Reason")
+            clean["reason"] = clean_field(
+                fields.get("reason"), "reason", MAX_REASON, label="Reason"
+            )
         except DomainError as exc:
             errors["reason"] = exc.message
         if errors:
@@ -445,7 +447,7 @@ class Requests:
             ("signatory_title", "Signatory title"),
         ):
             try:
-                clean[key] = _clean(fields.get(key), key, MAX_TEXT, label=label)
+                clean[key] = clean_field(fields.get(key), key, MAX_TEXT, label=label)
             except DomainError as exc:
                 errors[key] = exc.message
         self._address_field(fields, clean, errors)
@@ -583,7 +585,7 @@ class Requests:
             if before == allowed:
                 return False
             self.repo.set_value(SELF_APPROVE_KEY, allowed)
-            self.inventory._audit(
+            self.inventory.record_audit(
                 actor,
                 "setting.self_approve",
                 "self_approve",
@@ -619,7 +621,7 @@ class Requests:
     def _announce(self, actor: Actor, event: str, request: Request) -> None:
         """Inside the change's transaction: the listeners (``bot.notify``) queue the
         channel post, the requester's DM and the post's edit in the same write."""
-        self.inventory._emit(
+        self.inventory.emit(
             event,
             actor,
             request=request,
@@ -673,7 +675,7 @@ class Requests:
                 requested_at=self.inventory.clock(),
             )
             self.repo.requests.save(request)
-            self.inventory._audit(actor, f"request.{kind}", request.id, after=request)
+            self.inventory.record_audit(actor, f"request.{kind}", request.id, after=request)
             self._announce(actor, "request.created", request)
         return request
 
@@ -702,7 +704,7 @@ class Requests:
 
     def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
         self.inventory.require_manager(actor, "reject requests")
-        reason = _clean(reason, "reason", MAX_REASON, label="Reason")
+        reason = clean_field(reason, "reason", MAX_REASON, label="Reason")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
             rejected = self._decide(actor, current, "rejected", "request.reject", reason=reason)
@@ -739,7 +741,7 @@ class Requests:
             **extra,
         )
         self.repo.requests.save(decided)
-        self.inventory._audit(
+        self.inventory.record_audit(
             actor, action, current.id, {"status": current.status}, {"status": status, **extra}
         )
         return decided
@@ -834,7 +836,7 @@ class Requests:
             decided_at=request.decided_at or self.inventory.clock(),
         )
         self.repo.requests.save(fulfilled)
-        self.inventory._audit(
+        self.inventory.record_audit(
             actor,
             "request.fulfil",
             request.id,

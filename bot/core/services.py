@@ -45,7 +45,7 @@ from bot.core.model import (
 )
 from bot.core.phone import Typed, format_number, number_key, parse_number, split_numbers
 from bot.core.ports import Repository
-from bot.core.text import casefold, fold, unquote
+from bot.core.text import casefold, clean_field, fold, unquote
 
 MAX_NAME = 75  # a name must fit a Slack option's text
 MAX_FIELD = 200
@@ -867,12 +867,15 @@ class Inventory:
                 "`/numbers access grant @you`."
             )
 
-    def _emit(self, event: str, actor: Actor, **data: Any) -> None:
+    def emit(self, event: str, actor: Actor, **data: Any) -> None:
         """Tell the listeners about a change; call inside the change's transaction."""
         for listener in self.listeners:
             listener(self, event, actor, data)
 
-    def _audit(self, actor: Actor, action: str, subject: str, before=None, after=None) -> None:
+    def record_audit(
+        self, actor: Actor, action: str, subject: str, before=None, after=None
+    ) -> None:
+        """Append the change's audit entry; call inside the change's transaction."""
         self.repo.append_audit(
             AuditEntry(
                 at=self.clock(),
@@ -930,7 +933,7 @@ class Inventory:
         """Add the valid numbers (all in one write); report each invalid line with its reason."""
         with self.repo.transaction():
             self.require_manager(actor, "add numbers")
-            label = _clean(label, "label", MAX_LABEL, required=False)
+            label = clean_field(label, "label", MAX_LABEL, required=False)
             address = self.address(address_name) if address_name else None
             result = AddResult()
             views = self.views()
@@ -958,8 +961,8 @@ class Inventory:
                 if new:
                     self.repo.numbers.save_many(new.values())
                     for n in new.values():
-                        self._audit(actor, "number.add", n.e164, after=n)
-                    self._emit("numbers.added", actor, numbers=list(new.values()))
+                        self.record_audit(actor, "number.add", n.e164, after=n)
+                    self.emit("numbers.added", actor, numbers=list(new.values()))
             result.added = [
                 NumberInfo(n, address, verdict(n, address, self.rules)) for n in new.values()
             ]
@@ -979,7 +982,7 @@ class Inventory:
             (number,) = self._existing_numbers([text])
             self._detach_numbers({number.e164})
             self.repo.numbers.delete(number.e164)
-            self._audit(actor, "number.remove", number.e164, before=number)
+            self.record_audit(actor, "number.remove", number.e164, before=number)
             return number
 
     def _detach_numbers(self, e164s: set[str]) -> None:
@@ -1012,7 +1015,7 @@ class Inventory:
                     value = unquote(str(value or ""))
                     if current is None or value != current.name:
                         refuse_quotes(value)
-                clean[key] = _clean(value, key, limit, label=label)
+                clean[key] = clean_field(value, key, limit, label=label)
             except DomainError as exc:
                 errors[key] = exc.message
         try:
@@ -1045,7 +1048,7 @@ class Inventory:
                 id=new_id(), created_by=actor.user_id, created_at=now, updated_at=now, **clean
             )
             self.repo.addresses.save(address)
-            self._audit(actor, "address.create", address.id, after=address)
+            self.record_audit(actor, "address.create", address.id, after=address)
             return address
 
     def update_address(self, actor: Actor, name: str, fields: dict[str, Any]) -> AddressChange:
@@ -1056,10 +1059,10 @@ class Inventory:
             updated = replace(current, updated_at=self.clock(), **clean)
             before = {i.e164: i for i in self.address_numbers(current.id)}
             self.repo.addresses.save(updated)
-            self._audit(actor, "address.edit", current.id, before=current, after=updated)
+            self.record_audit(actor, "address.edit", current.id, before=current, after=updated)
             if _moved(current, updated):
                 self._clear_confirmations(actor, filter(None, map(self.repo.numbers.get, before)))
-            self._emit("address.edited", actor, before=before, address=updated)
+            self.emit("address.edited", actor, before=before, address=updated)
             infos = self.views().infos
             after = [infos[e164] for e164 in before if e164 in infos]
             failing = [i for i in after if before[i.e164].verdict.ok and not i.verdict.ok]
@@ -1078,7 +1081,7 @@ class Inventory:
                     f"Move them to another address first (`/numbers address delete` offers it)."
                 )
             self.repo.addresses.delete(address.id)
-            self._audit(actor, "address.delete", address.id, before=address)
+            self.record_audit(actor, "address.delete", address.id, before=address)
             return address
 
     # links ------------------------------------------------------------------
@@ -1122,7 +1125,7 @@ class Inventory:
             result = self._set_address(actor, numbers, target)
             if delete:
                 self.repo.addresses.delete(source.id)
-                self._audit(actor, "address.delete", source.id, before=source)
+                self.record_audit(actor, "address.delete", source.id, before=source)
             return MoveResult(source, target, result.changed, delete)
 
     def _set_address(
@@ -1142,7 +1145,7 @@ class Inventory:
                 if old.area_confirmed_by:
                     before["area_confirmed_by"] = old.area_confirmed_by
                     after["area_confirmed_by"] = None
-                self._audit(
+                self.record_audit(
                     actor,
                     "number.link" if address else "number.unlink",
                     new.e164,
@@ -1165,7 +1168,7 @@ class Inventory:
             return
         self.repo.numbers.save_many([replace(n, area_confirmed_by=None) for n in confirmed])
         for n in confirmed:
-            self._audit(
+            self.record_audit(
                 actor,
                 "number.unconfirm_area",
                 n.e164,
@@ -1186,7 +1189,7 @@ class Inventory:
                     f"{info.display} is not one: {info.verdict.reason}."
                 )
             self.repo.numbers.save(replace(info.number, area_confirmed_by=actor.user_id))
-            self._audit(
+            self.record_audit(
                 actor,
                 "number.confirm_area",
                 info.e164,
@@ -1196,7 +1199,7 @@ class Inventory:
 
     # groups -----------------------------------------------------------------
     def _unique_name(self, kind: str, name: str, lookup: dict, current_id: str | None) -> str:
-        name = _clean(unquote(str(name or "")), "name", MAX_NAME, label="Name")
+        name = clean_field(unquote(str(name or "")), "name", MAX_NAME, label="Name")
         current = next((item for item in lookup.values() if item.id == current_id), None)
         if current is None or name != current.name:
             refuse_quotes(name)
@@ -1225,7 +1228,7 @@ class Inventory:
             members = self._members(numbers)
             group = Group(id=current.id if current else new_id(), name=name, numbers=members)
             self.repo.groups.save(group)
-            self._audit(
+            self.record_audit(
                 actor, "group.edit" if current else "group.create", group.id, current, group
             )
             return group
@@ -1239,7 +1242,7 @@ class Inventory:
                     kept = [g for g in campaign.groups if g != group.id]
                     self.repo.campaigns.save(replace(campaign, groups=kept))
             self.repo.groups.delete(group.id)
-            self._audit(actor, "group.delete", group.id, before=group)
+            self.record_audit(actor, "group.delete", group.id, before=group)
             return group
 
     # campaigns --------------------------------------------------------------
@@ -1284,7 +1287,7 @@ class Inventory:
                 purpose=chosen_purpose or (current.purpose if current else PURPOSES[0]),
             )
             self.repo.campaigns.save(campaign)
-            self._audit(
+            self.record_audit(
                 actor,
                 "campaign.edit" if current else "campaign.create",
                 campaign.id,
@@ -1298,7 +1301,7 @@ class Inventory:
             self.require_manager(actor, "delete campaigns")
             campaign = self.campaign(name)
             self.repo.campaigns.delete(campaign.id)
-            self._audit(actor, "campaign.delete", campaign.id, before=campaign)
+            self.record_audit(actor, "campaign.delete", campaign.id, before=campaign)
             return campaign
 
     # access -----------------------------------------------------------------
@@ -1309,7 +1312,7 @@ class Inventory:
                 state = "already has" if granted else "does not have"
                 raise DomainError(f"That person {state} a granted manager role.")
             self.repo.set_grant(user_id, granted)
-            self._audit(
+            self.record_audit(
                 actor,
                 "access.grant" if granted else "access.revoke",
                 user_id,
@@ -1394,9 +1397,9 @@ class Inventory:
                     parsed = self.parse(text_number)
                     address_name = (row.get("address") or "").strip()
                     address = self.address(address_name) if address_name else None
-                    label = _clean(row.get("label"), "label", MAX_LABEL, required=False)
+                    label = clean_field(row.get("label"), "label", MAX_LABEL, required=False)
                     group_names = [
-                        _clean(unquote(g), "group", MAX_NAME, label="Group")
+                        clean_field(unquote(g), "group", MAX_NAME, label="Group")
                         for g in (row.get("groups") or "").split(";")
                         if g.strip()
                     ]
@@ -1421,8 +1424,8 @@ class Inventory:
                 if new:
                     self.repo.numbers.save_many(new.values())
                     for n in new.values():
-                        self._audit(actor, "number.add", n.e164, after=n)
-                    self._emit("numbers.added", actor, numbers=list(new.values()))
+                        self.record_audit(actor, "number.add", n.e164, after=n)
+                    self.emit("numbers.added", actor, numbers=list(new.values()))
                 # the groups as they are now (another process may have changed them)
                 current_groups = {casefold(g.name): g for g in self.repo.groups.all()}
                 for group_name, members in memberships.items():
@@ -1432,10 +1435,10 @@ class Inventory:
                     group = current_groups.get(casefold(group_name))
                     if group is None:
                         group = Group(id=new_id(), name=group_name, numbers=[])
-                        self._audit(actor, "group.create", group.id, after=group)
+                        self.record_audit(actor, "group.create", group.id, after=group)
                     updated = replace(group, numbers=list(dict.fromkeys(group.numbers + members)))
                     self.repo.groups.save(updated)
-                    self._audit(actor, "group.edit", group.id, group, updated)
+                    self.record_audit(actor, "group.edit", group.id, group, updated)
             added = [
                 NumberInfo(n, addresses[n.e164], verdict(n, addresses[n.e164], self.rules))
                 for n in new.values()
@@ -1501,18 +1504,6 @@ def _moved(old: Address, new: Address) -> bool:
 
 def _more(extra: int) -> str:
     return f" and {extra} more" if extra > 0 else ""
-
-
-def _clean(
-    value: Any, field_name: str, limit: int, label: str | None = None, required: bool = True
-) -> str:
-    text = " ".join(str(value or "").replace("\x00", "").split())
-    label = label or field_name.capitalize()
-    if required and not text:
-        raise DomainError(f"{label} is required.", field=field_name)
-    if len(text) > limit:
-        raise DomainError(f"{label} is too long ({len(text)} > {limit} characters).", field_name)
-    return text
 
 
 def _plain(value: Any) -> dict | None:

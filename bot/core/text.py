@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+from bot.core.errors import DomainError
 
 QUOTES = "\"'“”„«»‘’‚‹›"
 
@@ -41,3 +44,16 @@ def fold_alnum(text: str) -> str:
     "badenwurttemberg"): region names and codes compared whatever their punctuation."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+def clean_field(
+    value: Any, field_name: str, limit: int, label: str | None = None, required: bool = True
+) -> str:
+    """One line of a form field: spaces collapsed, NULs gone, length and presence checked."""
+    text = " ".join(str(value or "").replace("\x00", "").split())
+    label = label or field_name.capitalize()
+    if required and not text:
+        raise DomainError(f"{label} is required.", field=field_name)
+    if len(text) > limit:
+        raise DomainError(f"{label} is too long ({len(text)} > {limit} characters).", field_name)
+    return text
