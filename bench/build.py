@@ -14,8 +14,8 @@ import io
 import time
 from dataclasses import dataclass
 
-from bot.model import Actor, Address, Campaign, new_id, utcnow
-from bot.services import Inventory
+from bot.core.model import Actor, Address, Campaign, new_id, utcnow
+from bot.core.services import Inventory
 
 BUILDER = Actor("UMANAGER", True)
 

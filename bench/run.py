@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.build import Built, build
 from bot.bootstrap import Workspaces
 from bot.config import load_settings
-from bot.phone import format_number
+from bot.core.phone import format_number
 from storage.database import AtomicJSONStorage
 from tests.fakeslack import BOT_TOKEN, TEAM_ID, FakeSlack, Modal, SlackSender
 

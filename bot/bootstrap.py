@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.core.services import Inventory
 from bot.notify import Notifier
 from bot.permissions import Roles
-from bot.services import Inventory
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import DomainError
-from bot.model import Actor
+from bot.core.errors import DomainError
+from bot.core.model import Actor
 
 log = logging.getLogger("numbers-bot")
 
@@ -152,7 +152,7 @@ def _offline(command: str, args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.write(text)
         return 0
     if command == "report":
-        from bot.compliance import STATUS_LABELS
+        from bot.core.compliance import STATUS_LABELS
 
         infos = inventory.numbers("attention")
         summary = inventory.summary()

@@ -11,8 +11,8 @@ from pathlib import Path
 import phonenumbers
 from dotenv import load_dotenv
 
-from bot.compliance import Rules, RulesError
-from bot.model import utcnow
+from bot.core.compliance import Rules, RulesError
+from bot.core.model import utcnow
 
 SETUP_HINT = "see README.md, section “Create the Slack app”"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

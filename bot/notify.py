@@ -58,8 +58,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.compliance import Delivery as Presented
-from bot.compliance import (
+from bot.core.compliance import Delivery as Presented
+from bot.core.compliance import (
     PresentationRule,
     Rule,
     Rules,
@@ -67,8 +67,8 @@ from bot.compliance import (
     deliverability,
     verdict,
 )
-from bot.model import Actor, Address, Number, Request, new_id, utcnow
-from bot.services import Inventory, NumberInfo
+from bot.core.model import Actor, Address, Number, Request, new_id, utcnow
+from bot.core.services import Inventory, NumberInfo
 
 log = logging.getLogger(__name__)
 

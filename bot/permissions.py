@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.model import Actor
+from bot.core.model import Actor
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.requests import Requests
+from bot.core.requests import Requests
 from handlers.mrkdwn import user
 from handlers.router import Call, Reply, UsageError, subcommand
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 from handlers import blocks as B
 from handlers.interactions import on_action, on_submit
 from handlers.mrkdwn import escape

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.agents import Agents, AgentView
-from bot.callerid import Resolution
-from bot.errors import DomainError
-from bot.model import Agent
+from bot.core.agents import Agents, AgentView
+from bot.core.callerid import Resolution
+from bot.core.errors import DomainError
+from bot.core.model import Agent
 from handlers import blocks as B
 from handlers.interactions import on_action
 from handlers.mrkdwn import escape, mention_user, user

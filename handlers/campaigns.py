@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 from handlers import blocks as B
 from handlers.groups import by_id, final_members, infos_of, member_options, name_and_page
 from handlers.interactions import on_action, on_options, on_submit
@@ -86,7 +86,7 @@ def register(app, registry) -> None:
     def _save(session, view, values, body, client):
         inventory = session.inventory
         meta = B.metadata(view)
-        with inventory.atomically():  # another edit of the campaign waits: none is lost
+        with inventory.repo.transaction():  # another edit of the campaign waits: none is lost
             current = by_id(inventory.campaigns(), meta["c"], "campaign") if meta.get("c") else None
             groups = _group_names(inventory, values.get("groups") or [], current, meta)
             if current:

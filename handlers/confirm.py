@@ -8,7 +8,7 @@ address link changes or the address moves.
 
 from __future__ import annotations
 
-from bot.services import NumberInfo
+from bot.core.services import NumberInfo
 from handlers.interactions import on_action
 from handlers.mrkdwn import escape, user
 from handlers.router import Call, Reply, UsageError, subcommand

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.errors import NotFound
+from bot.core.errors import NotFound
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
@@ -108,7 +108,7 @@ def register(app, registry) -> None:
             count = B.plural(len(created.numbers), "number")
             text = f"Group *{escape(created.name)}* created with {count}."
             return result_modal("Group created", [B.section(text)])
-        with inventory.atomically():  # another edit of the group waits: none is lost
+        with inventory.repo.transaction():  # another edit of the group waits: none is lost
             current = by_id(inventory.groups(), meta["g"], "group")
             existing = {i.e164 for i in inventory.numbers(group=current.name)}
             members = final_members([e for e in current.numbers if e in existing], values, meta)

@@ -17,8 +17,8 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from bot.errors import DomainError
-from bot.services import ImportResult
+from bot.core.errors import DomainError
+from bot.core.services import ImportResult
 from handlers import blocks as B
 from handlers import permissions
 from handlers.interactions import form_errors, on_action

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.errors import DomainError, ValidationError
+from bot.core.errors import DomainError, ValidationError
 from handlers import blocks as B
 from handlers import permissions
 from handlers.mrkdwn import escape

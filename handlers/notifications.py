@@ -44,6 +44,8 @@ from pathlib import PurePath
 from slack_sdk.errors import SlackApiError
 
 from bot import notify
+from bot.core.phone import format_number
+from bot.core.services import country_name
 from bot.notify import (
     DeliveryError,
     Notifier,
@@ -52,8 +54,6 @@ from bot.notify import (
     info_from_plain,
     request_from_plain,
 )
-from bot.phone import format_number
-from bot.services import country_name
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.router import Call, Later, Reply, subcommand

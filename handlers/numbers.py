@@ -6,9 +6,10 @@ import json
 import re
 
 from bot import notify
-from bot.errors import DomainError
-from bot.phone import country_name, format_number
-from bot.services import NumberInfo, fold, resolve_country
+from bot.core.errors import DomainError
+from bot.core.phone import country_name, format_number
+from bot.core.services import NumberInfo, resolve_country
+from bot.core.text import fold
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
@@ -94,7 +95,7 @@ def show_number(call: Call) -> Reply:
 
 
 def group_numbers(words: list[str], inventory) -> list[str]:
-    """Words of a command cut into the numbers typed (``bot.phone.split_numbers``)."""
+    """Words of a command cut into the numbers typed (``bot.core.phone.split_numbers``)."""
     return [typed.text for typed in inventory.split(words)]
 
 
@@ -383,7 +384,7 @@ def register(app, registry) -> None:
     @on_action(app, "remove_number")
     def _remove(session, action, body, client, respond):
         number = session.inventory.remove_number(session.actor, action["value"])
-        from bot.phone import format_number
+        from bot.core.phone import format_number
 
         respond(replace_original=True, text=f"Removed {format_number(number.e164)}.")
 

@@ -7,11 +7,11 @@ import contextlib
 import json
 import logging
 
-from bot.agents import Agents
-from bot.errors import DomainError
-from bot.model import Request
-from bot.phone import format_number
-from bot.requests import AlreadyDecided, Decision, OwnRequest, Requests
+from bot.core.agents import Agents
+from bot.core.errors import DomainError
+from bot.core.model import Request
+from bot.core.phone import format_number
+from bot.core.requests import AlreadyDecided, Decision, OwnRequest, Requests
 from handlers import blocks as B
 from handlers.interactions import on_action, on_options, on_submit, tell
 from handlers.mrkdwn import escape, user

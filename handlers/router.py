@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 from handlers import blocks as B
 from handlers import permissions
 from handlers.mrkdwn import escape, mention_user, unescape

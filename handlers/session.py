@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import BoltResponse
 
-from bot.model import Actor
+from bot.core.model import Actor
 from bot.permissions import Roles
-from bot.services import Inventory
 
 if TYPE_CHECKING:  # the composition root builds the sessions' Workspaces
     from bot.bootstrap import Workspaces

@@ -61,7 +61,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from bot.errors import DomainError, StorageBusy, StorageFailure
+from bot.core.errors import DomainError, StorageBusy, StorageFailure
 
 log = logging.getLogger(__name__)
 
@@ -969,7 +969,8 @@ class WorkspaceDatabase:
 
     @property
     def in_transaction(self) -> bool:
-        return self._depth > 0
+        """True in the thread that runs the transaction (not in another one meanwhile)."""
+        return self._depth > 0 and self._thread_lock._is_owned()  # type: ignore[attr-defined]
 
     @property
     def generation(self) -> int:

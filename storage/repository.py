@@ -15,7 +15,9 @@ from typing import Any, Generic, TypeVar
 
 from tinydb import Query, TinyDB
 
-from bot.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
+from bot.core.errors import DuplicateName
+from bot.core.model import Address, Agent, AuditEntry, Campaign, Group, Number, Request
+from bot.core.text import casefold
 from storage.database import WorkspaceDatabase
 
 T = TypeVar("T")
@@ -24,7 +26,11 @@ MAX_CHANGE_LOG = 20_000
 
 
 class Collection(Generic[T]):
-    """One table of domain objects, keyed by one of their fields."""
+    """One table of domain objects, keyed by one of their fields (``bot.core.ports.Collection``).
+
+    Every object is held in memory (the whole table is read at a reload): lookups by a
+    field or a page are scans of that copy.
+    """
 
     def __init__(
         self,
@@ -33,6 +39,7 @@ class Collection(Generic[T]):
         key: str,
         from_doc: Callable[[dict], T],
         to_doc: Callable[[T], dict] = dataclasses.asdict,
+        named: bool = False,
     ) -> None:
         self._repo = repo
         self.table = table
@@ -42,6 +49,10 @@ class Collection(Generic[T]):
         self._epoch = -1
         self._objects: dict[str, T] = {}
         self._doc_ids: dict[str, int] = {}
+        # casefold(name) -> key, for named kinds: unique names (data written before this
+        # check may hold a duplicate: it loads, and keeps its name when saved).
+        self._named = named
+        self._names: dict[str, str] = {}
         self._version = 0
         # (version, key) of each save and delete since the last reload: lets derived data
         # be updated by what changed instead of rebuilt (see changed_since).
@@ -59,6 +70,10 @@ class Collection(Generic[T]):
             objects[key] = self._from_doc(doc)
             doc_ids[key] = doc.doc_id
         self._objects, self._doc_ids, self._epoch = objects, doc_ids, database.epoch
+        if self._named:
+            self._names = {}
+            for key, obj in objects.items():
+                self._names.setdefault(casefold(obj.name), key)  # type: ignore[attr-defined]
         self._version = next(_VERSIONS)
         self._log, self._log_start = [], self._version
 
@@ -95,12 +110,69 @@ class Collection(Generic[T]):
             self._load()
             return list(self._objects.values())
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, T]:
+        with self._repo.database.reading():
+            self._load()
+            objects = self._objects
+            return {k: objects[k] for k in keys if k in objects}
+
+    def named(self, name: str) -> T | None:
+        if not self._named:
+            raise TypeError(f"{self.table} have no names")
+        with self._repo.database.reading():
+            self._load()
+            key = self._names.get(casefold(name))
+            return self._objects.get(key) if key is not None else None
+
+    def where(self, field: str, value: Any) -> list[T]:
+        with self._repo.database.reading():
+            self._load()
+            found = []
+            for key in sorted(self._objects):
+                obj = self._objects[key]
+                held = getattr(obj, field)
+                if held == value or (isinstance(held, list | tuple) and value in held):
+                    found.append(obj)
+            return found
+
+    def count(self) -> int:
+        with self._repo.database.reading():
+            self._load()
+            return len(self._objects)
+
+    def page(self, offset: int, limit: int) -> list[T]:
+        with self._repo.database.reading():
+            self._load()
+            keys = sorted(self._objects)[max(offset, 0) : max(offset, 0) + max(limit, 0)]
+            return [self._objects[k] for k in keys]
+
+    def _claim_names(self, items: list[T]) -> None:
+        """Refuse a name another object holds (before any write); then index the names."""
+        claimed: dict[str, str] = {}
+        for item in items:
+            key, folded = getattr(item, self.key), casefold(item.name)  # type: ignore[attr-defined]
+            holder = claimed.get(folded, self._names.get(folded))
+            stored = self._objects.get(key)
+            kept = stored is not None and casefold(stored.name) == folded  # type: ignore[attr-defined]
+            if holder is not None and holder != key and not kept:
+                raise DuplicateName(item.name)  # type: ignore[attr-defined]
+            claimed[folded] = key
+        for item in items:
+            key = getattr(item, self.key)
+            stored = self._objects.get(key)
+            if stored is not None and self._names.get(casefold(stored.name)) == key:  # type: ignore[attr-defined]
+                del self._names[casefold(stored.name)]  # type: ignore[attr-defined]
+        for folded, key in claimed.items():
+            self._names.setdefault(folded, key)
+
     def save_many(self, items: Iterable[T]) -> None:
         """Insert or replace; must run inside a transaction."""
         self._repo.require_transaction()
         self._load()
         table = self._repo.database.db.table(self.table)
         items = list(items)
+        if self._named:
+            self._claim_names(items)
         self._logged(getattr(item, self.key) for item in items)
         inserts: list[T] = []
         updates: dict[str, dict] = {}
@@ -132,7 +204,9 @@ class Collection(Generic[T]):
         self._repo.require_transaction()
         self._load()
         doc_id = self._doc_ids.pop(key, None)
-        self._objects.pop(key, None)
+        gone = self._objects.pop(key, None)
+        if gone is not None and self._named and self._names.get(casefold(gone.name)) == key:  # type: ignore[attr-defined]
+            del self._names[casefold(gone.name)]  # type: ignore[attr-defined]
         self._logged([key])
         if doc_id is not None:
             self._repo.database.db.table(self.table).remove(doc_ids=[doc_id])
@@ -176,15 +250,23 @@ class WorkspaceRepository:
     def __init__(self, database: WorkspaceDatabase) -> None:
         self.database = database
         self.numbers: Collection[Number] = Collection(self, "numbers", "e164", _number, _number_doc)
-        self.addresses: Collection[Address] = Collection(self, "addresses", "id", _only(Address))
-        self.groups: Collection[Group] = Collection(self, "groups", "id", _only(Group))
-        self.campaigns: Collection[Campaign] = Collection(self, "campaigns", "id", _only(Campaign))
-        self.agents: Collection[Agent] = Collection(self, "agents", "id", _only(Agent))
+        self.addresses: Collection[Address] = Collection(
+            self, "addresses", "id", _only(Address), named=True
+        )
+        self.groups: Collection[Group] = Collection(self, "groups", "id", _only(Group), named=True)
+        self.campaigns: Collection[Campaign] = Collection(
+            self, "campaigns", "id", _only(Campaign), named=True
+        )
+        self.agents: Collection[Agent] = Collection(self, "agents", "id", _only(Agent), named=True)
         self.requests: Collection[Request] = Collection(self, "requests", "id", _only(Request))
 
     @property
     def generation(self) -> int:
         return self.database.generation
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.database.in_transaction
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.compliance import Rules
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.compliance import Rules
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 

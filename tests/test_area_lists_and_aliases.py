@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.compliance import Rules, Status, area_matches, verdict
-from bot.phone import parse_number
+from bot.core.compliance import Rules, Status, area_matches, verdict
+from bot.core.phone import parse_number
 from tests.test_compliance import a, number
 
 BOLZANO = "+39 0471 123456"  # "Bolzano/Bozen"

@@ -1,4 +1,4 @@
-"""Caller-ID resolution (bot.callerid): table-driven, real phonenumbers data and shipped rules."""
+"""Caller-ID resolution (bot.core.callerid): table-driven, real phonenumbers data, shipped rules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.callerid import (
+from bot.core.callerid import (
     RULE_AGENT,
     RULE_ANY,
     RULE_AREA,
@@ -21,10 +21,10 @@ from bot.callerid import (
     state_of,
     usage_on,
 )
-from bot.compliance import Rules, verdict
-from bot.model import Address, Agent, Number
-from bot.phone import parse_number
-from bot.services import NumberInfo
+from bot.core.compliance import Rules, verdict
+from bot.core.model import Address, Agent, Number
+from bot.core.phone import parse_number
+from bot.core.services import NumberInfo
 
 RULES = Rules.shipped()
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.compliance import Rules
-from bot.errors import DomainError
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.compliance import Rules
+from bot.core.errors import DomainError
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
 from storage.repository import WorkspaceRepository
 

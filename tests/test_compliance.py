@@ -1,4 +1,4 @@
-"""bot.compliance: rules table, verdicts, area matching. Real numbers, no mocks."""
+"""bot.core.compliance: rules table, verdicts, area matching. Real numbers, no mocks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.compliance import (
+from bot.core.compliance import (
     DEFAULT_SOURCE,
     STATUS_LABELS,
     Level,
@@ -19,7 +19,7 @@ from bot.compliance import (
     area_matches,
     verdict,
 )
-from bot.phone import parse_number
+from bot.core.phone import parse_number
 
 
 @dataclass(frozen=True)

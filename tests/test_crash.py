@@ -19,8 +19,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bot.compliance import Rules
-from bot.services import Inventory, casefold
+from bot.core.compliance import Rules
+from bot.core.services import Inventory
+from bot.core.text import casefold
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 from tests.crash_writer import TEAM

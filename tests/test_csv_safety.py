@@ -13,7 +13,7 @@ import io
 
 import pytest
 
-from bot.csvsafe import protect, unprotect
+from bot.core.csvsafe import protect, unprotect
 from tests.test_cli import MANAGER, inventory, run_cli
 from tests.test_services import address_fields, open_inventory
 
@@ -228,7 +228,7 @@ def test_cli_import_with_a_huge_field_reports_its_line(tmp_path):
 
 def test_a_huge_header_is_one_clear_error(tmp_path):
     inv = open_inventory(tmp_path / "team-T1.json")
-    from bot.errors import DomainError
+    from bot.core.errors import DomainError
 
     with pytest.raises(DomainError, match="header"):
         inv.import_csv(MANAGER, f"number,{BIG}\n+49 89 2001001\n")

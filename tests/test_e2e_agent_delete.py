@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.agents import Agents
+from bot.core.agents import Agents
 from tests.conftest import READER
 from tests.test_e2e_agents import MUC1, reply_text, seed
 from tests.test_e2e_numbers import buttons, texts

@@ -7,8 +7,8 @@ signed HTTP requests to the running bot.
 
 from __future__ import annotations
 
-from bot.agents import Agents
-from bot.model import Actor
+from bot.core.agents import Agents
+from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
 from tests.fakeslack import assert_within_limits
 

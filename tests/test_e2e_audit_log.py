@@ -9,8 +9,8 @@ import tracemalloc
 
 import pytest
 
-from bot.model import Actor, AuditEntry
-from bot.requests import Requests
+from bot.core.model import Actor, AuditEntry
+from bot.core.requests import Requests
 from storage import database
 from tests.conftest import MANAGER, READER
 from tests.test_e2e_numbers import address_fields, texts

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.model import Actor
-from bot.requests import Requests
+from bot.core.model import Actor
+from bot.core.requests import Requests
 from tests.conftest import MANAGER, READER
 from tests.test_e2e_numbers import address_fields, texts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
 from tests.test_e2e_numbers import address_fields, buttons, last_respond, texts
 

@@ -8,8 +8,8 @@ import dataclasses
 
 import pytest
 
-from bot.csvsafe import read_csv
-from bot.model import Actor
+from bot.core.csvsafe import read_csv
+from bot.core.model import Actor
 from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot
 from tests.fakeslack import TEAM_ID, assert_within_limits
 from tests.test_e2e_numbers import address_fields, buttons, texts

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
 from tests.fakeslack import assert_within_limits
 from tests.test_e2e_notify import Bot, wait_posts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from bot.requests import MAX_REQUESTS_PER_HOUR, Requests
+from bot.core.requests import MAX_REQUESTS_PER_HOUR, Requests
 from tests import test_e2e_requests as requests_e2e
 from tests.conftest import MANAGER, READER
 from tests.test_e2e_numbers import buttons, texts

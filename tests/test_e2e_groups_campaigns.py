@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.phone import format_number
+from bot.core.phone import format_number
 from tests.conftest import READER
 from tests.fakeslack import assert_within_limits
 

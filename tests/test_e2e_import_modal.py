@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
 from tests.test_e2e_numbers import address_fields, buttons, texts
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.bootstrap import Workspaces
 from bot.cli import main as cli_main
-from bot.model import Actor
+from bot.core.model import Actor
 from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot

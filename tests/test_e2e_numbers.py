@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from tests.conftest import MANAGER
 from tests.fakeslack import Modal
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from bot.requests import Requests
+from bot.core.requests import Requests
 from tests import test_e2e_requests as requests_e2e
 from tests.conftest import READER
 from tests.test_e2e_numbers import buttons, texts

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from bot.bootstrap import Workspaces
-from bot.model import Actor
-from bot.requests import Requests
+from bot.core.model import Actor
+from bot.core.requests import Requests
 from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot

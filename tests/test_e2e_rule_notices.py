@@ -15,7 +15,7 @@ from importlib import resources
 import pytest
 
 from bot.bootstrap import Workspaces
-from bot.model import Actor
+from bot.core.model import Actor
 from bot.notify import RULES_KEY
 from handlers import notifications
 from handlers.notifications import WorkerConfig

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.model import Actor
-from bot.phone import parse_number
+from bot.core.model import Actor
+from bot.core.phone import parse_number
 from tests.conftest import MANAGER, RunningBot, bot_settings, start_bot, stop_bot
 from tests.fakeslack import FakeSlack, assert_within_limits
 from tests.test_e2e_numbers import address_fields, buttons, texts

@@ -14,7 +14,7 @@ import logging
 import re
 
 import tests.test_e2e_request_outbox as outbox_tests
-from bot.model import Actor
+from bot.core.model import Actor
 from bot.notify import RULES_KEY
 from tests.conftest import MANAGER, bot_settings, start_bot, stop_bot
 from tests.fakeslack import TEAM_ID

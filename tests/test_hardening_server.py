@@ -219,7 +219,7 @@ def test_the_same_signed_request_sent_again_is_refused_401(bot):
     headers = {**FORM, **bot.sender.sign(body)}
     r = bot.sender.raw(body, headers)
     assert r.status == 200 and "Added 1 number" in r.json["text"]
-    from bot.model import Actor
+    from bot.core.model import Actor
 
     bot.inventory().remove_number(Actor(MANAGER, True), "+49897000001")
     again = bot.sender.raw(body, headers)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import DomainError
-from bot.phone import number_key, parse_number
+from bot.core.errors import DomainError
+from bot.core.phone import number_key, parse_number
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ import sys
 import bot.app, bot.server, bot.cli, handlers  # what the server imports
 from bot.bootstrap import Workspaces
 from bot.config import load_settings
-from bot.model import Actor
+from bot.core.model import Actor
 settings = load_settings({{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
                           "NUMBERS_DATA_DIR": {str(tmp_path)!r}}}, dotenv=False)
 inventory = Workspaces(settings).inventory("T1")
@@ -75,7 +75,7 @@ print("ok")
 
 
 def test_audit_entries_of_subjects_are_those_of_the_whole_log_newest_first(tmp_path: Path) -> None:
-    from bot.model import AuditEntry
+    from bot.core.model import AuditEntry
     from storage.database import WorkspaceDatabase
     from storage.repository import WorkspaceRepository
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.bootstrap import Workspaces
 from bot.config import load_settings
-from bot.model import Actor
+from bot.core.model import Actor
 from bot.notify import (
     DIGEST_KEY,
     DeliveryError,

@@ -1,12 +1,12 @@
-"""The words of `/numbers add|link|unlink` cut into numbers (bot.phone.split_numbers),
+"""The words of `/numbers add|link|unlink` cut into numbers (bot.core.phone.split_numbers),
 with real phonenumbers data and Germany as the default country."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.errors import DomainError
-from bot.phone import parse_number, split_numbers
+from bot.core.errors import DomainError
+from bot.core.phone import parse_number, split_numbers
 
 
 def parse(text: str):

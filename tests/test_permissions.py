@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 import handlers
-from bot.errors import PermissionDenied
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.errors import PermissionDenied
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from handlers.mrkdwn import escape
 from handlers.permissions import ACTION, COMMAND, EVERYONE, MANAGER_ONLY, VIEW, Rule, key_name
 from tests.conftest import READER, RunningBot, bot_settings, start_bot, stop_bot

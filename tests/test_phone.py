@@ -1,4 +1,4 @@
-"""bot.phone: the one number parser. Real numbers, no mocks."""
+"""bot.core.phone: the one number parser. Real numbers, no mocks."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import DomainError
-from bot.phone import (
+from bot.core.errors import DomainError
+from bot.core.phone import (
     KIND_LABELS,
     Kind,
     PhoneNumber,

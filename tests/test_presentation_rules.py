@@ -15,7 +15,8 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
-from bot.compliance import (
+from bot.config import ConfigError, load_settings
+from bot.core.compliance import (
     ANTI_SPOOFING,
     BANNED_KIND,
     NO_CALLER_ID,
@@ -28,8 +29,7 @@ from bot.compliance import (
     deliverability,
     verdict,
 )
-from bot.config import ConfigError, load_settings
-from bot.phone import Kind, parse_number
+from bot.core.phone import Kind, parse_number
 
 SHIPPED = Rules.shipped()
 TODAY = date(2026, 11, 20)  # the research date of COMPLIANCE.md's rows

@@ -22,7 +22,7 @@ from collections import Counter
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from handlers.blocks import plural
 from tests.bot_process import BotProcess
 from tests.conftest import MANAGER

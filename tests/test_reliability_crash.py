@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bot.services import casefold
+from bot.core.text import casefold
 from handlers.blocks import plural
 from storage.database import Databases
 from storage.repository import WorkspaceRepository

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 from tests.conftest import MANAGER

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.model import Actor
+from bot.core.model import Actor
 from handlers.router import APOLOGY
 from tests.conftest import MANAGER, READER
 from tests.fakeslack import assert_within_limits

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.model import Actor
+from bot.core.model import Actor
 from tests.bot_process import BotProcess
 from tests.conftest import MANAGER, SIGNING_SECRET, bot_settings, start_bot, stop_bot
 from tests.fakeslack import BOT_TOKEN, FakeSlack

@@ -8,9 +8,9 @@ import pytest
 
 from bot.bootstrap import Workspaces
 from bot.config import load_settings
-from bot.errors import DomainError, PermissionDenied, ValidationError
-from bot.model import Actor
-from bot.requests import AlreadyDecided, Requests, prefix_fits, resolve_area
+from bot.core.errors import DomainError, PermissionDenied, ValidationError
+from bot.core.model import Actor
+from bot.core.requests import AlreadyDecided, Requests, prefix_fits, resolve_area
 
 MANAGER = Actor("UMANAGER", is_manager=True)
 OTHER_MANAGER = Actor("UBOSS", is_manager=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 from handlers.router import Call, split
 
 

@@ -5,7 +5,7 @@ start, and never for numbers an address edit already broke (that edit alerted)."
 from __future__ import annotations
 
 import tests.test_e2e_request_outbox as outbox_tests
-from bot.model import Actor
+from bot.core.model import Actor
 from bot.notify import RULES_KEY
 from tests.conftest import MANAGER
 from tests.test_e2e_numbers import address_fields, texts

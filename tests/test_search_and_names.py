@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.compliance import Rules
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.compliance import Rules
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
 from storage.repository import WorkspaceRepository
 

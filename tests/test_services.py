@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import storage.database as database
-from bot.compliance import Rules, Status
-from bot.errors import (
+from bot.core.compliance import Rules, Status
+from bot.core.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
@@ -20,8 +20,8 @@ from bot.errors import (
     StorageFailure,
     ValidationError,
 )
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
 from storage.repository import WorkspaceRepository
 

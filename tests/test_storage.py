@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 import storage.database as database
-from bot.errors import DomainError, StorageBusy, StorageFailure
-from bot.model import Number
+from bot.core.errors import DomainError, StorageBusy, StorageFailure
+from bot.core.model import Number
 from storage.database import SCHEMA_VERSION, Databases, WorkspaceDatabase
 from storage.repository import WorkspaceRepository
 
@@ -197,7 +197,7 @@ def test_writes_outside_a_transaction_are_refused(path):
 
 
 def test_audit_entries_of_a_transaction_are_written_with_it_or_not_at_all(path):
-    from bot.model import AuditEntry
+    from bot.core.model import AuditEntry
 
     repo = open_repo(path)
     entry = AuditEntry(at="2026-01-01T00:00:00+00:00", who="U1", action="x.y", subject="s")
@@ -656,7 +656,7 @@ def test_another_process_sees_journal_only_commits_by_replaying_the_new_records(
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from bot.model import Number\n"
+        "from bot.core.model import Number\n"
         "from storage.database import WorkspaceDatabase\n"
         "from storage.repository import WorkspaceRepository\n"
         "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1])))\n"
@@ -693,8 +693,8 @@ def test_another_process_sees_journal_only_commits_by_replaying_the_new_records(
 
 def test_the_generation_moves_at_writes_not_at_the_commit(path):
     """Data derived inside a transaction after its last write stays current after it
-    commits (bot/services.py builds its views once, not again after the commit)."""
-    from bot.model import AuditEntry
+    commits (bot/core/services.py builds its views once, not again after the commit)."""
+    from bot.core.model import AuditEntry
 
     repo = open_repo(path)
     start = repo.generation
@@ -714,7 +714,7 @@ def audit_file(path: Path) -> Path:
 
 
 def entry(subject: str, action: str = "x.y"):
-    from bot.model import AuditEntry
+    from bot.core.model import AuditEntry
 
     return AuditEntry(at="2026-01-01T00:00:00+00:00", who="U1", action=action, subject=subject)
 
@@ -757,7 +757,7 @@ def kill_at_replace(path: Path, suffix: str, body: str) -> None:
         "import os, signal, sys\n"
         "from pathlib import Path\n"
         "import storage.database as database\n"
-        "from bot.model import AuditEntry\n"
+        "from bot.core.model import AuditEntry\n"
         "from storage.database import WorkspaceDatabase\n"
         "from storage.repository import WorkspaceRepository\n"
         "def e(s):\n"
@@ -842,7 +842,7 @@ def test_another_process_sees_new_audit_entries_in_the_journal_and_after_compact
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from bot.model import AuditEntry\n"
+        "from bot.core.model import AuditEntry\n"
         "from storage.database import WorkspaceDatabase\n"
         "from storage.repository import WorkspaceRepository\n"
         "repo = WorkspaceRepository(WorkspaceDatabase(Path(sys.argv[1])))\n"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.compliance import Rules
-from bot.model import Actor
-from bot.services import Inventory
+from bot.core.compliance import Rules
+from bot.core.model import Actor
+from bot.core.services import Inventory
 from storage import database
 from storage.database import Databases
 from storage.repository import WorkspaceRepository

@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import pycountry
 
-from bot.model import Address
-from bot.phone import country_name, region_name
-from bot.services import NumberInfo
+from bot.core.model import Address
+from bot.core.phone import country_name, region_name
+from bot.core.services import NumberInfo
 from handlers import blocks as B
 from handlers.mrkdwn import escape
 from handlers.views.numbers import number_line

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bot.model import PURPOSES, Campaign, Group
-from bot.phone import country_name, format_number
-from bot.services import OWN_COUNTRY, CampaignPool, NumberInfo
+from bot.core.model import PURPOSES, Campaign, Group
+from bot.core.phone import country_name, format_number
+from bot.core.services import OWN_COUNTRY, CampaignPool, NumberInfo
 from handlers import blocks as B
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.compliance import STATUS_LABELS
-from bot.services import NumberInfo, Summary
+from bot.core.compliance import STATUS_LABELS
+from bot.core.services import NumberInfo, Summary
 from handlers import blocks as B
 from handlers.mrkdwn import user
 from handlers.views.numbers import DELIVERY_ICONS, STATUS_ICONS, fixes_for, number_line

@@ -6,9 +6,15 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from bot.compliance import DELIVERY_LABELS, NO_CALLER_ID, STATUS_LABELS, Presentation, area_matches
-from bot.phone import KIND_LABELS, country_name
-from bot.services import NumberDetail, NumberInfo, NumberPresentation
+from bot.core.compliance import (
+    DELIVERY_LABELS,
+    NO_CALLER_ID,
+    STATUS_LABELS,
+    Presentation,
+    area_matches,
+)
+from bot.core.phone import KIND_LABELS, country_name
+from bot.core.services import NumberDetail, NumberInfo, NumberPresentation
 from handlers import blocks as B
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape, user

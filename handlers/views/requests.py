@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.model import Address, AuditEntry, Request
-from bot.phone import KIND_LABELS, country_phrase, format_number
-from bot.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
+from bot.core.model import Address, AuditEntry, Request
+from bot.core.phone import KIND_LABELS, country_phrase, format_number
+from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
 from handlers import blocks as B
 from handlers.mrkdwn import escape, user
 from handlers.views.addresses import country_option, country_option_groups

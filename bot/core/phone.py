@@ -26,7 +26,7 @@ Area: the geocoder's English description of the prefix ("Munich", "San Francisco
 CA"), or ``""`` when the geocoder names no area below the country (mobile numbers,
 non-geographic ranges, countries without geocoding data). ``area_names`` holds the
 distinct descriptions in English and the country's official languages
-(``("Munich", "München")``), used for area matching in ``bot.compliance``.
+(``("Munich", "München")``), used for area matching in ``bot.core.compliance``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import phonenumbers
 import pycountry
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from bot.errors import DomainError
+from bot.core.errors import DomainError
 
 __all__ = [
     "KIND_LABELS",
@@ -325,7 +325,7 @@ def parse_number(text: str, default_region: str = "FI", regions: Regions = ()) -
 
     ``default_region`` (ISO alpha-2) is the country assumed for numbers written
     without ``+``/international prefix ("089 1234567"). Raises
-    :class:`~bot.errors.DomainError` with a reason written for a person when the
+    :class:`~bot.core.errors.DomainError` with a reason written for a person when the
     text is not a valid number; never raises anything else. A number written without
     ``+`` that is not one of the default country's is tried in ``regions`` (the
     countries the workspace works with, or a function returning them, called only then),

@@ -33,6 +33,17 @@ class NotFound(DomainError):
     """A named thing (number, address, group, …) does not exist."""
 
 
+class DuplicateName(DomainError):
+    """A save would give two objects of one collection the same name (``casefold``).
+
+    The services refuse a taken name first; this is the storage's guarantee behind
+    that check (a unique index in SQL), so two concurrent changes cannot both take it.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The name “{name}” is taken already.", field="name")
+
+
 class _ServerSide(DomainError):
     """A refusal caused by the server, not the person: its message may name server files,
     which the operator needs (CLI, log) and people in Slack must not see."""

@@ -1,6 +1,6 @@
 """Use cases for agents (their own caller ID) and caller-ID resolution with today's use.
 
-Built on an :class:`~bot.services.Inventory` and its repository: the same roles,
+Built on an :class:`~bot.core.services.Inventory` and its repository: the same roles,
 audit and transactions as every other change.
 """
 
@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot import callerid
-from bot.callerid import Resolution
-from bot.compliance import Presentation
-from bot.errors import DomainError, NotFound
-from bot.model import Actor, Agent, Campaign, new_id
-from bot.phone import format_number
-from bot.services import MAX_NAME, Inventory, NumberInfo, casefold, did_you_mean, refuse_quotes
+from bot.core import callerid
+from bot.core.callerid import Resolution
+from bot.core.compliance import Presentation
+from bot.core.errors import DomainError, NotFound
+from bot.core.model import Actor, Agent, Campaign, new_id
+from bot.core.phone import format_number
+from bot.core.ports import Repository
+from bot.core.services import MAX_NAME, Inventory, NumberInfo, did_you_mean, refuse_quotes
+from bot.core.text import casefold
 
 USAGE_KEY = "callerid.usage"
 
@@ -43,7 +45,7 @@ class Agents:
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        self.repo = inventory.repo
+        self.repo: Repository = inventory.repo
 
     # ------------------------------------------------------------------ reading
     def all(self) -> list[AgentView]:
@@ -52,15 +54,10 @@ class Agents:
 
     def find(self, name: str) -> Agent | None:
         """The agent called ``name`` or linked to the Slack user id ``name``."""
-        wanted = casefold(name or "")
-        agents = self.repo.agents.all()
-        for agent in agents:
-            if agent.slack_user and agent.slack_user == name:
-                return agent
-        for agent in agents:
-            if casefold(agent.name) == wanted:
-                return agent
-        return None
+        if not name:
+            return None
+        by_user = self.repo.agents.where("slack_user", name)
+        return by_user[0] if by_user else self.repo.agents.named(name)
 
     def _closest(self, name: str) -> str:
         return did_you_mean(name, [a.name for a in self.repo.agents.all()])
@@ -108,32 +105,36 @@ class Agents:
                 f"An agent's name is at most {MAX_NAME} characters ({len(name)} given).",
                 field="name",
             )
-        current = self.find(name)
-        e164 = None
-        if number is not None:
-            info = self.inventory.info(number)  # NotFound when not in the inventory
-            allowed, why = self.inventory.rules.can_be_caller_id(
-                info.number.country, info.number.kind
-            )
-            if not allowed:
-                raise DomainError(f"{info.display} cannot be an agent's caller ID: {why}.")
-            e164 = info.e164
-        elif current is None:
-            raise NotFound(f"There is no agent called “{name[:MAX_NAME]}”.{self._closest(name)}")
-        if current is not None and current.caller_id == e164:
-            return AgentChange(self.view(current), created=False, changed=False)
-        if current is None:
-            refuse_quotes(name)
-            agent = Agent(id=new_id(), name=name, slack_user=slack_user, caller_id=e164)
-        else:
-            agent = replace(current, caller_id=e164)
-            if slack_user and not agent.slack_user:
-                agent = replace(agent, slack_user=slack_user)
+        # The lookup decides create or update: it runs in the write's transaction, or two
+        # concurrent calls both create the agent.
         with self.repo.transaction():
+            current = self.find(name)
+            e164 = None
+            if number is not None:
+                info = self.inventory.info(number)  # NotFound when not in the inventory
+                allowed, why = self.inventory.rules.can_be_caller_id(
+                    info.number.country, info.number.kind
+                )
+                if not allowed:
+                    raise DomainError(f"{info.display} cannot be an agent's caller ID: {why}.")
+                e164 = info.e164
+            elif current is None:
+                raise NotFound(
+                    f"There is no agent called “{name[:MAX_NAME]}”.{self._closest(name)}"
+                )
+            if current is not None and current.caller_id == e164:
+                return AgentChange(self.view(current), created=False, changed=False)
+            if current is None:
+                refuse_quotes(name)
+                agent = Agent(id=new_id(), name=name, slack_user=slack_user, caller_id=e164)
+            else:
+                agent = replace(current, caller_id=e164)
+                if slack_user and not agent.slack_user:
+                    agent = replace(agent, slack_user=slack_user)
             self.repo.agents.save(agent)
             action = "agent.create" if current is None else "agent.callerid"
-            self.inventory._audit(actor, action, agent.id, current, agent)
-        return AgentChange(self.view(agent), created=current is None, changed=True)
+            self.inventory.record_audit(actor, action, agent.id, current, agent)
+            return AgentChange(self.view(agent), created=current is None, changed=True)
 
     def delete(self, actor: Actor, name: str) -> Agent:
         """Remove an agent (its own caller ID goes with it; the numbers stay)."""
@@ -141,7 +142,7 @@ class Agents:
         with self.repo.transaction():
             agent = self.agent(name)  # read again under the lock
             self.repo.agents.delete(agent.id)
-            self.inventory._audit(actor, "agent.delete", agent.id, before=agent)
+            self.inventory.record_audit(actor, "agent.delete", agent.id, before=agent)
         return agent
 
     # ------------------------------------------------------------------ caller ID

@@ -11,7 +11,6 @@ import contextlib
 import difflib
 import functools
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -22,10 +21,18 @@ from typing import Any
 import phonenumbers
 import pycountry
 
-from bot.compliance import Delivery, Presentation, Rules, Status, Verdict, deliverability, verdict
-from bot.csvsafe import CsvLineError, read_csv, write_csv
-from bot.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from bot.model import (
+from bot.core.compliance import (
+    Delivery,
+    Presentation,
+    Rules,
+    Status,
+    Verdict,
+    deliverability,
+    verdict,
+)
+from bot.core.csvsafe import CsvLineError, read_csv, write_csv
+from bot.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from bot.core.model import (
     PURPOSES,
     Actor,
     Address,
@@ -36,7 +43,9 @@ from bot.model import (
     new_id,
     utcnow,
 )
-from bot.phone import Typed, format_number, number_key, parse_number, split_numbers
+from bot.core.phone import Typed, format_number, number_key, parse_number, split_numbers
+from bot.core.ports import Repository
+from bot.core.text import casefold, clean_field, fold, unquote
 
 MAX_NAME = 75  # a name must fit a Slack option's text
 MAX_FIELD = 200
@@ -248,28 +257,6 @@ class ImportResult:
     errors: list[tuple[int, str]]  # (line, reason)
 
 
-def casefold(name: str) -> str:
-    """The key a name is found by: spaces, case and surrounding quotes do not count."""
-    return " ".join(unquote(name).split()).casefold()
-
-
-QUOTES = "\"'“”„«»‘’‚‹›"
-
-
-def unquote(text: str) -> str:
-    """The text without quotes around it ("“Office B”" -> "Office B")."""
-    text = (text or "").strip()
-    while len(text) >= 2 and text[0] in QUOTES and text[-1] in QUOTES:
-        text = text[1:-1].strip()
-    return text
-
-
-def fold(text: str) -> str:
-    """Text for searching: case and accents folded, spaces removed ("München" -> "munchen")."""
-    decomposed = unicodedata.normalize("NFKD", "".join((text or "").split()))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
 def closest_names(wanted: str, names: Iterable[str], limit: int = 3) -> list[str]:
     """The names a person probably meant: those starting with or containing what was typed
     (case, accents and spaces folded: "oktoberfest" finds "Oktoberfest 2025"), then the
@@ -352,18 +339,6 @@ def resolve_region(text: str, country: str) -> str:
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     return country.name if country else code
-
-
-def _change(method):
-    """A use case that changes state: its checks, decision and writes run in one
-    transaction, so no other thread or process changes the data in between."""
-
-    @functools.wraps(method)
-    def in_transaction(self, *args, **kwargs):
-        with self.repo.transaction():
-            return method(self, *args, **kwargs)
-
-    return in_transaction
 
 
 class _Views:
@@ -472,7 +447,7 @@ class Inventory:
 
     def __init__(
         self,
-        repo: Any,
+        repo: Repository,
         rules: Rules,
         default_region: str = "FI",
         clock: Callable[[], str] = utcnow,
@@ -893,12 +868,6 @@ class Inventory:
         return self._regions[1]
 
     # ------------------------------------------------------------------ changing
-    def atomically(self):
-        """One transaction around a caller's read-decide-write (a form that edits what it
-        read): no other thread or process changes the data in between, so no update is lost.
-        """
-        return self.repo.transaction()
-
     def require_manager(self, actor: Actor, doing: str) -> None:
         if not actor.is_manager:
             raise PermissionDenied(
@@ -906,12 +875,15 @@ class Inventory:
                 "`/numbers access grant @you`."
             )
 
-    def _emit(self, event: str, actor: Actor, **data: Any) -> None:
+    def emit(self, event: str, actor: Actor, **data: Any) -> None:
         """Tell the listeners about a change; call inside the change's transaction."""
         for listener in self.listeners:
             listener(self, event, actor, data)
 
-    def _audit(self, actor: Actor, action: str, subject: str, before=None, after=None) -> None:
+    def record_audit(
+        self, actor: Actor, action: str, subject: str, before=None, after=None
+    ) -> None:
+        """Append the change's audit entry; call inside the change's transaction."""
         self.repo.append_audit(
             AuditEntry(
                 at=self.clock(),
@@ -957,7 +929,6 @@ class Inventory:
             raise DomainError("; ".join(problems[:10]) + _more(len(problems) - 10), field="numbers")
         return found
 
-    @_change
     def add_numbers(
         self,
         actor: Actor,
@@ -968,42 +939,42 @@ class Inventory:
         first_line: int = 1,
     ) -> AddResult:
         """Add the valid numbers (all in one write); report each invalid line with its reason."""
-        self.require_manager(actor, "add numbers")
-        label = _clean(label, "label", MAX_LABEL, required=False)
-        address = self.address(address_name) if address_name else None
-        result = AddResult()
-        views = self.views()
-        new: dict[str, Number] = {}
-        now = self.clock()
-        for line, typed in enumerate(texts, start=first_line):
-            problem = typed.problem if isinstance(typed, Typed) else ""
-            text = (typed.text if isinstance(typed, Typed) else typed).strip()
-            if not text:
-                continue
-            try:
-                if problem:
-                    raise DomainError(problem)
-                parsed = self.parse(text, getattr(typed, "countries", ()))
-            except DomainError as exc:
-                result.invalid.append((line, text[:64], exc.message))
-                continue
-            result.typed.setdefault(parsed.e164, (line, text[:64]))
-            if parsed.e164 in views.infos or parsed.e164 in new:
-                result.already.append(parsed.e164)
-                continue
-            new[parsed.e164] = _new_number(parsed, address, label, source, actor, now)
-        if new:
-            with self.repo.transaction():
+        with self.repo.transaction():
+            self.require_manager(actor, "add numbers")
+            label = clean_field(label, "label", MAX_LABEL, required=False)
+            address = self.address(address_name) if address_name else None
+            result = AddResult()
+            views = self.views()
+            new: dict[str, Number] = {}
+            now = self.clock()
+            for line, typed in enumerate(texts, start=first_line):
+                problem = typed.problem if isinstance(typed, Typed) else ""
+                text = (typed.text if isinstance(typed, Typed) else typed).strip()
+                if not text:
+                    continue
+                try:
+                    if problem:
+                        raise DomainError(problem)
+                    parsed = self.parse(text, getattr(typed, "countries", ()))
+                except DomainError as exc:
+                    result.invalid.append((line, text[:64], exc.message))
+                    continue
+                result.typed.setdefault(parsed.e164, (line, text[:64]))
+                if parsed.e164 in views.infos or parsed.e164 in new:
+                    result.already.append(parsed.e164)
+                    continue
+                new[parsed.e164] = _new_number(parsed, address, label, source, actor, now)
+            if new:
                 result.already.extend(self._added_meanwhile(new))
                 if new:
                     self.repo.numbers.save_many(new.values())
                     for n in new.values():
-                        self._audit(actor, "number.add", n.e164, after=n)
-                    self._emit("numbers.added", actor, numbers=list(new.values()))
-        result.added = [
-            NumberInfo(n, address, verdict(n, address, self.rules)) for n in new.values()
-        ]
-        return result
+                        self.record_audit(actor, "number.add", n.e164, after=n)
+                    self.emit("numbers.added", actor, numbers=list(new.values()))
+            result.added = [
+                NumberInfo(n, address, verdict(n, address, self.rules)) for n in new.values()
+            ]
+            return result
 
     def _added_meanwhile(self, new: dict[str, Number]) -> list[str]:
         """Inside the transaction: drop from ``new`` the numbers another process added since
@@ -1013,15 +984,14 @@ class Inventory:
             del new[e164]
         return raced
 
-    @_change
     def remove_number(self, actor: Actor, text: str) -> Number:
-        self.require_manager(actor, "remove numbers")
-        (number,) = self._existing_numbers([text])
         with self.repo.transaction():
+            self.require_manager(actor, "remove numbers")
+            (number,) = self._existing_numbers([text])
             self._detach_numbers({number.e164})
             self.repo.numbers.delete(number.e164)
-            self._audit(actor, "number.remove", number.e164, before=number)
-        return number
+            self.record_audit(actor, "number.remove", number.e164, before=number)
+            return number
 
     def _detach_numbers(self, e164s: set[str]) -> None:
         for group in self.repo.groups.all():
@@ -1053,7 +1023,7 @@ class Inventory:
                     value = unquote(str(value or ""))
                     if current is None or value != current.name:
                         refuse_quotes(value)
-                clean[key] = _clean(value, key, limit, label=label)
+                clean[key] = clean_field(value, key, limit, label=label)
             except DomainError as exc:
                 errors[key] = exc.message
         try:
@@ -1077,98 +1047,94 @@ class Inventory:
             raise ValidationError(errors)
         return clean
 
-    @_change
     def create_address(self, actor: Actor, fields: dict[str, Any]) -> Address:
-        self.require_manager(actor, "create addresses")
-        clean = self._validated_address(fields, None)
-        now = self.clock()
-        address = Address(
-            id=new_id(), created_by=actor.user_id, created_at=now, updated_at=now, **clean
-        )
         with self.repo.transaction():
+            self.require_manager(actor, "create addresses")
+            clean = self._validated_address(fields, None)
+            now = self.clock()
+            address = Address(
+                id=new_id(), created_by=actor.user_id, created_at=now, updated_at=now, **clean
+            )
             self.repo.addresses.save(address)
-            self._audit(actor, "address.create", address.id, after=address)
-        return address
+            self.record_audit(actor, "address.create", address.id, after=address)
+            return address
 
-    @_change
     def update_address(self, actor: Actor, name: str, fields: dict[str, Any]) -> AddressChange:
-        self.require_manager(actor, "edit addresses")
-        current = self.address(name)
-        clean = self._validated_address(fields, current)
-        updated = replace(current, updated_at=self.clock(), **clean)
-        before = {i.e164: i for i in self.address_numbers(current.id)}
         with self.repo.transaction():
+            self.require_manager(actor, "edit addresses")
+            current = self.address(name)
+            clean = self._validated_address(fields, current)
+            updated = replace(current, updated_at=self.clock(), **clean)
+            before = {i.e164: i for i in self.address_numbers(current.id)}
             self.repo.addresses.save(updated)
-            self._audit(actor, "address.edit", current.id, before=current, after=updated)
+            self.record_audit(actor, "address.edit", current.id, before=current, after=updated)
             if _moved(current, updated):
                 self._clear_confirmations(actor, filter(None, map(self.repo.numbers.get, before)))
-            self._emit("address.edited", actor, before=before, address=updated)
-        infos = self.views().infos
-        after = [infos[e164] for e164 in before if e164 in infos]
-        failing = [i for i in after if before[i.e164].verdict.ok and not i.verdict.ok]
-        return AddressChange(updated, failing, before, after)
+            self.emit("address.edited", actor, before=before, address=updated)
+            infos = self.views().infos
+            after = [infos[e164] for e164 in before if e164 in infos]
+            failing = [i for i in after if before[i.e164].verdict.ok and not i.verdict.ok]
+            return AddressChange(updated, failing, before, after)
 
-    @_change
     def delete_address(self, actor: Actor, name: str) -> Address:
-        self.require_manager(actor, "delete addresses")
-        address = self.address(name)
-        linked = self.address_numbers(address.id)
-        if linked:
-            shown = ", ".join(i.display for i in linked[:10]) + _more(len(linked) - 10)
-            are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
-            raise DomainError(
-                f"“{address.name}” cannot be deleted: {are} linked to it ({shown}). "
-                f"Move them to another address first (`/numbers address delete` offers it)."
-            )
         with self.repo.transaction():
+            self.require_manager(actor, "delete addresses")
+            address = self.address(name)
+            linked = self.address_numbers(address.id)
+            if linked:
+                shown = ", ".join(i.display for i in linked[:10]) + _more(len(linked) - 10)
+                are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
+                raise DomainError(
+                    f"“{address.name}” cannot be deleted: {are} linked to it ({shown}). "
+                    f"Move them to another address first (`/numbers address delete` offers it)."
+                )
             self.repo.addresses.delete(address.id)
-            self._audit(actor, "address.delete", address.id, before=address)
-        return address
+            self.record_audit(actor, "address.delete", address.id, before=address)
+            return address
 
     # links ------------------------------------------------------------------
-    @_change
     def link(self, actor: Actor, texts: Sequence[str], address_name: str) -> LinkResult:
         """Link the numbers of the inventory among ``texts``; the others are reported in the
         result (unknown, invalid), not refused, so one typo does not undo the rest."""
-        self.require_manager(actor, "link numbers")
-        if not (address_name or "").strip():
-            raise DomainError("Choose an address.", field="address")
-        address = self.address(address_name)
-        numbers, unknown, invalid = self._resolve_numbers(texts)
-        result = self._set_address(actor, numbers, address)
-        result.unknown, result.invalid = unknown, invalid
-        return result
+        with self.repo.transaction():
+            self.require_manager(actor, "link numbers")
+            if not (address_name or "").strip():
+                raise DomainError("Choose an address.", field="address")
+            address = self.address(address_name)
+            numbers, unknown, invalid = self._resolve_numbers(texts)
+            result = self._set_address(actor, numbers, address)
+            result.unknown, result.invalid = unknown, invalid
+            return result
 
-    @_change
     def unlink(self, actor: Actor, texts: Sequence[str]) -> LinkResult:
-        self.require_manager(actor, "unlink numbers")
-        numbers, unknown, invalid = self._resolve_numbers(texts)
-        result = self._set_address(actor, numbers, None)
-        result.unknown, result.invalid = unknown, invalid
-        return result
+        with self.repo.transaction():
+            self.require_manager(actor, "unlink numbers")
+            numbers, unknown, invalid = self._resolve_numbers(texts)
+            result = self._set_address(actor, numbers, None)
+            result.unknown, result.invalid = unknown, invalid
+            return result
 
-    @_change
     def move_numbers(
         self, actor: Actor, source_name: str, target_name: str, delete: bool = False
     ) -> MoveResult:
         """Link every number of one address to another and, with ``delete``, delete the
         first: one transaction, each step audited."""
-        self.require_manager(actor, "delete addresses" if delete else "link numbers")
-        source = self.address(source_name)
-        if not (target_name or "").strip():
-            raise DomainError("Choose the address the numbers move to.", field="target")
-        target = self.address(target_name)
-        if target.id == source.id:
-            raise DomainError(
-                f"Choose another address than “{source.name}” itself.", field="target"
-            )
-        numbers = [i.number for i in self.address_numbers(source.id)]
         with self.repo.transaction():
+            self.require_manager(actor, "delete addresses" if delete else "link numbers")
+            source = self.address(source_name)
+            if not (target_name or "").strip():
+                raise DomainError("Choose the address the numbers move to.", field="target")
+            target = self.address(target_name)
+            if target.id == source.id:
+                raise DomainError(
+                    f"Choose another address than “{source.name}” itself.", field="target"
+                )
+            numbers = [i.number for i in self.address_numbers(source.id)]
             result = self._set_address(actor, numbers, target)
             if delete:
                 self.repo.addresses.delete(source.id)
-                self._audit(actor, "address.delete", source.id, before=source)
-        return MoveResult(source, target, result.changed, delete)
+                self.record_audit(actor, "address.delete", source.id, before=source)
+            return MoveResult(source, target, result.changed, delete)
 
     def _set_address(
         self, actor: Actor, numbers: list[Number], address: Address | None
@@ -1179,22 +1145,21 @@ class Inventory:
         moving = [n for n in numbers if n.address_id != target]
         # A hand confirmation of the area was about the old address: it no longer applies.
         changed = [replace(n, address_id=target, area_confirmed_by=None) for n in moving]
-        if changed:
-            with self.repo.transaction():
-                self.repo.numbers.save_many(changed)
-                for old, new in zip(moving, changed, strict=True):
-                    before: dict[str, Any] = {"address_id": old.address_id}
-                    after: dict[str, Any] = {"address_id": target}
-                    if old.area_confirmed_by:
-                        before["area_confirmed_by"] = old.area_confirmed_by
-                        after["area_confirmed_by"] = None
-                    self._audit(
-                        actor,
-                        "number.link" if address else "number.unlink",
-                        new.e164,
-                        before=before,
-                        after=after,
-                    )
+        if changed:  # inside the caller's transaction
+            self.repo.numbers.save_many(changed)
+            for old, new in zip(moving, changed, strict=True):
+                before: dict[str, Any] = {"address_id": old.address_id}
+                after: dict[str, Any] = {"address_id": target}
+                if old.area_confirmed_by:
+                    before["area_confirmed_by"] = old.area_confirmed_by
+                    after["area_confirmed_by"] = None
+                self.record_audit(
+                    actor,
+                    "number.link" if address else "number.unlink",
+                    new.e164,
+                    before=before,
+                    after=after,
+                )
         infos = self.views().infos
         moved = {n.e164 for n in moving}
         return LinkResult(
@@ -1211,7 +1176,7 @@ class Inventory:
             return
         self.repo.numbers.save_many([replace(n, area_confirmed_by=None) for n in confirmed])
         for n in confirmed:
-            self._audit(
+            self.record_audit(
                 actor,
                 "number.unconfirm_area",
                 n.e164,
@@ -1219,31 +1184,30 @@ class Inventory:
                 after={"area_confirmed_by": None},
             )
 
-    @_change
     def confirm_area(self, actor: Actor, text: str) -> NumberInfo:
         """A manager confirms by hand that the linked address lies in the number's area."""
-        self.require_manager(actor, "confirm areas")
-        info = self.info(text)
-        if info.verdict.ok and info.number.area_confirmed_by:
-            raise DomainError(f"{info.display} is confirmed already: {info.verdict.reason}.")
-        if info.verdict.status != Status.UNVERIFIABLE:
-            raise DomainError(
-                f"Only a number whose area cannot be determined can be confirmed by hand; "
-                f"{info.display} is not one: {info.verdict.reason}."
-            )
         with self.repo.transaction():
+            self.require_manager(actor, "confirm areas")
+            info = self.info(text)
+            if info.verdict.ok and info.number.area_confirmed_by:
+                raise DomainError(f"{info.display} is confirmed already: {info.verdict.reason}.")
+            if info.verdict.status != Status.UNVERIFIABLE:
+                raise DomainError(
+                    f"Only a number whose area cannot be determined can be confirmed by hand; "
+                    f"{info.display} is not one: {info.verdict.reason}."
+                )
             self.repo.numbers.save(replace(info.number, area_confirmed_by=actor.user_id))
-            self._audit(
+            self.record_audit(
                 actor,
                 "number.confirm_area",
                 info.e164,
                 after={"area_confirmed_by": actor.user_id},
             )
-        return self.info(info.e164)
+            return self.info(info.e164)
 
     # groups -----------------------------------------------------------------
     def _unique_name(self, kind: str, name: str, lookup: dict, current_id: str | None) -> str:
-        name = _clean(unquote(str(name or "")), "name", MAX_NAME, label="Name")
+        name = clean_field(unquote(str(name or "")), "name", MAX_NAME, label="Name")
         current = next((item for item in lookup.values() if item.id == current_id), None)
         if current is None or name != current.name:
             refuse_quotes(name)
@@ -1255,7 +1219,6 @@ class Inventory:
     def _members(self, texts: Sequence[str]) -> list[str]:
         return [n.e164 for n in self._existing_numbers(texts)] if texts else []
 
-    @_change
     def save_group(
         self,
         actor: Actor,
@@ -1264,35 +1227,33 @@ class Inventory:
         current_name: str | None = None,
     ) -> Group:
         """Create a group, or with ``current_name`` replace that group's name and members."""
-        self.require_manager(actor, "change groups")
-        current = self.group(current_name) if current_name else None
-        name = self._unique_name(
-            "group", name, self.views().group_by_name, current.id if current else None
-        )
-        members = self._members(numbers)
-        group = Group(id=current.id if current else new_id(), name=name, numbers=members)
         with self.repo.transaction():
+            self.require_manager(actor, "change groups")
+            current = self.group(current_name) if current_name else None
+            name = self._unique_name(
+                "group", name, self.views().group_by_name, current.id if current else None
+            )
+            members = self._members(numbers)
+            group = Group(id=current.id if current else new_id(), name=name, numbers=members)
             self.repo.groups.save(group)
-            self._audit(
+            self.record_audit(
                 actor, "group.edit" if current else "group.create", group.id, current, group
             )
-        return group
+            return group
 
-    @_change
     def delete_group(self, actor: Actor, name: str) -> Group:
-        self.require_manager(actor, "delete groups")
-        group = self.group(name)
         with self.repo.transaction():
+            self.require_manager(actor, "delete groups")
+            group = self.group(name)
             for campaign in self.repo.campaigns.all():
                 if group.id in campaign.groups:
                     kept = [g for g in campaign.groups if g != group.id]
                     self.repo.campaigns.save(replace(campaign, groups=kept))
             self.repo.groups.delete(group.id)
-            self._audit(actor, "group.delete", group.id, before=group)
-        return group
+            self.record_audit(actor, "group.delete", group.id, before=group)
+            return group
 
     # campaigns --------------------------------------------------------------
-    @_change
     def save_campaign(
         self,
         actor: Actor,
@@ -1309,57 +1270,57 @@ class Inventory:
         ``OWN_COUNTRY``/"" for each number's own country; ``purpose``: sales or service.
         Either left None keeps the campaign's setting (a new campaign: own country, sales).
         """
-        self.require_manager(actor, "change campaigns")
-        current = self.campaign(current_name) if current_name else None
-        name = self._unique_name(
-            "campaign", name, self.views().campaign_by_name, current.id if current else None
-        )
-        chosen_origin = _campaign_origin(origin) if origin is not None else None
-        chosen_purpose = _campaign_purpose(purpose) if purpose is not None else None
-        members = self._members(numbers)
-        group_ids = []
-        for group_name in groups:
-            group = self.group(group_name)
-            if group.id not in group_ids:
-                group_ids.append(group.id)
-        campaign = Campaign(
-            id=current.id if current else new_id(),
-            name=name,
-            numbers=members,
-            groups=group_ids,
-            origin=chosen_origin if origin is not None else (current.origin if current else None),
-            purpose=chosen_purpose or (current.purpose if current else PURPOSES[0]),
-        )
         with self.repo.transaction():
+            self.require_manager(actor, "change campaigns")
+            current = self.campaign(current_name) if current_name else None
+            name = self._unique_name(
+                "campaign", name, self.views().campaign_by_name, current.id if current else None
+            )
+            chosen_origin = _campaign_origin(origin) if origin is not None else None
+            chosen_purpose = _campaign_purpose(purpose) if purpose is not None else None
+            members = self._members(numbers)
+            group_ids = []
+            for group_name in groups:
+                group = self.group(group_name)
+                if group.id not in group_ids:
+                    group_ids.append(group.id)
+            campaign = Campaign(
+                id=current.id if current else new_id(),
+                name=name,
+                numbers=members,
+                groups=group_ids,
+                origin=chosen_origin
+                if origin is not None
+                else (current.origin if current else None),
+                purpose=chosen_purpose or (current.purpose if current else PURPOSES[0]),
+            )
             self.repo.campaigns.save(campaign)
-            self._audit(
+            self.record_audit(
                 actor,
                 "campaign.edit" if current else "campaign.create",
                 campaign.id,
                 current,
                 campaign,
             )
-        return self.pool(campaign.name)
+            return self.pool(campaign.name)
 
-    @_change
     def delete_campaign(self, actor: Actor, name: str) -> Campaign:
-        self.require_manager(actor, "delete campaigns")
-        campaign = self.campaign(name)
         with self.repo.transaction():
+            self.require_manager(actor, "delete campaigns")
+            campaign = self.campaign(name)
             self.repo.campaigns.delete(campaign.id)
-            self._audit(actor, "campaign.delete", campaign.id, before=campaign)
-        return campaign
+            self.record_audit(actor, "campaign.delete", campaign.id, before=campaign)
+            return campaign
 
     # access -----------------------------------------------------------------
-    @_change
     def set_access(self, actor: Actor, user_id: str, granted: bool) -> None:
-        self.require_manager(actor, "grant or revoke the manager role")
-        if granted == (user_id in self.repo.grants()):
-            state = "already has" if granted else "does not have"
-            raise DomainError(f"That person {state} a granted manager role.")
         with self.repo.transaction():
+            self.require_manager(actor, "grant or revoke the manager role")
+            if granted == (user_id in self.repo.grants()):
+                state = "already has" if granted else "does not have"
+                raise DomainError(f"That person {state} a granted manager role.")
             self.repo.set_grant(user_id, granted)
-            self._audit(
+            self.record_audit(
                 actor,
                 "access.grant" if granted else "access.revoke",
                 user_id,
@@ -1404,7 +1365,7 @@ class Inventory:
                     "; ".join(f"{c}: {p.status}" for c, p in delivery.get(n.e164, [])),
                 ]
 
-        # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.csvsafe).
+        # Every cell a spreadsheet would run (=, +, -, @ …) is written as text (bot.core.csvsafe).
         return write_csv(EXPORT_COLUMNS, rows())
 
     def _delivery_by_number(self) -> dict[str, list[tuple[str, Presentation]]]:
@@ -1415,54 +1376,55 @@ class Inventory:
                 found.setdefault(e164, []).append((campaign.name, p))
         return found
 
-    @_change
     def import_csv(self, actor: Actor, text: str) -> ImportResult:
         """Rows of number, address, label, groups (header row); bad lines reported, good kept."""
-        self.require_manager(actor, "import numbers")
-        try:  # cells the export protected (bot.csvsafe) come back unprotected
-            header, records = read_csv(text)
-        except CsvLineError as exc:
-            raise DomainError(f"The CSV's {exc}") from None
-        if "number" not in header:
-            raise DomainError("The CSV needs a header row with a “number” column.")
-        views = self.views()
-        errors: list[tuple[int, str]] = []
-        skipped: list[tuple[int, str]] = []
-        new: dict[str, Number] = {}
-        addresses: dict[str, Address | None] = {}
-        memberships: dict[str, list[str]] = {}  # group name -> numbers
-        lines: dict[str, int] = {}  # number -> its line
-        now = self.clock()
-        for line, row in records:
-            if isinstance(row, CsvLineError):
-                errors.append((line, str(row)))
-                continue
-            text_number = (row.get("number") or "").strip()
-            if not text_number:
-                continue
-            try:
-                parsed = self.parse(text_number)
-                address_name = (row.get("address") or "").strip()
-                address = self.address(address_name) if address_name else None
-                label = _clean(row.get("label"), "label", MAX_LABEL, required=False)
-                group_names = [
-                    _clean(unquote(g), "group", MAX_NAME, label="Group")
-                    for g in (row.get("groups") or "").split(";")
-                    if g.strip()
-                ]
-            except DomainError as exc:
-                errors.append((line, exc.message))
-                continue
-            if parsed.e164 in views.infos or parsed.e164 in new:
-                skipped.append((line, f"{format_number(parsed.e164)} is already in the inventory"))
-                continue
-            new[parsed.e164] = _new_number(parsed, address, label, "import", actor, now)
-            addresses[parsed.e164] = address
-            lines[parsed.e164] = line
-            for g in group_names:
-                memberships.setdefault(g, []).append(parsed.e164)
-        if new:
-            with self.repo.transaction():
+        with self.repo.transaction():
+            self.require_manager(actor, "import numbers")
+            try:  # cells the export protected (bot.core.csvsafe) come back unprotected
+                header, records = read_csv(text)
+            except CsvLineError as exc:
+                raise DomainError(f"The CSV's {exc}") from None
+            if "number" not in header:
+                raise DomainError("The CSV needs a header row with a “number” column.")
+            views = self.views()
+            errors: list[tuple[int, str]] = []
+            skipped: list[tuple[int, str]] = []
+            new: dict[str, Number] = {}
+            addresses: dict[str, Address | None] = {}
+            memberships: dict[str, list[str]] = {}  # group name -> numbers
+            lines: dict[str, int] = {}  # number -> its line
+            now = self.clock()
+            for line, row in records:
+                if isinstance(row, CsvLineError):
+                    errors.append((line, str(row)))
+                    continue
+                text_number = (row.get("number") or "").strip()
+                if not text_number:
+                    continue
+                try:
+                    parsed = self.parse(text_number)
+                    address_name = (row.get("address") or "").strip()
+                    address = self.address(address_name) if address_name else None
+                    label = clean_field(row.get("label"), "label", MAX_LABEL, required=False)
+                    group_names = [
+                        clean_field(unquote(g), "group", MAX_NAME, label="Group")
+                        for g in (row.get("groups") or "").split(";")
+                        if g.strip()
+                    ]
+                except DomainError as exc:
+                    errors.append((line, exc.message))
+                    continue
+                if parsed.e164 in views.infos or parsed.e164 in new:
+                    skipped.append(
+                        (line, f"{format_number(parsed.e164)} is already in the inventory")
+                    )
+                    continue
+                new[parsed.e164] = _new_number(parsed, address, label, "import", actor, now)
+                addresses[parsed.e164] = address
+                lines[parsed.e164] = line
+                for g in group_names:
+                    memberships.setdefault(g, []).append(parsed.e164)
+            if new:
                 for e164 in self._added_meanwhile(new):
                     why = f"{format_number(e164)} is already in the inventory"
                     skipped.append((lines[e164], why))
@@ -1470,8 +1432,8 @@ class Inventory:
                 if new:
                     self.repo.numbers.save_many(new.values())
                     for n in new.values():
-                        self._audit(actor, "number.add", n.e164, after=n)
-                    self._emit("numbers.added", actor, numbers=list(new.values()))
+                        self.record_audit(actor, "number.add", n.e164, after=n)
+                    self.emit("numbers.added", actor, numbers=list(new.values()))
                 # the groups as they are now (another process may have changed them)
                 current_groups = {casefold(g.name): g for g in self.repo.groups.all()}
                 for group_name, members in memberships.items():
@@ -1481,15 +1443,15 @@ class Inventory:
                     group = current_groups.get(casefold(group_name))
                     if group is None:
                         group = Group(id=new_id(), name=group_name, numbers=[])
-                        self._audit(actor, "group.create", group.id, after=group)
+                        self.record_audit(actor, "group.create", group.id, after=group)
                     updated = replace(group, numbers=list(dict.fromkeys(group.numbers + members)))
                     self.repo.groups.save(updated)
-                    self._audit(actor, "group.edit", group.id, group, updated)
-        added = [
-            NumberInfo(n, addresses[n.e164], verdict(n, addresses[n.e164], self.rules))
-            for n in new.values()
-        ]
-        return ImportResult(added, skipped, errors)
+                    self.record_audit(actor, "group.edit", group.id, group, updated)
+            added = [
+                NumberInfo(n, addresses[n.e164], verdict(n, addresses[n.e164], self.rules))
+                for n in new.values()
+            ]
+            return ImportResult(added, skipped, errors)
 
 
 def _new_number(
@@ -1550,18 +1512,6 @@ def _moved(old: Address, new: Address) -> bool:
 
 def _more(extra: int) -> str:
     return f" and {extra} more" if extra > 0 else ""
-
-
-def _clean(
-    value: Any, field_name: str, limit: int, label: str | None = None, required: bool = True
-) -> str:
-    text = " ".join(str(value or "").replace("\x00", "").split())
-    label = label or field_name.capitalize()
-    if required and not text:
-        raise DomainError(f"{label} is required.", field=field_name)
-    if len(text) > limit:
-        raise DomainError(f"{label} is too long ({len(text)} > {limit} characters).", field_name)
-    return text
 
 
 def _plain(value: Any) -> dict | None:

@@ -20,7 +20,6 @@ E.164, so that the answer is stable). Pure: no Slack, no database.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,10 +27,11 @@ from functools import lru_cache
 import phonenumbers
 import pycountry
 
-from bot.compliance import Delivery, Presentation, Rules
-from bot.model import Agent
-from bot.phone import Kind, PhoneNumber, country_phrase, format_number
-from bot.services import NumberInfo
+from bot.core.compliance import Delivery, Presentation, Rules
+from bot.core.model import Agent
+from bot.core.phone import Kind, PhoneNumber, country_phrase, format_number
+from bot.core.services import NumberInfo
+from bot.core.text import fold_alnum
 
 __all__ = [
     "RULE_AGENT",
@@ -109,11 +109,6 @@ def area_prefix(e164: str) -> str:
     return phonenumbers.national_significant_number(num)[:length] if length else ""
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())
-
-
 @lru_cache(maxsize=256)
 def _subdivisions(country: str) -> tuple[dict[str, str], set[str]]:
     """({folded name: short code}, {short codes}) of a country's subdivisions."""
@@ -125,7 +120,7 @@ def _subdivisions(country: str) -> tuple[dict[str, str], set[str]]:
     for sub in subs:
         short = sub.code.split("-", 1)[1]
         codes.add(short)
-        by_name.setdefault(_fold(sub.name), short)
+        by_name.setdefault(fold_alnum(sub.name), short)
     return by_name, codes
 
 
@@ -146,9 +141,9 @@ def state_of(country: str, area: str) -> str:
             tail = area.rsplit(sep, 1)[1].strip()
             if tail.upper() in codes:
                 return tail.upper()
-            if _fold(tail) in by_name:
-                return by_name[_fold(tail)]
-    return by_name.get(_fold(area), "")
+            if fold_alnum(tail) in by_name:
+                return by_name[fold_alnum(tail)]
+    return by_name.get(fold_alnum(area), "")
 
 
 # --------------------------------------------------------------------------- resolving

@@ -33,8 +33,8 @@ from typing import Any, Protocol
 import phonenumbers
 import pycountry
 
-from bot.model import PURPOSES
-from bot.phone import KIND_LABELS, Kind, country_phrase, format_number, region_name
+from bot.core.model import PURPOSES
+from bot.core.phone import KIND_LABELS, Kind, country_phrase, format_number, region_name
 
 __all__ = [
     "CONFIDENCES",
@@ -518,7 +518,7 @@ STATUS_LABELS: dict[str, str] = {
 
 
 class NumberLike(Protocol):
-    """What :func:`verdict` reads from a number (``bot.phone.PhoneNumber`` or a stored one).
+    """What :func:`verdict` reads from a number (``bot.core.phone.PhoneNumber`` or a stored one).
 
     An optional ``area_confirmed_by: str | None`` attribute records that a manager
     confirmed by hand that the linked address is within an area the geocoder cannot

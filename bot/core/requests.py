@@ -15,7 +15,7 @@ metadata holds a regular expression per number type and Python's ``re`` cannot
 match a prefix partially, so we try completions: the prefix followed by every
 two-digit continuation and a run of one repeated digit, for each possible length
 of that type; a candidate that fits the type's pattern is confirmed with the
-product's own parser (``bot.phone.parse_number``: country and kind must match).
+product's own parser (``bot.core.phone.parse_number``: country and kind must match).
 A place is looked up in phonenumbers' geocoder data (every prefix of the
 country's calling code, described in English and the country's languages);
 matching ignores case, accents and punctuation, and "San Francisco, CA" also
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -35,11 +34,13 @@ from typing import Any
 
 import phonenumbers
 
-from bot.compliance import Status, verdict
-from bot.errors import DomainError, NotFound, ValidationError
-from bot.model import Actor, Address, AuditEntry, Number, Request
-from bot.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number, geodata
-from bot.services import Inventory, NumberInfo, _clean, resolve_country
+from bot.core.compliance import Status, verdict
+from bot.core.errors import DomainError, NotFound, ValidationError
+from bot.core.model import Actor, Address, AuditEntry, Number, Request
+from bot.core.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number, geodata
+from bot.core.ports import Repository
+from bot.core.services import Inventory, NumberInfo, resolve_country
+from bot.core.text import clean_field, fold_words
 
 REQUEST_KINDS = ("purchase", "mandate")
 PURCHASE_KINDS = ("local", "mobile", "toll_free", "national")
@@ -52,7 +53,7 @@ _SEQUENCE_KEY = "request_sequence"
 SELF_APPROVE_KEY = "settings.self_approve"
 MAX_REQUESTS_PER_HOUR = 10  # per person: each request is a channel post or managers' DMs
 
-# phonenumbers metadata descriptions whose numbers we call each kind (see bot.phone).
+# phonenumbers metadata descriptions whose numbers we call each kind (see bot.core.phone).
 _TYPE_DESCS = {
     "local": ("fixed_line",),
     "mobile": ("mobile",),
@@ -113,13 +114,6 @@ class Decision:
 # --------------------------------------------------------------------------- areas
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("ß", "ss")
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
-
-
 def _calling_code(country: str) -> int:
     code = phonenumbers.country_code_for_region(country)
     if not code:
@@ -138,10 +132,10 @@ def _place_index(calling_code: int) -> dict[str, tuple[str, ...]]:
         if not key.startswith(cc):
             continue
         for desc in set(names.values()):
-            folded = _fold(desc)
+            folded = fold_words(desc)
             forms = {folded}
             if "," in desc:
-                forms.add(_fold(desc.split(",")[0]))
+                forms.add(fold_words(desc.split(",")[0]))
             for form in forms:
                 if form:
                     index.setdefault(form, []).append(key)
@@ -192,7 +186,7 @@ def _possible_lengths(metadata, desc) -> list[int]:
 def prefix_fits(country: str, kind: str, prefix: str) -> str | None:
     """A valid number of ``country`` and ``kind`` in E.164 that starts with the national
     ``prefix`` digits, or None when there is none (see the module docstring)."""
-    from bot.phone import parse_number
+    from bot.core.phone import parse_number
 
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
     if metadata is None:
@@ -293,7 +287,7 @@ def resolve_area(country: str, kind: str, text: str) -> Area:
             "(digits) or leave it empty.",
             field="area",
         )
-    wanted = _fold(raw)
+    wanted = fold_words(raw)
     keys = _place_index(cc).get(wanted, ())
     prefixes, names = [], ()
     for key in keys:
@@ -337,7 +331,7 @@ class Requests:
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        self.repo = inventory.repo
+        self.repo: Repository = inventory.repo
 
     # reading ---------------------------------------------------------------
     def get(self, request_id: str) -> Request:
@@ -423,7 +417,9 @@ class Requests:
             clean["quantity"] = int(quantity)
         self._address_field(fields, clean, errors)
         try:
-            clean["reason"] = _clean(fields.get("reason"), "reason", MAX_REASON, label="Reason")
+            clean["reason"] = clean_field(
+                fields.get("reason"), "reason", MAX_REASON, label="Reason"
+            )
         except DomainError as exc:
             errors["reason"] = exc.message
         if errors:
@@ -451,7 +447,7 @@ class Requests:
             ("signatory_title", "Signatory title"),
         ):
             try:
-                clean[key] = _clean(fields.get(key), key, MAX_TEXT, label=label)
+                clean[key] = clean_field(fields.get(key), key, MAX_TEXT, label=label)
             except DomainError as exc:
                 errors[key] = exc.message
         self._address_field(fields, clean, errors)
@@ -589,7 +585,7 @@ class Requests:
             if before == allowed:
                 return False
             self.repo.set_value(SELF_APPROVE_KEY, allowed)
-            self.inventory._audit(
+            self.inventory.record_audit(
                 actor,
                 "setting.self_approve",
                 "self_approve",
@@ -625,7 +621,7 @@ class Requests:
     def _announce(self, actor: Actor, event: str, request: Request) -> None:
         """Inside the change's transaction: the listeners (``bot.notify``) queue the
         channel post, the requester's DM and the post's edit in the same write."""
-        self.inventory._emit(
+        self.inventory.emit(
             event,
             actor,
             request=request,
@@ -679,7 +675,7 @@ class Requests:
                 requested_at=self.inventory.clock(),
             )
             self.repo.requests.save(request)
-            self.inventory._audit(actor, f"request.{kind}", request.id, after=request)
+            self.inventory.record_audit(actor, f"request.{kind}", request.id, after=request)
             self._announce(actor, "request.created", request)
         return request
 
@@ -708,7 +704,7 @@ class Requests:
 
     def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
         self.inventory.require_manager(actor, "reject requests")
-        reason = _clean(reason, "reason", MAX_REASON, label="Reason")
+        reason = clean_field(reason, "reason", MAX_REASON, label="Reason")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
             rejected = self._decide(actor, current, "rejected", "request.reject", reason=reason)
@@ -745,7 +741,7 @@ class Requests:
             **extra,
         )
         self.repo.requests.save(decided)
-        self.inventory._audit(
+        self.inventory.record_audit(
             actor, action, current.id, {"status": current.status}, {"status": status, **extra}
         )
         return decided
@@ -781,8 +777,8 @@ class Requests:
                 got = KIND_LABELS.get(parsed.kind, parsed.kind).lower()
                 return f"{shown} is a {got} number, not {KIND_LABELS[kind].lower()}"
             if details.get("area_by_name"):
-                wanted = {_fold(n) for n in details.get("area_names") or ()}
-                if not wanted.intersection(_fold(n) for n in parsed.area_names):
+                wanted = {fold_words(n) for n in details.get("area_names") or ()}
+                if not wanted.intersection(fold_words(n) for n in parsed.area_names):
                     where = parsed.area or "an unknown area"
                     return f"{shown} is a number of {where}, not of {details.get('area')}"
             elif prefixes and not any(e164.startswith(f"+{cc}{p}") for p in prefixes):
@@ -840,7 +836,7 @@ class Requests:
             decided_at=request.decided_at or self.inventory.clock(),
         )
         self.repo.requests.save(fulfilled)
-        self.inventory._audit(
+        self.inventory.record_audit(
             actor,
             "request.fulfil",
             request.id,
@@ -869,7 +865,7 @@ def message_key(request_id: str) -> str:
 
 
 def _parse_in(text: str, country: str):
-    from bot.phone import parse_number
+    from bot.core.phone import parse_number
 
     return parse_number(text, country)
 
