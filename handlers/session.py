@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import BoltResponse
 
 from bot.core.model import Actor
+from bot.core.services import Inventory
 from bot.permissions import Roles
 
 if TYPE_CHECKING:  # the composition root builds the sessions' Workspaces
