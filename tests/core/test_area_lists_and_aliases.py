@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.compliance import Rules, Status, area_matches, verdict
 from bot.core.phone import parse_number
-from tests.test_compliance import a, number
+from tests.core.test_compliance import a, number
 
 BOLZANO = "+39 0471 123456"  # "Bolzano/Bozen"
 BIENNE = "+41 32 123 45 67"  # "Bienne/Neuchâtel/Soleure/Jura" (de: "Biel/Neuenburg/…")
