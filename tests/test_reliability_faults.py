@@ -158,7 +158,7 @@ def _raiser(code: int):
 
 
 # A commit appends to the journal (pwrite, fsync); a compaction also creates and renames
-# files (mkstemp, replace: see tests/test_storage.py for faults there).
+# files (mkstemp, replace: see tests/storage/test_tinydb.py for faults there).
 DISK_FAULTS = {
     "disk full at fsync": ("fsync", errno.ENOSPC, "disk is full"),
     "disk full at append": ("pwrite", errno.ENOSPC, "disk is full"),

@@ -11,7 +11,7 @@ import pytest
 from bot.core.errors import DomainError
 from bot.core.phone import number_key, parse_number
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

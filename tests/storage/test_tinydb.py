@@ -23,7 +23,7 @@ from bot.core.model import Number
 from storage.database import SCHEMA_VERSION, Databases, WorkspaceDatabase
 from storage.repository import WorkspaceRepository
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_repo(path: Path, **kwargs) -> WorkspaceRepository:

@@ -26,7 +26,7 @@ from storage.database import Databases
 from storage.repository import WorkspaceRepository
 from tests.crash_writer import TEAM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("CRASH_KILLS", "30"))
 
 
