@@ -15,7 +15,7 @@ import pytest
 
 from bot.core.csvsafe import protect, unprotect
 from tests.core.test_services import address_fields, open_inventory
-from tests.test_cli import MANAGER, inventory, run_cli
+from tests.e2e.test_cli import MANAGER, inventory, run_cli
 
 # OWASP's examples and friends: each must reach a spreadsheet as text.
 PAYLOADS = [

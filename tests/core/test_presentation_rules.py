@@ -552,7 +552,7 @@ def test_a_toml_date_and_coarse_dates_are_read() -> None:
 
 
 def test_a_bad_rules_file_stops_start_up_with_one_line_naming_the_row(tmp_path: Path) -> None:
-    from tests.test_cli import run_cli
+    from tests.e2e.test_cli import run_cli
 
     path = write(tmp_path, table("banned_kind") + table("banned_kind", purpose="marketing"))
     with pytest.raises(ConfigError) as err:

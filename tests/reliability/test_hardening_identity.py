@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from bot.config import load_settings
 from tests.conftest import MANAGER
+from tests.e2e.test_numbers import MUNICH, seed, texts
 from tests.fakeslack import APP_ID, TEAM_ID, VERIFICATION_TOKEN
-from tests.test_e2e_numbers import MUNICH, seed, texts
 
 
 def command_body(text: str, team_id: str, user: str = MANAGER, **extra: str) -> str:

@@ -307,7 +307,7 @@ def test_a_signature_that_is_not_ascii_gets_401_never_a_500(bot, records):
 def test_the_same_options_load_twice_in_a_second_is_answered_both_times(bot):
     """An options load has no trigger id: typing the same search again within a second
     sends the very same signed request. It changes nothing, so it is not refused."""
-    from tests.test_e2e_numbers import MUNICH, seed
+    from tests.e2e.test_numbers import MUNICH, seed
 
     seed(bot, [MUNICH])
     payload = {

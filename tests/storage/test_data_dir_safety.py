@@ -26,8 +26,8 @@ from storage.database import Databases
 from storage.repository import WorkspaceRepository
 from tests.bot_process import BotProcess
 from tests.conftest import MANAGER
+from tests.e2e.test_cli import add_address, run_cli
 from tests.fakeslack import FakeSlack
-from tests.test_cli import add_address, run_cli
 
 BOSS = Actor(MANAGER, is_manager=True)
 

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import MANAGER
+from tests.e2e.test_numbers import BERLIN, MUNICH, address_fields, seed, texts
 from tests.fakeslack import TEAM_ID, VERIFICATION_TOKEN
-from tests.test_e2e_numbers import BERLIN, MUNICH, address_fields, seed, texts
 
 T2 = "T2"
 

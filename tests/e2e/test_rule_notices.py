@@ -20,8 +20,7 @@ from bot.notify import RULES_KEY
 from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, bot_settings, start_bot, stop_bot
-from tests.fakeslack import TEAM_ID, assert_within_limits
-from tests.test_e2e_delivery import (
+from tests.e2e.test_delivery import (
     BERLIN,
     HELSINKI,
     PARIS_LANDLINE,
@@ -29,8 +28,9 @@ from tests.test_e2e_delivery import (
     TALLINN,
     Clock,
 )
-from tests.test_e2e_numbers import address_fields, texts
-from tests.test_e2e_request_outbox import ok_posts, settle, wait_until
+from tests.e2e.test_numbers import address_fields, texts
+from tests.e2e.test_request_outbox import ok_posts, settle, wait_until
+from tests.fakeslack import TEAM_ID, assert_within_limits
 
 BOSS = Actor(MANAGER, True)
 CHANNEL = "C0NOTIFY"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.test_e2e_numbers import BOSS, address_fields, texts
+from tests.e2e.test_numbers import BOSS, address_fields, texts
 
 
 @pytest.fixture

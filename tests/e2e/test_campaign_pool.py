@@ -10,8 +10,8 @@ import pytest
 
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
+from tests.e2e.test_numbers import address_fields, buttons, last_respond, seed, texts
 from tests.fakeslack import assert_within_limits
-from tests.test_e2e_numbers import address_fields, buttons, last_respond, seed, texts
 
 BOSS = Actor(MANAGER, True)
 OWN_OK = "+49891234567"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_e2e_numbers import BOSS, address_fields, seed, texts
+from tests.e2e.test_numbers import BOSS, address_fields, seed, texts
 
 
 @pytest.fixture(autouse=True)
@@ -125,7 +125,7 @@ def test_number_and_address_search_in_the_link_form(bot):
 
 
 def test_an_address_named_in_typographic_quotes_in_the_form_is_found_by_name(bot):
-    from tests.test_e2e_addresses import fill, open_new
+    from tests.e2e.test_addresses import fill, open_new
 
     r = fill(open_new(bot), Name="“Office B”").submit(bot.sender)
     assert r.json["response_action"] == "update" and "*Office B*" in texts(r.json["view"])

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 from bot.core.requests import MAX_REQUESTS_PER_HOUR, Requests
-from tests import test_e2e_requests as requests_e2e
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import buttons, texts
-from tests.test_e2e_requests import (
+from tests.e2e import test_requests as requests_e2e
+from tests.e2e.test_numbers import buttons, texts
+from tests.e2e.test_requests import (
     BOSS2,
     addresses,
     announcement,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakeslack import Modal
-from tests.test_e2e_numbers import (
+from tests.e2e.test_numbers import (
     BERLIN,
     MUNICH,
     address_fields,
@@ -14,6 +13,7 @@ from tests.test_e2e_numbers import (
     seed,
     texts,
 )
+from tests.fakeslack import Modal
 
 LABELS = [
     "Name",

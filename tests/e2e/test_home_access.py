@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import (
+from tests.e2e.test_numbers import (
     BERLIN,
     HAMBURG,
     MUNICH,

@@ -10,8 +10,8 @@ import pytest
 from bot.core.model import Actor
 from bot.core.phone import parse_number
 from tests.conftest import MANAGER, RunningBot, bot_settings, start_bot, stop_bot
+from tests.e2e.test_numbers import address_fields, buttons, texts
 from tests.fakeslack import FakeSlack, assert_within_limits
-from tests.test_e2e_numbers import address_fields, buttons, texts
 
 NUMBERS = 5000
 ADDRESSES = 150

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_e2e_numbers import BOSS, address_fields, texts
+from tests.e2e.test_numbers import BOSS, address_fields, texts
 
 
 @pytest.fixture

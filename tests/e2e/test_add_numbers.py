@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import RunningBot, bot_settings, start_bot, stop_bot
-from tests.test_e2e_numbers import BOSS, address_fields, texts
+from tests.e2e.test_numbers import BOSS, address_fields, texts
 
 
 @pytest.fixture

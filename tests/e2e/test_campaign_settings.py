@@ -3,8 +3,8 @@ Slack opening and submitting its modals, the result read back from disk."""
 
 from __future__ import annotations
 
+from tests.e2e.test_groups_campaigns import add_numbers, blocks_text, open_form
 from tests.fakeslack import assert_within_limits
-from tests.test_e2e_groups_campaigns import add_numbers, blocks_text, open_form
 
 BERLIN = "+49 30 1234567"
 ORIGIN = "Calls enter the phone network in"

@@ -12,7 +12,7 @@ import pytest
 from bot.core.model import Actor
 from bot.core.requests import Requests
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import address_fields, texts
+from tests.e2e.test_numbers import address_fields, texts
 
 BOSS = Actor(MANAGER, True)
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")

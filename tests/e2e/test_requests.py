@@ -15,8 +15,8 @@ from bot.core.requests import Requests
 from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, READER, RunningBot, bot_settings, start_bot, stop_bot
+from tests.e2e.test_numbers import address_fields, buttons, texts
 from tests.fakeslack import Modal
-from tests.test_e2e_numbers import address_fields, buttons, texts
 
 CHANNEL = "C0NOTIFY"
 BOSS2 = "UBOSS"

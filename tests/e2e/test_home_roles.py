@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import buttons, texts
+from tests.e2e.test_numbers import buttons, texts
 
 MANAGER_ONLY = {"open_address_new", "open_link", "open_bulk_add", "open_group_new"}
 

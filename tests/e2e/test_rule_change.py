@@ -4,12 +4,12 @@ start, and never for numbers an address edit already broke (that edit alerted)."
 
 from __future__ import annotations
 
-import tests.test_e2e_request_outbox as outbox_tests
+import tests.e2e.test_request_outbox as outbox_tests
 from bot.core.model import Actor
 from bot.notify import RULES_KEY
 from tests.conftest import MANAGER
-from tests.test_e2e_numbers import address_fields, texts
-from tests.test_e2e_request_outbox import CHANNEL, ok_posts, settle, wait_until
+from tests.e2e.test_numbers import address_fields, texts
+from tests.e2e.test_request_outbox import CHANNEL, ok_posts, settle, wait_until
 
 harness = outbox_tests.harness  # the fixture: the bot started and restarted on one data dir
 

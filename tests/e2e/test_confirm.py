@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import address_fields, buttons, last_respond, texts
+from tests.e2e.test_numbers import address_fields, buttons, last_respond, texts
 
 BOSS = Actor(MANAGER, True)
 MANILA = "+63281234567"  # PH local numbers need an address in the area; the geocoder names none

@@ -24,7 +24,7 @@ from bot.core.services import Inventory
 from storage.database import Databases
 from storage.repository import WorkspaceRepository
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "numbers-bot"
 MANAGER = Actor("UMANAGER", is_manager=True)
 

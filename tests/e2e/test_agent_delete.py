@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.core.agents import Agents
 from tests.conftest import READER
-from tests.test_e2e_agents import MUC1, reply_text, seed
-from tests.test_e2e_numbers import buttons, texts
+from tests.e2e.test_agents import MUC1, reply_text, seed
+from tests.e2e.test_numbers import buttons, texts
 
 
 def test_agent_delete_command_asks_then_deletes_and_is_audited(bot):

@@ -14,9 +14,9 @@ from bot.core.requests import Requests
 from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot
+from tests.e2e.test_numbers import address_fields, texts
+from tests.e2e.test_requests import fill_mandate, open_modal, request_buy
 from tests.fakeslack import TEAM_ID
-from tests.test_e2e_numbers import address_fields, texts
-from tests.test_e2e_requests import fill_mandate, open_modal, request_buy
 
 CHANNEL = "C0NOTIFY"
 

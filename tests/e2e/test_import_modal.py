@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import address_fields, buttons, texts
+from tests.e2e.test_numbers import address_fields, buttons, texts
 
 CSV = (
     "number,address,label,groups\n"

@@ -9,9 +9,9 @@ import pytest
 
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
+from tests.e2e.test_notifications import Bot, wait_posts
+from tests.e2e.test_numbers import address_fields, buttons, seed, texts
 from tests.fakeslack import assert_within_limits
-from tests.test_e2e_notify import Bot, wait_posts
-from tests.test_e2e_numbers import address_fields, buttons, seed, texts
 
 BOSS = Actor(MANAGER, True)
 MADRID = [f"+3491123456{i}" for i in range(8)]  # Madrid numbers

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import READER
-from tests.test_e2e_numbers import address_fields, buttons, last_respond, seed, texts
+from tests.e2e.test_numbers import address_fields, buttons, last_respond, seed, texts
 
 MUNICH = "+49891234567"
 MUNICH2 = "+49891234568"

@@ -11,7 +11,7 @@ import handlers.router as router
 from bot.bootstrap import build_runtime
 from handlers.router import Call, Commands, Reply, subcommand
 from tests.conftest import MANAGER, bot_settings
-from tests.test_e2e_requests import addresses, request_buy
+from tests.e2e.test_requests import addresses, request_buy
 
 
 @subcommand("extra", "extra", "extra", "only in one app")

@@ -13,14 +13,14 @@ import json
 import logging
 import re
 
-import tests.test_e2e_request_outbox as outbox_tests
+import tests.e2e.test_request_outbox as outbox_tests
 from bot.core.model import Actor
 from bot.notify import RULES_KEY
 from tests.conftest import MANAGER, bot_settings, start_bot, stop_bot
+from tests.e2e.test_request_outbox import CHANNEL, ok_posts, wait_until
+from tests.e2e.test_rule_change import RULE_ALERT, rules_file
 from tests.fakeslack import TEAM_ID
 from tests.slack_driver import ADDRESS_VALUES, command, opened_view, submit
-from tests.test_e2e_request_outbox import CHANNEL, ok_posts, wait_until
-from tests.test_rule_change import RULE_ALERT, rules_file
 
 harness = outbox_tests.harness
 

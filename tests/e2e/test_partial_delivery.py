@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 
 from bot.core.requests import Requests
-from tests import test_e2e_requests as requests_e2e
 from tests.conftest import READER
-from tests.test_e2e_numbers import buttons, texts
-from tests.test_e2e_requests import (
+from tests.e2e import test_requests as requests_e2e
+from tests.e2e.test_numbers import buttons, texts
+from tests.e2e.test_requests import (
     addresses,
     announcement,
     dms,

@@ -9,8 +9,8 @@ import pytest
 
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER
+from tests.e2e.test_numbers import address_fields, buttons, last_respond, seed, texts
 from tests.fakeslack import assert_within_limits
-from tests.test_e2e_numbers import address_fields, buttons, last_respond, seed, texts
 
 BOSS = Actor(MANAGER, True)
 MADRID = [f"+3491123456{i}" for i in range(7)]

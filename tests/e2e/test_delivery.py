@@ -11,8 +11,8 @@ import pytest
 from bot.core.csvsafe import read_csv
 from bot.core.model import Actor
 from tests.conftest import MANAGER, READER, bot_settings, start_bot, stop_bot
+from tests.e2e.test_numbers import address_fields, buttons, texts
 from tests.fakeslack import TEAM_ID, assert_within_limits
-from tests.test_e2e_numbers import address_fields, buttons, texts
 
 BOSS = Actor(MANAGER, True)
 BERLIN = "+49 30 1234567"  # German: blocked on calls entering Germany from Finland

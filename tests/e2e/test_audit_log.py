@@ -13,7 +13,7 @@ from bot.core.model import Actor, AuditEntry
 from bot.core.requests import Requests
 from storage import database
 from tests.conftest import MANAGER, READER
-from tests.test_e2e_numbers import address_fields, texts
+from tests.e2e.test_numbers import address_fields, texts
 
 BOSS = Actor(MANAGER, True)
 
