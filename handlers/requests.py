@@ -133,7 +133,7 @@ def export(call: Call) -> Later:
     inventory, client, user_id = call.inventory, call.client, call.session.user_id
 
     def work() -> Reply:
-        content = inventory.export_csv()
+        content = inventory.csv.export_csv()
         rows = max(0, content.count("\n") - 1)
         channel = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(

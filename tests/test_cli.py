@@ -156,7 +156,7 @@ def test_export_writes_the_same_csv_to_a_file_or_standard_output(cwd, data_dir):
     to_stdout = run_cli(cwd, "export", data_dir=data_dir)
     assert to_stdout.returncode == 0
     written = (cwd / "out.csv").read_bytes().decode("utf-8")
-    assert written == inv.export_csv()
+    assert written == inv.csv.export_csv()
     rows = list(csv.DictReader(io.StringIO(to_stdout.stdout)))
     assert rows == list(csv.DictReader(io.StringIO(written)))
     first = rows[0]

@@ -86,7 +86,7 @@ def test_alert_recorded_with_the_change_only_for_numbers_needing_attention(tmp_p
 
 def test_import_csv_alerts(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.import_csv(MANAGER, f"number,label\n{berlin(1)},a\n+49 800 1234567,b\n")
+    inventory.csv.import_csv(MANAGER, f"number,label\n{berlin(1)},a\n+49 800 1234567,b\n")
     (entry,) = pending(inventory)
     assert entry["data"]["count"] == 1
 

@@ -98,7 +98,7 @@ REFUSED_CHANGES = {
     "save_campaign": lambda i, a: i.save_campaign(a, "Autumn", numbers=[MUNICH_3]),
     "delete_campaign": lambda i, a: i.delete_campaign(a, "Spring"),
     "set_access": lambda i, a: i.set_access(a, "UREADER", True),
-    "import_csv": lambda i, a: i.import_csv(a, "number\n+49 89 2009999\n"),
+    "import_csv": lambda i, a: i.csv.import_csv(a, "number\n+49 89 2009999\n"),
 }
 
 
@@ -380,7 +380,7 @@ def test_a_label_that_is_too_long_refuses_the_whole_add(inv, path):
 
 # ---------------------------------------------------------------- CSV
 def test_export_import_round_trip(stocked, tmp_path):
-    exported = stocked.export_csv()
+    exported = stocked.csv.export_csv()
     assert exported.splitlines()[0].startswith("number,country,kind,area,address,verdict")
     rows = list(csv.DictReader(io.StringIO(exported)))
     linked = [r for r in rows if r["address"]]
@@ -392,14 +392,14 @@ def test_export_import_round_trip(stocked, tmp_path):
     other = open_inventory(tmp_path / "team-T2.json")
     other.create_address(MANAGER, address_fields())
     other.save_campaign(MANAGER, "Spring", numbers=[], groups=[])
-    result = other.import_csv(MANAGER, exported)
+    result = other.csv.import_csv(MANAGER, exported)
     assert (len(result.added), result.errors, result.skipped) == (4, [], [])
     other.save_campaign(
         MANAGER, "Spring", numbers=[BERLIN], groups=["Bavaria"], current_name="Spring"
     )
-    assert other.export_csv() == exported
+    assert other.csv.export_csv() == exported
 
-    again = other.import_csv(MANAGER, exported)
+    again = other.csv.import_csv(MANAGER, exported)
     assert again.added == []
     assert [line for line, _ in again.skipped] == [2, 3, 4, 5]
 
@@ -414,7 +414,7 @@ def test_import_reports_bad_lines_by_number_and_keeps_the_good_ones(stocked):
         ",,,\n"
         "+49 89 2002003,,x,\n"
     )
-    result = stocked.import_csv(MANAGER, text)
+    result = stocked.csv.import_csv(MANAGER, text)
     assert [i.e164 for i in result.added] == ["+49892002001", "+49892002003"]
     assert [line for line, _ in result.errors] == [3, 4]
     assert "Nowhere" in result.errors[1][1]
@@ -426,7 +426,7 @@ def test_import_reports_bad_lines_by_number_and_keeps_the_good_ones(stocked):
 
 def test_import_needs_a_number_column(inv):
     with pytest.raises(DomainError) as caught:
-        inv.import_csv(MANAGER, "phone,address\n+49 89 2001001,\n")
+        inv.csv.import_csv(MANAGER, "phone,address\n+49 89 2001001,\n")
     assert "number" in caught.value.message
     assert inv.numbers() == []
 
@@ -454,7 +454,9 @@ def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, p
     if how == "add":
         result = stocked.add_numbers(MANAGER, ["+49 89 2007777", "+49 89 2007778"])
     else:
-        result = stocked.import_csv(MANAGER, "number,label\n+49 89 2007777,x\n+49 89 2007778,y\n")
+        result = stocked.csv.import_csv(
+            MANAGER, "number,label\n+49 89 2007777,x\n+49 89 2007778,y\n"
+        )
     assert raced
     assert sorted(i.e164 for i in result.added) == ["+49892007777", "+49892007778"]
     # Afterwards the other process sees the number and does not add it twice.
