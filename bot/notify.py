@@ -310,7 +310,7 @@ def rules_blocking_alert(inventory: Inventory, earlier: Rules) -> dict:
     found: dict[str, list] = {}
     origins: dict[str, str] = {}
     infos = inventory.views().infos
-    for campaign in inventory.campaigns():
+    for campaign in inventory.campaign_list():
         for e164, p in inventory.campaign_verdicts(campaign, today).items():
             if p.status != Presented.BLOCKED or e164 not in infos:
                 continue

@@ -330,7 +330,7 @@ def link(call: Call) -> Reply | OpenModal:
         return OpenModal(V.link_modal())
     numbers, name = _split_link(call.words)
     numbers = group_numbers(numbers, call.inventory)
-    text, blocks = link_reply_blocks(call.inventory.link(call.actor, numbers, name))
+    text, blocks = link_reply_blocks(call.inventory.addresses.link(call.actor, numbers, name))
     return Reply(text, blocks)
 
 
@@ -339,7 +339,7 @@ def unlink(call: Call) -> Reply:
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
     numbers = group_numbers(call.words, call.inventory)
-    lines = unlink_lines(call.inventory.unlink(call.actor, numbers))
+    lines = unlink_lines(call.inventory.addresses.unlink(call.actor, numbers))
     return Reply(summary_text(lines), B.sections(lines))
 
 
@@ -410,7 +410,7 @@ def register(app, registry) -> None:
             )
         if result.already:
             # Added meanwhile (a second click, another manager): link those as well.
-            linked = inventory.link(session.actor, result.already, address.name)
+            linked = inventory.addresses.link(session.actor, result.already, address.name)
             lines += link_lines(linked, attention=False)
         lines += [f"{escape(t)} — {escape(why)}" for _, t, why in result.invalid]
         attention = [i for i in result.added if not i.verdict.ok]
@@ -440,7 +440,7 @@ def register(app, registry) -> None:
         ref = B.metadata(view).get("ref")
         if ref:
             numbers += notify.alert_numbers(inventory.repo, ref) or []
-        result = inventory.link(session.actor, numbers, address.name)
+        result = inventory.addresses.link(session.actor, numbers, address.name)
         return V.result_modal("Numbers linked", B.sections(link_lines(result)))
 
     @on_submit(app, "bulk_add_form")
@@ -480,5 +480,5 @@ def register(app, registry) -> None:
     @on_options(app, "address_search")
     def _addresses(session, text, body):
         wanted = fold(text)  # "zur" finds "Zürich office"
-        found = [a for a in session.inventory.addresses() if wanted in fold(a.name)]
+        found = [a for a in session.inventory.address_list() if wanted in fold(a.name)]
         return [B.option(a.name, a.id, f"{a.city}, {country_name(a.country)}") for a in found[:100]]

@@ -30,7 +30,7 @@ def main(data_dir: str, run: int) -> None:
         print(f"number {info.e164}", flush=True)
         if step % 3 == 0:
             name = f"Office {run}-{step}"
-            inventory.create_address(
+            inventory.addresses.create(
                 ACTOR,
                 {
                     "name": name,
@@ -42,7 +42,7 @@ def main(data_dir: str, run: int) -> None:
                     "confirmed": True,
                 },
             )
-            inventory.link(ACTOR, [info.e164], name)
+            inventory.addresses.link(ACTOR, [info.e164], name)
             print(f"address {name} {info.e164}", flush=True)
 
 

@@ -51,12 +51,12 @@ def path(tmp_path) -> Path:
 def inv(path, clock) -> Inventory:
     inventory = open_inventory(path, clock)
     inventory.add_numbers(BOSS, [BERLIN, TALLINN, HELSINKI, PARIS_MOBILE])
-    inventory.save_group(BOSS, "Nordics", [TALLINN, HELSINKI])
+    inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI])
     return inventory
 
 
 def test_a_new_campaign_calls_through_each_numbers_own_country_for_sales(inv) -> None:
-    campaign = inv.save_campaign(BOSS, "Spring", [BERLIN]).campaign
+    campaign = inv.campaigns.save(BOSS, "Spring", [BERLIN]).campaign
     assert (campaign.origin, campaign.purpose) == (None, "sales")
 
 
@@ -65,17 +65,17 @@ def test_a_new_campaign_calls_through_each_numbers_own_country_for_sales(inv) ->
     [("FI", "FI"), ("fi", "FI"), ("Finland", "FI"), (" own ", None), ("", None), ("OWN", None)],
 )
 def test_origin_is_a_country_code_or_each_numbers_own_country(inv, typed, stored) -> None:
-    campaign = inv.save_campaign(BOSS, "Spring", [BERLIN], origin=typed).campaign
+    campaign = inv.campaigns.save(BOSS, "Spring", [BERLIN], origin=typed).campaign
     assert campaign.origin == stored
     assert inv.campaign("Spring").origin == stored
 
 
 def test_an_edit_that_names_neither_setting_keeps_both(inv) -> None:
-    inv.save_campaign(BOSS, "Spring", [BERLIN], origin="FI", purpose="Service")
-    inv.save_campaign(BOSS, "Spring 2", [BERLIN, TALLINN], current_name="Spring")
+    inv.campaigns.save(BOSS, "Spring", [BERLIN], origin="FI", purpose="Service")
+    inv.campaigns.save(BOSS, "Spring 2", [BERLIN, TALLINN], current_name="Spring")
     campaign = inv.campaign("Spring 2")
     assert (campaign.origin, campaign.purpose) == ("FI", "service")
-    inv.save_campaign(BOSS, "Spring 2", [BERLIN], current_name="Spring 2", origin="own")
+    inv.campaigns.save(BOSS, "Spring 2", [BERLIN], current_name="Spring 2", origin="own")
     assert (inv.campaign("Spring 2").origin, inv.campaign("Spring 2").purpose) == (
         None,
         "service",
@@ -104,12 +104,12 @@ def test_an_edit_that_names_neither_setting_keeps_both(inv) -> None:
 def test_bad_settings_are_named_and_nothing_is_half_changed(
     inv, path, clock, fields, field, message
 ) -> None:
-    inv.save_campaign(BOSS, "Spring", [BERLIN], origin="DE", purpose="service")
+    inv.campaigns.save(BOSS, "Spring", [BERLIN], origin="DE", purpose="service")
     audit_before = len(inv.audit())
     before = path.read_bytes()
     with pytest.raises(DomainError) as err:
         # A new name, new members and one bad setting: none of it is saved.
-        inv.save_campaign(BOSS, "Autumn", [TALLINN], current_name="Spring", **fields)
+        inv.campaigns.save(BOSS, "Autumn", [TALLINN], current_name="Spring", **fields)
     assert err.value.field == field
     assert message in err.value.message
     assert path.read_bytes() == before
@@ -136,14 +136,14 @@ def test_a_data_dir_of_before_the_settings_opens_unchanged(path, clock) -> None:
     assert (old.origin, old.purpose, old.numbers) == (None, "sales", ["+49301234567"])
     assert fresh.presentation(BERLIN, "Old").status == "deliverable"
     # Saved again, it carries both settings.
-    fresh.save_campaign(BOSS, "Old", [BERLIN], current_name="Old", purpose="service")
+    fresh.campaigns.save(BOSS, "Old", [BERLIN], current_name="Old", purpose="service")
     doc = open_inventory(path, clock).repo.database.db.table("campaigns").all()[0]
     assert (doc["origin"], doc["purpose"]) == (None, "service")
 
 
 def test_the_presentation_verdict_of_a_number_for_a_campaign(inv, clock) -> None:
-    inv.save_campaign(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
-    inv.save_campaign(BOSS, "Local", [BERLIN], purpose="service")
+    inv.campaigns.save(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
+    inv.campaigns.save(BOSS, "Local", [BERLIN], purpose="service")
 
     blocked = inv.presentation(BERLIN, "from finland")
     assert blocked.status == "blocked"
@@ -180,8 +180,8 @@ def test_the_presentation_verdict_of_a_number_for_a_campaign(inv, clock) -> None
 
 
 def test_upcoming_blocks_are_found_within_the_notice_days_and_on_the_day(inv, clock) -> None:
-    inv.save_campaign(BOSS, "From Finland", [BERLIN], ["Nordics"], origin="FI")
-    inv.save_campaign(BOSS, "Local", [TALLINN])  # a local carrier: never blocked
+    inv.campaigns.save(BOSS, "From Finland", [BERLIN], ["Nordics"], origin="FI")
+    inv.campaigns.save(BOSS, "Local", [TALLINN])  # a local carrier: never blocked
 
     clock.day = "2027-02-10"  # 19 days before
     assert inv.upcoming_blocks(14) == []

@@ -47,7 +47,7 @@ def inventory(data_dir: Path, team: str = "T1") -> Inventory:
 
 
 def add_address(inv: Inventory, name: str, city: str, country: str = "DE") -> None:
-    inv.create_address(
+    inv.addresses.create(
         MANAGER,
         {
             "name": name,
@@ -147,8 +147,8 @@ def test_export_writes_the_same_csv_to_a_file_or_standard_output(cwd, data_dir):
     inv = inventory(data_dir)
     add_address(inv, "Munich office", "München")
     inv.add_numbers(MANAGER, ["+49 89 2001001", "+49 30 1234567"], label="Sales")
-    inv.link(MANAGER, ["+49 89 2001001"], "Munich office")
-    inv.save_group(MANAGER, "Bavaria", ["+49 89 2001001"])
+    inv.addresses.link(MANAGER, ["+49 89 2001001"], "Munich office")
+    inv.groups.save(MANAGER, "Bavaria", ["+49 89 2001001"])
 
     to_file = run_cli(cwd, "export", "out.csv", data_dir=data_dir)
     assert to_file.returncode == 0, to_file.stderr
@@ -181,9 +181,9 @@ def test_report_prints_the_numbers_needing_attention_by_verdict(cwd, data_dir):
     inv.add_numbers(
         MANAGER, ["+49 89 2001001", "+49 89 2001002", "+49 89 2001003", "+49 89 2001004"]
     )
-    inv.link(MANAGER, ["+49 89 2001001"], "Munich office")
-    inv.link(MANAGER, ["+49 89 2001002"], "Berlin office")
-    inv.link(MANAGER, ["+49 89 2001003"], "Vienna office")
+    inv.addresses.link(MANAGER, ["+49 89 2001001"], "Munich office")
+    inv.addresses.link(MANAGER, ["+49 89 2001002"], "Berlin office")
+    inv.addresses.link(MANAGER, ["+49 89 2001003"], "Vienna office")
 
     result = run_cli(cwd, "report", data_dir=data_dir)
     assert result.returncode == 0, result.stderr

@@ -51,7 +51,7 @@ def values(text: str) -> list[dict]:
 
 def stock(inv) -> None:
     """Numbers, an address, a group and a campaign whose texts are formulas."""
-    inv.create_address(
+    inv.addresses.create(
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
@@ -59,8 +59,8 @@ def stock(inv) -> None:
     inv.add_numbers(MANAGER, NUMBERS[1:2], label='=HYPERLINK("http://x")')
     inv.add_numbers(MANAGER, NUMBERS[2:3], label="-2+3")
     inv.add_numbers(MANAGER, NUMBERS[3:], label="'=1+1")
-    inv.save_group(MANAGER, "@SUM(1)", NUMBERS[:2])
-    inv.save_campaign(MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"])
+    inv.groups.save(MANAGER, "@SUM(1)", NUMBERS[:2])
+    inv.campaigns.save(MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"])
 
 
 @pytest.mark.parametrize("value", [*PAYLOADS, "\t=1+1", "\r=1+1", "''+1", "'quoted'", "O'Brien"])
@@ -111,18 +111,18 @@ def test_import_reads_an_export_back_to_the_same_values(tmp_path):
     exported = inv.csv.export_csv()
 
     other = open_inventory(tmp_path / "team-T2.json")
-    other.create_address(
+    other.addresses.create(
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
-    other.save_campaign(MANAGER, "=1+1", numbers=[], groups=[])
+    other.campaigns.save(MANAGER, "=1+1", numbers=[], groups=[])
     result = other.csv.import_csv(MANAGER, exported)
     assert (len(result.added), result.errors, result.skipped) == (4, [], [])
     assert other.info(NUMBERS[0]).number.label == "=1+1"
     assert other.info(NUMBERS[0]).address.name == "=cmd|' /C calc'!A0"
     assert other.info(NUMBERS[3]).number.label == "'=1+1"
     assert other.group("@SUM(1)").numbers == ["+49892001001", "+49892001002"]
-    other.save_campaign(
+    other.campaigns.save(
         MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"], current_name="=1+1"
     )
     assert other.csv.export_csv() == exported
@@ -155,7 +155,7 @@ def test_cli_export_is_safe_and_cli_import_reads_it_back(tmp_path):
     assert text == inv.csv.export_csv()
 
     other = inventory(data_dir, "T2")
-    other.create_address(
+    other.addresses.create(
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )

@@ -53,7 +53,7 @@ def test_a_number_valid_nowhere_says_how_it_was_read(fi_bot):
 
 def test_a_nationally_typed_number_of_a_country_in_use_is_asked_about(fi_bot):
     inventory = fi_bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331"))
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
     inventory.add_numbers(BOSS, ["+49 89 1234567"])
     r = fi_bot.command("add 089 2345 6782")
     body = texts(r.json["blocks"])

@@ -35,7 +35,7 @@ def buttons(payload: dict) -> dict[str, dict]:
 
 def test_entries_are_sentences_with_mentions_and_singular_counts(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331"))
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
     assert bot.command("add +49 89 1234567").status == 200  # typed in Slack
     assert bot.command('link +49 89 1234567 to "HQ Munich"').status == 200
     service = Requests(inventory)
@@ -66,9 +66,9 @@ def test_entries_are_sentences_with_mentions_and_singular_counts(bot):
 
 def test_address_log_includes_the_numbers_linked_to_it(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("Munich office", "München", "80331"))
+    inventory.addresses.create(BOSS, address_fields("Munich office", "München", "80331"))
     inventory.add_numbers(BOSS, ["+49 89 1234567", "+49 89 7654321", "+49 30 1234567"])
-    inventory.link(BOSS, ["+49 89 1234567", "+49 89 7654321"], "Munich office")
+    inventory.addresses.link(BOSS, ["+49 89 1234567", "+49 89 7654321"], "Munich office")
     shown = texts(bot.command('audit "Munich office"').json)
     assert "created the address *Munich office*" in shown
     assert "linked *+49 89 1234567* to *Munich office*" in shown

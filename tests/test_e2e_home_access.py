@@ -116,7 +116,7 @@ def snapshot(bot) -> str:
     return json.dumps(
         {
             "numbers": sorted((i.e164, i.number.address_id, i.number.label) for i in inv.numbers()),
-            "addresses": sorted((a.name, a.city) for a in inv.addresses()),
+            "addresses": sorted((a.name, a.city) for a in inv.address_list()),
             "grants": sorted(inv.grants()),
             "audit": len(inv.audit()),
         }

@@ -52,7 +52,7 @@ def dm_to(bot, user: str, timeout: float = 10) -> str:
 
 
 def test_an_uploaded_csv_is_imported_with_a_summary(bot):
-    bot.inventory().create_address(
+    bot.inventory().addresses.create(
         Actor(MANAGER, True), address_fields("HQ Munich", "München", "80331")
     )
     modal = import_form(bot)
@@ -74,7 +74,7 @@ def test_an_uploaded_csv_is_imported_with_a_summary(bot):
     assert set(info) == {"+49891234567", "+49897654321"}
     assert info["+49891234567"].address.name == "HQ Munich"
     assert info["+49891234567"].number.source == "import"
-    assert {g.name for g in bot.inventory().groups()} == {"Sales DE", "Support"}
+    assert {g.name for g in bot.inventory().group_list()} == {"Sales DE", "Support"}
     (download,) = bot.fake.calls_to("file.download")
     assert download.status == 200  # fetched with the bot's token
     assert bot.fake.calls_to("files.info")[-1].body["file"] == file["id"]

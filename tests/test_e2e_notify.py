@@ -156,7 +156,7 @@ def test_import_from_the_command_line_alerts_through_the_running_bot(
 
 def test_address_edit_that_breaks_numbers_alerts_once_and_linking_does_not(nbot, fake):
     inventory = nbot.inventory()
-    inventory.create_address(Actor(MANAGER, True), BERLIN)
+    inventory.addresses.create(Actor(MANAGER, True), BERLIN)
     inventory.add_numbers(Actor(MANAGER, True), [berlin(1), berlin(2)], address_name="HQ Berlin")
     inventory.add_numbers(Actor(MANAGER, True), [berlin(3)])  # alert: no address
     nbot.start()
@@ -224,7 +224,7 @@ def test_restart_in_between_loses_nothing(nbot, fake):
 # ------------------------------------------------------------------------- the digest
 def test_digest_at_its_time_once_per_day_across_restarts(nbot, fake):
     inventory = nbot.inventory()
-    inventory.create_address(Actor(MANAGER, True), BERLIN)
+    inventory.addresses.create(Actor(MANAGER, True), BERLIN)
     inventory.add_numbers(Actor(MANAGER, True), [berlin(1)], address_name="HQ Berlin")
     inventory.add_numbers(Actor(MANAGER, True), [berlin(2), berlin(3), "+33 1 23 45 67 89"])
     nbot.start()

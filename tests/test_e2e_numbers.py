@@ -54,7 +54,7 @@ def seed(bot, numbers=(), addresses=()):
     """Data the test starts from, written through the core as another process would."""
     inventory = bot.inventory()
     for fields in addresses:
-        inventory.create_address(BOSS, fields)
+        inventory.addresses.create(BOSS, fields)
     if numbers:
         inventory.add_numbers(BOSS, list(numbers))
     return inventory

@@ -45,8 +45,8 @@ def addresses(bot) -> dict:
     inventory = bot.inventory()
     boss = Actor(MANAGER, True)
     return {
-        "munich": inventory.create_address(boss, address_fields("HQ Munich", "München", "80331")),
-        "berlin": inventory.create_address(boss, address_fields("HQ Berlin", "Berlin", "10117")),
+        "munich": inventory.addresses.create(boss, address_fields("HQ Munich", "München", "80331")),
+        "berlin": inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10117")),
     }
 
 
@@ -298,9 +298,9 @@ def test_double_approve_race_is_decided_once(nbot):
 def test_audit_shows_entries_paged_and_escaped(bot):
     inventory = bot.inventory()
     boss = Actor(MANAGER, True)
-    place = inventory.create_address(boss, address_fields("<!channel> HQ", "München", "80331"))
+    place = inventory.addresses.create(boss, address_fields("<!channel> HQ", "München", "80331"))
     inventory.add_numbers(boss, [f"+49 89 {1000000 + i}" for i in range(25)])
-    inventory.link(boss, ["+49 89 1000000"], place.name)
+    inventory.addresses.link(boss, ["+49 89 1000000"], place.name)
     r = bot.command("audit")
     shown = texts(r.json)
     assert "Entries 1–20, newest first" in shown and "Next" in shown
@@ -321,7 +321,7 @@ def test_audit_shows_entries_paged_and_escaped(bot):
 def test_export_is_uploaded_to_the_person_with_the_right_rows(bot):
     inventory = bot.inventory()
     boss = Actor(MANAGER, True)
-    inventory.create_address(boss, address_fields("HQ Munich", "München", "80331"))
+    inventory.addresses.create(boss, address_fields("HQ Munich", "München", "80331"))
     inventory.add_numbers(boss, ["+49 89 1234567", "+49 30 1234567"], address_name="HQ Munich")
     r = bot.command("export", user=READER)
     assert "Preparing" in texts(r.json)

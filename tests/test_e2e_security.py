@@ -36,7 +36,7 @@ def on_disk(bot) -> tuple:
     inv = bot.inventory()
     return (
         sorted(i.e164 for i in inv.numbers()),
-        sorted(a.name for a in inv.addresses()),
+        sorted(a.name for a in inv.address_list()),
         len(inv.audit()),
     )
 
@@ -159,7 +159,7 @@ def test_changes_in_another_workspace_stay_there(two_workspaces):
     assert {i.e164 for i in t1.numbers()} == {MUNICH, BERLIN}
     assert t1.info(MUNICH).address.name == "HQ Munich"
     assert {i.e164 for i in t2.numbers()} == {MUNICH, "+49401234567"}
-    assert t2.info(MUNICH).address is None and t2.addresses() == []
+    assert t2.info(MUNICH).address is None and t2.address_list() == []
     # A T1 address id forged into T2's link form is not found there.
     bot.sender.command("link", team=T2)
     modal = bot.fake.modal()

@@ -79,7 +79,7 @@ def test_a_rules_change_alert_names_the_rules_file_without_its_path(harness, fak
     )
     boss = Actor(MANAGER, True)
     inventory = bot.inventory()
-    inventory.create_address(
+    inventory.addresses.create(
         boss,
         {
             "name": "HQ Berlin",

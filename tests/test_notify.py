@@ -107,22 +107,22 @@ def test_rolled_back_change_leaves_no_alert(tmp_path):
 
 def test_address_edit_alerts_newly_failing_only(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.create_address(MANAGER, BERLIN)
+    inventory.addresses.create(MANAGER, BERLIN)
     inventory.add_numbers(MANAGER, [berlin(1), berlin(2)])
     with inventory.repo.transaction():
         for e in pending(inventory):
             inventory.repo.outbox_mark_sent(e["id"], "2024-01-01T00:00:00+00:00")
-    inventory.link(MANAGER, [berlin(1), berlin(2)], "HQ Berlin")  # becoming OK: no alert
+    inventory.addresses.link(MANAGER, [berlin(1), berlin(2)], "HQ Berlin")  # becoming OK: no alert
     assert pending(inventory) == []
-    inventory.update_address(MANAGER, "HQ Berlin", {**BERLIN, "street": "Other street 2"})
+    inventory.addresses.update(MANAGER, "HQ Berlin", {**BERLIN, "street": "Other street 2"})
     assert pending(inventory) == []  # still OK
-    change = inventory.update_address(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR"})
+    change = inventory.addresses.update(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR"})
     (entry,) = pending(inventory)
     data = entry["data"]
     assert data["kind"] == "address_failing" and data["address"] == "HQ Berlin"
     assert data["count"] == 2 == len(change.newly_failing)
     assert data["shown"][0]["verdict"]["status"] == "wrong_country"
-    inventory.update_address(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR", "city": "Paris"})
+    inventory.addresses.update(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR", "city": "Paris"})
     assert len(pending(inventory)) == 1  # already failing: no second alert
 
 
@@ -181,7 +181,7 @@ def test_digest_due():
 
 def test_plain_info_round_trip(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.create_address(MANAGER, BERLIN)
+    inventory.addresses.create(MANAGER, BERLIN)
     inventory.add_numbers(MANAGER, [berlin(1)], address_name="HQ Berlin", label="Sales")
     info = inventory.info(berlin(1))
     assert info_from_plain(plain_info(info)) == info

@@ -50,12 +50,12 @@ def _seed(bot):
         "country": "DE",
         "confirmed": True,
     }
-    inv.create_address(BOSS, {**fields, "name": "Shared address"})
+    inv.addresses.create(BOSS, {**fields, "name": "Shared address"})
     for t in range(THREADS):
-        inv.create_address(BOSS, {**fields, "name": f"Address {t}"})
-        inv.save_group(BOSS, f"Group {t}", [])
-        inv.save_campaign(BOSS, f"Campaign {t}")
-    inv.save_group(BOSS, "Shared", FILLERS)
+        inv.addresses.create(BOSS, {**fields, "name": f"Address {t}"})
+        inv.groups.save(BOSS, f"Group {t}", [])
+        inv.campaigns.save(BOSS, f"Campaign {t}")
+    inv.groups.save(BOSS, "Shared", FILLERS)
     return inv
 
 
@@ -154,7 +154,7 @@ def test_sixteen_people_at_once_lose_no_update(bot):
 
     inv = bot.inventory()  # fresh from disk
     numbers = {i.e164: i for i in inv.numbers()}
-    addresses = {a.id: a for a in inv.addresses()}
+    addresses = {a.id: a for a in inv.address_list()}
     lost = 0
     for p in people:
         for e164, name in p.links.items():
@@ -176,10 +176,10 @@ def test_sixteen_people_at_once_lose_no_update(bot):
     # Invariants.
     for i in numbers.values():
         assert i.number.address_id is None or i.number.address_id in addresses
-    for g in inv.groups():
+    for g in inv.group_list():
         assert set(g.numbers) <= numbers.keys()
-    groups = {g.id for g in inv.groups()}
-    for c in inv.campaigns():
+    groups = {g.id for g in inv.group_list()}
+    for c in inv.campaign_list():
         assert set(c.numbers) <= numbers.keys() and set(c.groups) <= groups
     # One audit entry per confirmed change, no more, no less.
     wanted_audit = sum((p.audit for p in people), Counter())

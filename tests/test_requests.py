@@ -35,7 +35,7 @@ def inventory(tmp_path):
 
 @pytest.fixture
 def munich(inventory):
-    return inventory.create_address(MANAGER, MUNICH)
+    return inventory.addresses.create(MANAGER, MUNICH)
 
 
 def purchase(address, **over) -> dict:
@@ -138,7 +138,7 @@ def test_purchase_form_names_every_wrong_field(inventory, munich):
 
 
 def test_address_that_cannot_satisfy_the_rules_warns(inventory, munich):
-    berlin = inventory.create_address(MANAGER, BERLIN)
+    berlin = inventory.addresses.create(MANAGER, BERLIN)
     service = Requests(inventory)
     warning = service.draft_warning(purchase(berlin))
     assert warning == "Local numbers of Munich need an address in Munich; “HQ Berlin” is in Berlin"
@@ -204,7 +204,7 @@ def test_purchase_warning_names_what_was_asked_for(
     inventory, country, kind, area, address, expected
 ):
     made = {
-        key: inventory.create_address(
+        key: inventory.addresses.create(
             MANAGER, {**MUNICH, "name": name, "city": city, "country": cc, "postal_code": "1000"}
         )
         for key, name, city, cc in (

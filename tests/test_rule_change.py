@@ -45,8 +45,8 @@ def test_rule_change_alerts_once_and_not_for_what_an_address_edit_broke(harness,
     )
     boss = Actor(MANAGER, True)
     inventory = bot.inventory()
-    inventory.create_address(boss, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.create_address(boss, address_fields("Branch", "Berlin", "10115"))
+    inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.addresses.create(boss, address_fields("Branch", "Berlin", "10115"))
     # 20 Munich numbers at a Berlin address: OK while an address in Germany will do
     inventory.add_numbers(boss, [munich(i) for i in range(20)], address_name="HQ Berlin")
     inventory.add_numbers(boss, ["+49 30 1234567"], address_name="HQ Berlin")  # OK either way
@@ -57,7 +57,7 @@ def test_rule_change_alerts_once_and_not_for_what_an_address_edit_broke(harness,
     bot.start()
     wait_until(lambda: bot.inventory().repo.get_value(RULES_KEY), "the rules recorded")
     # An address edit breaks the Branch number: its own alert, at once.
-    bot.inventory().update_address(
+    bot.inventory().addresses.update(
         boss, "Branch", address_fields("Branch", "Paris", "75001", country="FR")
     )
     (edited,) = wait_until(lambda: ok_posts(fake, CHANNEL, word="no longer are"), "edit alert")

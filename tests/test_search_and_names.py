@@ -89,7 +89,7 @@ def test_area_in_any_language_with_accents_folded(inv, typed, expected):
 
 
 def test_address_and_label_are_searched_with_accents_folded(inv):
-    inv.create_address(
+    inv.addresses.create(
         MANAGER,
         {
             "name": "Zürich office",
@@ -101,7 +101,7 @@ def test_address_and_label_are_searched_with_accents_folded(inv):
             "confirmed": True,
         },
     )
-    inv.link(MANAGER, [ZURICH], "Zürich office")
+    inv.addresses.link(MANAGER, [ZURICH], "Zürich office")
     inv.add_numbers(MANAGER, ["+49 40 3001234"], label="Hotline Süd")
     assert found(inv, "zurich office") == {ZURICH}
     assert found(inv, "zurichoff") == {ZURICH}
@@ -127,9 +127,9 @@ def office(name: str) -> dict:
     "typed", ["“Office B”", '"Office B"', "'Office B'", "„Office B“", "«Office B»", "‘Office B’"]
 )
 def test_quotes_around_a_name_are_not_saved(inv, typed):
-    assert inv.create_address(MANAGER, office(typed)).name == "Office B"
-    assert inv.save_group(MANAGER, typed, [MUNICH]).name == "Office B"
-    assert inv.save_campaign(MANAGER, typed, [MUNICH]).campaign.name == "Office B"
+    assert inv.addresses.create(MANAGER, office(typed)).name == "Office B"
+    assert inv.groups.save(MANAGER, typed, [MUNICH]).name == "Office B"
+    assert inv.campaigns.save(MANAGER, typed, [MUNICH]).campaign.name == "Office B"
     for lookup in ("Office B", "office b", "“Office B”", '"office b"', "„Office B“"):
         assert inv.address(lookup).name == "Office B"
         assert inv.group(lookup).name == "Office B"
@@ -140,8 +140,8 @@ def test_quotes_inside_a_new_name_are_refused_but_an_old_one_is_found(inv):
     from dataclasses import replace
 
     with pytest.raises(Exception, match="cannot contain quotes"):
-        inv.create_address(MANAGER, office("Joe's “Corner” shop"))
-    created = inv.create_address(MANAGER, office("Joe's shop"))
+        inv.addresses.create(MANAGER, office("Joe's “Corner” shop"))
+    created = inv.addresses.create(MANAGER, office("Joe's shop"))
     with inv.repo.transaction():
         inv.repo.addresses.save(replace(created, name="Joe's “Corner” shop"))  # saved before
     assert inv.address("joe's “corner” shop").name == "Joe's “Corner” shop"
@@ -150,10 +150,10 @@ def test_quotes_inside_a_new_name_are_refused_but_an_old_one_is_found(inv):
 def test_a_name_saved_with_quotes_before_is_found_without_them(inv):
     from dataclasses import replace
 
-    created = inv.create_address(MANAGER, office("Office B"))
+    created = inv.addresses.create(MANAGER, office("Office B"))
     with inv.repo.transaction():
         inv.repo.addresses.save(replace(created, name="“Office B”"))  # as the trial left it
     assert inv.address("Office B").id == created.id
     assert inv.address("“Office B”").id == created.id
     with pytest.raises(Exception, match="exists already"):
-        inv.create_address(MANAGER, office("Office B"))
+        inv.addresses.create(MANAGER, office("Office B"))

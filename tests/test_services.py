@@ -73,10 +73,10 @@ def inv(path) -> Inventory:
 def stocked(inv) -> Inventory:
     """Three Munich numbers and a Berlin one; a Munich address; a group and a campaign."""
     inv.add_numbers(MANAGER, [MUNICH_1, MUNICH_2, MUNICH_3, BERLIN], label="Sales")
-    inv.create_address(MANAGER, address_fields())
-    inv.link(MANAGER, [MUNICH_1], "Munich office")
-    inv.save_group(MANAGER, "Bavaria", [MUNICH_1, MUNICH_2])
-    inv.save_campaign(MANAGER, "Spring", numbers=[BERLIN], groups=["Bavaria"])
+    inv.addresses.create(MANAGER, address_fields())
+    inv.addresses.link(MANAGER, [MUNICH_1], "Munich office")
+    inv.groups.save(MANAGER, "Bavaria", [MUNICH_1, MUNICH_2])
+    inv.campaigns.save(MANAGER, "Spring", numbers=[BERLIN], groups=["Bavaria"])
     return inv
 
 
@@ -84,19 +84,19 @@ def stocked(inv) -> Inventory:
 REFUSED_CHANGES = {
     "add_numbers": lambda i, a: i.add_numbers(a, ["+49 89 2009999"]),
     "remove_number": lambda i, a: i.remove_number(a, MUNICH_2),
-    "create_address": lambda i, a: i.create_address(a, address_fields("Other")),
-    "update_address": lambda i, a: i.update_address(
+    "create_address": lambda i, a: i.addresses.create(a, address_fields("Other")),
+    "update_address": lambda i, a: i.addresses.update(
         a, "Munich office", address_fields(city="Berlin")
     ),
-    "delete_address": lambda i, a: i.delete_address(a, "Munich office"),
-    "link": lambda i, a: i.link(a, [MUNICH_2], "Munich office"),
-    "unlink": lambda i, a: i.unlink(a, [MUNICH_1]),
+    "delete_address": lambda i, a: i.addresses.delete(a, "Munich office"),
+    "link": lambda i, a: i.addresses.link(a, [MUNICH_2], "Munich office"),
+    "unlink": lambda i, a: i.addresses.unlink(a, [MUNICH_1]),
     "confirm_area": lambda i, a: i.confirm_area(a, MUNICH_1),
-    "save_group": lambda i, a: i.save_group(a, "New", [MUNICH_3]),
-    "edit_group": lambda i, a: i.save_group(a, "Bavaria", [], current_name="Bavaria"),
-    "delete_group": lambda i, a: i.delete_group(a, "Bavaria"),
-    "save_campaign": lambda i, a: i.save_campaign(a, "Autumn", numbers=[MUNICH_3]),
-    "delete_campaign": lambda i, a: i.delete_campaign(a, "Spring"),
+    "save_group": lambda i, a: i.groups.save(a, "New", [MUNICH_3]),
+    "edit_group": lambda i, a: i.groups.save(a, "Bavaria", [], current_name="Bavaria"),
+    "delete_group": lambda i, a: i.groups.delete(a, "Bavaria"),
+    "save_campaign": lambda i, a: i.campaigns.save(a, "Autumn", numbers=[MUNICH_3]),
+    "delete_campaign": lambda i, a: i.campaigns.delete(a, "Spring"),
     "set_access": lambda i, a: i.set_access(a, "UREADER", True),
     "import_csv": lambda i, a: i.csv.import_csv(a, "number\n+49 89 2009999\n"),
 }
@@ -124,101 +124,103 @@ def test_the_same_change_works_for_a_manager(stocked, path, change):
 
 # ---------------------------------------------------------------- addresses
 def test_country_by_code_or_name_is_stored_as_alpha_2(inv):
-    assert inv.create_address(MANAGER, address_fields("A", country="Germany")).country == "DE"
-    assert inv.create_address(MANAGER, address_fields("B", country="de")).country == "DE"
-    assert inv.create_address(MANAGER, address_fields("C", country="AT", city="Wien")).country == (
-        "AT"
-    )
+    assert inv.addresses.create(MANAGER, address_fields("A", country="Germany")).country == "DE"
+    assert inv.addresses.create(MANAGER, address_fields("B", country="de")).country == "DE"
+    assert inv.addresses.create(
+        MANAGER, address_fields("C", country="AT", city="Wien")
+    ).country == ("AT")
 
 
 def test_unknown_country_is_refused_on_its_field(inv):
     with pytest.raises(ValidationError) as caught:
-        inv.create_address(MANAGER, address_fields(country="Narnia"))
+        inv.addresses.create(MANAGER, address_fields(country="Narnia"))
     assert "Narnia" in caught.value.errors["country"]
-    assert inv.addresses() == []
+    assert inv.address_list() == []
 
 
 @pytest.mark.parametrize("typed", ["BY", "DE-BY", "Bayern", "bayern"])
 def test_region_by_code_or_name_is_checked_against_the_subdivisions(inv, typed):
-    assert inv.create_address(MANAGER, address_fields(region=typed)).region == "DE-BY"
+    assert inv.addresses.create(MANAGER, address_fields(region=typed)).region == "DE-BY"
 
 
 def test_a_region_not_of_that_country_is_refused_with_an_example(inv):
     with pytest.raises(ValidationError) as caught:
-        inv.create_address(MANAGER, address_fields(region="Texas"))
+        inv.addresses.create(MANAGER, address_fields(region="Texas"))
     assert "not a region of Germany" in caught.value.errors["region"]
-    assert inv.addresses() == []
+    assert inv.address_list() == []
 
 
 def test_address_names_are_unique_ignoring_case_and_spaces(inv):
-    inv.create_address(MANAGER, address_fields("Munich office"))
+    inv.addresses.create(MANAGER, address_fields("Munich office"))
     with pytest.raises(ValidationError) as caught:
-        inv.create_address(MANAGER, address_fields("  MUNICH   Office "))
+        inv.addresses.create(MANAGER, address_fields("  MUNICH   Office "))
     assert "exists already" in caught.value.errors["name"]
-    assert len(inv.addresses()) == 1
+    assert len(inv.address_list()) == 1
 
 
 def test_address_names_fit_a_slack_option(inv):
-    assert inv.create_address(MANAGER, address_fields("x" * 75)).name == "x" * 75
+    assert inv.addresses.create(MANAGER, address_fields("x" * 75)).name == "x" * 75
     with pytest.raises(ValidationError) as caught:
-        inv.create_address(MANAGER, address_fields("y" * 76))
+        inv.addresses.create(MANAGER, address_fields("y" * 76))
     assert "too long" in caught.value.errors["name"]
 
 
 def test_an_address_needs_its_fields_and_the_confirmation(inv):
     with pytest.raises(ValidationError) as caught:
-        inv.create_address(
+        inv.addresses.create(
             MANAGER, address_fields(street=" ", city="", postal_code="", confirmed=False)
         )
     assert set(caught.value.errors) == {"street", "city", "postal_code", "confirmed"}
-    assert inv.addresses() == []
+    assert inv.address_list() == []
 
 
 def test_renaming_an_address_to_its_own_name_in_other_case_is_fine(stocked):
-    change = stocked.update_address(MANAGER, "munich office", address_fields("MUNICH OFFICE"))
+    change = stocked.addresses.update(MANAGER, "munich office", address_fields("MUNICH OFFICE"))
     assert change.address.name == "MUNICH OFFICE"
     assert stocked.address("Munich Office").id == change.address.id
 
 
 def test_editing_an_address_reports_the_numbers_it_breaks(stocked):
     assert stocked.info(MUNICH_1).verdict.ok
-    change = stocked.update_address(MANAGER, "Munich office", address_fields(city="Hamburg"))
+    change = stocked.addresses.update(MANAGER, "Munich office", address_fields(city="Hamburg"))
     assert [i.e164 for i in change.newly_failing] == ["+49892001001"]
     assert stocked.info(MUNICH_1).verdict.status == Status.OUTSIDE_AREA
 
 
 def test_delete_is_refused_while_numbers_are_linked_naming_them(stocked, path):
-    stocked.link(MANAGER, [MUNICH_2], "Munich office")
+    stocked.addresses.link(MANAGER, [MUNICH_2], "Munich office")
     before = on_disk(path)
     with pytest.raises(DomainError) as caught:
-        stocked.delete_address(MANAGER, "Munich office")
+        stocked.addresses.delete(MANAGER, "Munich office")
     assert "+49 89 2001001" in caught.value.message
     assert "+49 89 2001002" in caught.value.message
     assert "2 numbers are linked" in caught.value.message
     assert on_disk(path) == before
 
-    stocked.unlink(MANAGER, [MUNICH_1, MUNICH_2])
-    stocked.delete_address(MANAGER, "Munich office")
-    assert stocked.addresses() == []
+    stocked.addresses.unlink(MANAGER, [MUNICH_1, MUNICH_2])
+    stocked.addresses.delete(MANAGER, "Munich office")
+    assert stocked.address_list() == []
 
 
 # ---------------------------------------------------------------- links
 def test_link_and_unlink_many_at_once(stocked):
-    result = stocked.link(MANAGER, [MUNICH_2, "0892001003", BERLIN], "Munich office")
+    result = stocked.addresses.link(MANAGER, [MUNICH_2, "0892001003", BERLIN], "Munich office")
     assert {i.e164 for i in result.changed} == {"+49892001002", "+49892001003", "+49301234567"}
     assert [i.e164 for i in result.needing_attention] == ["+49301234567"]
     linked = {i.e164 for i in stocked.address_numbers(stocked.address("Munich office").id)}
     assert linked == {"+49892001001", "+49892001002", "+49892001003", "+49301234567"}
     assert stocked.info(BERLIN).verdict.status == Status.OUTSIDE_AREA
 
-    stocked.unlink(MANAGER, [MUNICH_1, BERLIN])
+    stocked.addresses.unlink(MANAGER, [MUNICH_1, BERLIN])
     assert stocked.info(MUNICH_1).number.address_id is None
     assert stocked.info(MUNICH_1).verdict.status == Status.MISSING
     assert stocked.info(MUNICH_2).number.address_id is not None
 
 
 def test_link_with_one_unknown_number_links_the_others_and_names_it(stocked):
-    result = stocked.link(MANAGER, [MUNICH_2, "+49 89 2009999", "garbage"], "Munich office")
+    result = stocked.addresses.link(
+        MANAGER, [MUNICH_2, "+49 89 2009999", "garbage"], "Munich office"
+    )
     assert [i.e164 for i in result.changed] == ["+49892001002"]
     assert result.unknown == ["+49892009999"]
     assert [text for text, _ in result.invalid] == ["garbage"]
@@ -227,7 +229,7 @@ def test_link_with_one_unknown_number_links_the_others_and_names_it(stocked):
 
 def test_link_with_only_unknown_numbers_changes_nothing(stocked, path):
     before = on_disk(path)
-    result = stocked.link(MANAGER, ["+49 89 2009999"], "Munich office")
+    result = stocked.addresses.link(MANAGER, ["+49 89 2009999"], "Munich office")
     assert result.changed == [] and result.unchanged == []
     assert result.unknown == ["+49892009999"]
     assert on_disk(path) == before
@@ -236,7 +238,7 @@ def test_link_with_only_unknown_numbers_changes_nothing(stocked, path):
 def test_link_to_an_unknown_address_changes_nothing(stocked, path):
     before = on_disk(path)
     with pytest.raises(NotFound):
-        stocked.link(MANAGER, [MUNICH_2], "Hamburg office")
+        stocked.addresses.link(MANAGER, [MUNICH_2], "Hamburg office")
     assert on_disk(path) == before
 
 
@@ -250,7 +252,7 @@ def test_a_failed_write_leaves_the_inventory_as_it_was(stocked, path, monkeypatc
 
     monkeypatch.setattr(database.os, "pwrite", disk_full)  # the journal append
     with pytest.raises(StorageFailure):
-        stocked.link(MANAGER, [MUNICH_2, MUNICH_3], "Munich office")
+        stocked.addresses.link(MANAGER, [MUNICH_2, MUNICH_3], "Munich office")
     monkeypatch.undo()
     assert on_disk(path) == before
     assert stocked.info(MUNICH_2).number.address_id is None
@@ -274,18 +276,18 @@ def test_pool_is_numbers_and_group_members_with_unaddressed_numbers_as_warnings(
 def test_group_members_must_exist_and_names_are_unique(stocked, path):
     before = on_disk(path)
     with pytest.raises(DomainError) as caught:
-        stocked.save_group(MANAGER, "Other", [MUNICH_3, "+49 89 2009999"])
+        stocked.groups.save(MANAGER, "Other", [MUNICH_3, "+49 89 2009999"])
     assert "+49 89 2009999" in caught.value.message
     with pytest.raises(DomainError) as caught:
-        stocked.save_group(MANAGER, "BAVARIA", [MUNICH_3])
+        stocked.groups.save(MANAGER, "BAVARIA", [MUNICH_3])
     assert "exists already" in caught.value.message
     with pytest.raises(NotFound):
-        stocked.save_campaign(MANAGER, "Autumn", groups=["No such group"])
+        stocked.campaigns.save(MANAGER, "Autumn", groups=["No such group"])
     assert on_disk(path) == before
 
 
 def test_deleting_a_group_takes_it_out_of_campaigns(stocked):
-    stocked.delete_group(MANAGER, "Bavaria")
+    stocked.groups.delete(MANAGER, "Bavaria")
     pool = stocked.pool("Spring")
     assert pool.groups == []
     assert [i.e164 for i, _ in pool.warnings] == ["+49301234567"]
@@ -316,13 +318,13 @@ def test_every_change_is_audited_with_who_before_and_after(stocked):
         {"address_id": office.id},
     )
 
-    stocked.update_address(MANAGER, "Munich office", address_fields(street="Neue Straße 2"))
+    stocked.addresses.update(MANAGER, "Munich office", address_fields(street="Neue Straße 2"))
     edit = stocked.audit("Munich office")[0]
     assert edit.action == "address.edit"
     assert edit.before["street"] == "Leopoldstraße 1"
     assert edit.after["street"] == "Neue Straße 2"
 
-    stocked.save_group(MANAGER, "Bavaria", [MUNICH_3], current_name="Bavaria")
+    stocked.groups.save(MANAGER, "Bavaria", [MUNICH_3], current_name="Bavaria")
     group_edit = stocked.audit("Bavaria")[0]
     assert group_edit.before["numbers"] == ["+49892001001", "+49892001002"]
     assert group_edit.after["numbers"] == ["+49892001003"]
@@ -342,7 +344,7 @@ def test_every_change_is_audited_with_who_before_and_after(stocked):
 def test_a_refused_change_writes_no_audit_entry(stocked):
     count = len(stocked.audit())
     with pytest.raises(DomainError):
-        stocked.create_address(MANAGER, address_fields("munich OFFICE"))
+        stocked.addresses.create(MANAGER, address_fields("munich OFFICE"))
     with pytest.raises(PermissionDenied):
         stocked.add_numbers(READER, ["+49 89 2009999"])
     assert len(stocked.audit()) == count
@@ -364,7 +366,7 @@ def test_add_numbers_reports_invalid_lines_and_duplicates(stocked):
 
 
 def test_add_numbers_with_an_address_links_them(inv):
-    inv.create_address(MANAGER, address_fields())
+    inv.addresses.create(MANAGER, address_fields())
     result = inv.add_numbers(MANAGER, [MUNICH_1], address_name="munich office", label="Front")
     (info,) = result.added
     assert info.verdict.ok
@@ -390,11 +392,11 @@ def test_export_import_round_trip(stocked, tmp_path):
     assert all(r["address_city"] == "" for r in rows if not r["address"])
 
     other = open_inventory(tmp_path / "team-T2.json")
-    other.create_address(MANAGER, address_fields())
-    other.save_campaign(MANAGER, "Spring", numbers=[], groups=[])
+    other.addresses.create(MANAGER, address_fields())
+    other.campaigns.save(MANAGER, "Spring", numbers=[], groups=[])
     result = other.csv.import_csv(MANAGER, exported)
     assert (len(result.added), result.errors, result.skipped) == (4, [], [])
-    other.save_campaign(
+    other.campaigns.save(
         MANAGER, "Spring", numbers=[BERLIN], groups=["Bavaria"], current_name="Spring"
     )
     assert other.csv.export_csv() == exported
@@ -481,14 +483,14 @@ def test_search_finds_numbers_by_international_national_and_text_forms(stocked):
 
 def test_verdicts_are_reused_until_a_number_or_address_changes(stocked):
     before = stocked.views().infos
-    stocked.save_group(MANAGER, "Derived views", [])
-    stocked.save_campaign(MANAGER, "Derived campaign", numbers=[], groups=["Derived views"])
+    stocked.groups.save(MANAGER, "Derived views", [])
+    stocked.campaigns.save(MANAGER, "Derived campaign", numbers=[], groups=["Derived views"])
     assert stocked.views().infos is before  # groups and campaigns judge no number again
     assert stocked.group("Derived views").name == "Derived views"  # but are seen
     stocked.add_numbers(MANAGER, ["+49 89 3009999"])
     after = stocked.views().infos
     assert after is not before and "+49893009999" in after
-    stocked.update_address(MANAGER, "Munich office", {**address_fields(), "city": "Berlin"})
+    stocked.addresses.update(MANAGER, "Munich office", {**address_fields(), "city": "Berlin"})
     moved = stocked.views().infos
     assert moved is not after
     assert not moved["+49893009999"].verdict.ok or moved["+49893009999"].address is None
@@ -498,7 +500,7 @@ def test_views_after_a_number_change_judge_only_that_number_and_stay_right(stock
     before = stocked.views()
     target = before.ordered[0].e164
     others = {e: i for e, i in before.infos.items() if e != target}
-    stocked.link(MANAGER, [target], "Munich office")
+    stocked.addresses.link(MANAGER, [target], "Munich office")
     after = stocked.views()
     assert all(after.infos[e] is i for e, i in others.items())  # not judged again
     assert after.infos[target].address is not None

@@ -101,7 +101,7 @@ class ImportExport:
     def _delivery_by_number(self) -> dict[str, list[tuple[str, Presentation]]]:
         """E.164 -> (campaign name, presentation verdict today) of each campaign it is in."""
         found: dict[str, list[tuple[str, Presentation]]] = {}
-        for campaign in self.inventory.campaigns():
+        for campaign in self.inventory.campaign_list():
             for e164, p in self.inventory.campaign_verdicts(campaign).items():
                 found.setdefault(e164, []).append((campaign.name, p))
         return found

@@ -450,7 +450,7 @@ class ReadModel:
                     break
         return found
 
-    def addresses(self) -> list[Address]:
+    def address_list(self) -> list[Address]:
         return sorted(self.views().addresses.values(), key=_by_name)
 
     def _named(self, kind: str, index: str, name: str):
@@ -475,13 +475,13 @@ class ReadModel:
     def address_numbers(self, address_id: str) -> list[NumberInfo]:
         return [i for i in self.numbers() if i.number.address_id == address_id]
 
-    def groups(self) -> list[Group]:
+    def group_list(self) -> list[Group]:
         return sorted(self.views().groups.values(), key=_by_name)
 
     def group(self, name: str) -> Group:
         return self._named("group", "group_by_name", name)
 
-    def campaigns(self) -> list[Campaign]:
+    def campaign_list(self) -> list[Campaign]:
         return sorted(self.views().campaigns.values(), key=_by_name)
 
     def campaign(self, name: str) -> Campaign:
@@ -573,7 +573,7 @@ class ReadModel:
 
     def delivery_summary(self, today: date | None = None) -> DeliverySummary:
         """The numbers blocked or restricted in at least one campaign (see DeliverySummary)."""
-        campaigns = self.campaigns()
+        campaigns = self.campaign_list()
         per_campaign = [(c, self.campaign_verdicts(c, today)) for c in campaigns]
         if len(self._deliveries) > len(campaigns):  # forget deleted campaigns
             kept = {c.id for c in campaigns}
@@ -606,7 +606,7 @@ class ReadModel:
         it is one of their numbers): what an agent's own caller ID would meet."""
         day = today or self.today()
         found = []
-        for campaign in self.campaigns():
+        for campaign in self.campaign_list():
             p = self._judge(info, campaign, day)
             if p.status == Delivery.BLOCKED:
                 found.append((campaign, p))
@@ -655,7 +655,7 @@ class ReadModel:
         last = day + timedelta(days=max(within_days, 0))
         found: list[UpcomingBlock] = []
         infos = self.views().infos
-        for campaign in self.campaigns():
+        for campaign in self.campaign_list():
             for e164, p in self.campaign_verdicts(campaign, day).items():
                 info = infos.get(e164)
                 if info is None:
@@ -711,6 +711,40 @@ class ReadModel:
                 f"{did_you_mean(subject, names)}"
             )
         return keys
+
+    def resolve_numbers(
+        self, texts: Sequence[str]
+    ) -> tuple[list[Number], list[str], list[tuple[str, str]]]:
+        """The texts as numbers of the inventory, the E.164 of valid numbers it does not
+        hold, and the texts that are no valid number with why (each once, in typed order)."""
+        if not texts:
+            raise DomainError("Name at least one number.", field="numbers")
+        views = self.views()
+        found: dict[str, Number] = {}
+        unknown: dict[str, None] = {}
+        invalid: list[tuple[str, str]] = []
+        for text in texts:
+            try:
+                e164 = self.number_key(text)
+            except DomainError as exc:
+                invalid.append((text[:40], exc.message))
+                continue
+            info = views.infos.get(e164)
+            if info is None:
+                unknown[e164] = None
+            else:
+                found[e164] = info.number
+        return list(found.values()), list(unknown), invalid
+
+    def existing_numbers(self, texts: Sequence[str]) -> list[Number]:
+        """Every text resolved to a number of the inventory, or one error naming all bad ones."""
+        found, unknown, invalid = self.resolve_numbers(texts)
+        problems = [f"{text}: {why}" for text, why in invalid] + [
+            f"{format_number(e164)} is not in the inventory" for e164 in unknown
+        ]
+        if problems:
+            raise DomainError("; ".join(problems[:10]) + more(len(problems) - 10), field="numbers")
+        return found
 
     def grants(self) -> set[str]:
         return self.repo.grants()

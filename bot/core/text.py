@@ -105,3 +105,16 @@ def refuse_quotes(name: str, field_name: str = "name") -> None:
             "spaces are typed in commands. Leave them out.",
             field=field_name,
         )
+
+
+def unique_name(kind: str, name: str, lookup: dict, current_id: str | None) -> str:
+    """A new or changed name of a group or campaign, cleaned; refused when another of
+    ``lookup`` (casefolded name -> item) holds it."""
+    name = clean_field(unquote(str(name or "")), "name", MAX_NAME, label="Name")
+    current = next((item for item in lookup.values() if item.id == current_id), None)
+    if current is None or name != current.name:
+        refuse_quotes(name)
+    other = lookup.get(casefold(name))
+    if other and other.id != current_id:
+        raise DomainError(f"A {kind} called “{other.name}” exists already.", field="name")
+    return name
