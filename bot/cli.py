@@ -154,7 +154,7 @@ def _offline(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "report":
         from bot.core.compliance import STATUS_LABELS
 
-        infos = inventory.numbers("attention")
+        infos = inventory.number_list("attention")
         summary = inventory.summary()
         print(f"{summary.total} numbers, {len(infos)} need attention.")
         for status, label in STATUS_LABELS.items():

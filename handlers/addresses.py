@@ -31,7 +31,7 @@ def address(call: Call) -> Reply | OpenModal:
         return OpenModal(V.address_modal())
     if verb == "list":
         _, named = call.options()
-        counts = Counter(i.number.address_id for i in inventory.numbers())
+        counts = Counter(i.number.address_id for i in inventory.number_list())
         lines = V.address_lines(inventory.address_list(), counts)
         blocks, text = B.paged("Addresses", lines, call.page(named))
         return Reply(text, blocks)

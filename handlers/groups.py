@@ -31,7 +31,7 @@ def name_and_page(call: Call, sub: str, what: str) -> tuple[str, int]:
 
 
 def infos_of(inventory) -> dict:
-    return {i.e164: i for i in inventory.numbers()}
+    return {i.e164: i for i in inventory.number_list()}
 
 
 def by_id(items, item_id: str, what: str):
@@ -71,7 +71,7 @@ def group(call: Call) -> Reply | OpenModal:
     if verb == "show":
         name, page = name_and_page(call, "group", "see")
         found = inventory.group(name)
-        blocks, text = V.group_detail(found, inventory.numbers(group=found.name), page)
+        blocks, text = V.group_detail(found, inventory.number_list(group=found.name), page)
         return Reply(text, blocks)
     if verb == "edit":
         found = inventory.group(name_and_page(call, "group", "edit")[0])

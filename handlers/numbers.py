@@ -29,7 +29,7 @@ LIST_TITLES = {
 
 def _list_reply(session, status: str, country: str | None, group: str | None, page: int) -> Reply:
     """A page of numbers; a manager sees under each problem line the buttons that fix it."""
-    infos = session.inventory.numbers(status, country=country, group=group)
+    infos = session.inventory.number_list(status, country=country, group=group)
     pages = max(1, -(-len(infos) // V.PAGE_SIZE))
     if page > pages:
         raise DomainError(
@@ -153,7 +153,7 @@ def add_numbers(call: Call) -> Reply | OpenModal:
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
     typed = call.inventory.split(call.words)
-    result = call.inventory.add_numbers(call.actor, typed, source="slack")
+    result = call.inventory.numbers.add(call.actor, typed, source="slack")
     lines = _report_added(result)
     return Reply(lines[0], B.sections(lines))
 
@@ -383,7 +383,7 @@ def register(app, registry) -> None:
 
     @on_action(app, "remove_number")
     def _remove(session, action, body, client, respond):
-        number = session.inventory.remove_number(session.actor, action["value"])
+        number = session.inventory.numbers.remove(session.actor, action["value"])
         from bot.core.phone import format_number
 
         respond(replace_original=True, text=f"Removed {format_number(number.e164)}.")
@@ -399,7 +399,7 @@ def register(app, registry) -> None:
         address_id, _, numbers = (action.get("value") or "").partition("|")
         address = inventory.address_by_id(address_id)
         e164s = [e for e in numbers.split(",") if e]
-        result = inventory.add_numbers(
+        result = inventory.numbers.add(
             session.actor, e164s, source="slack", address_name=address.name
         )
         lines = []
@@ -464,7 +464,7 @@ def register(app, registry) -> None:
                 bad.append(f"line {line}: {typed.text[:40]} — {exc.message}")
         if len(bad) == len(entries):
             raise DomainError("; ".join(bad[:5]) + (" …" if len(bad) > 5 else ""), "numbers")
-        result = inventory.add_numbers(
+        result = inventory.numbers.add(
             session.actor,
             [typed for _, typed in entries],
             label=values.get("label", ""),

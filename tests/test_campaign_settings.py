@@ -50,7 +50,7 @@ def path(tmp_path) -> Path:
 @pytest.fixture
 def inv(path, clock) -> Inventory:
     inventory = open_inventory(path, clock)
-    inventory.add_numbers(BOSS, [BERLIN, TALLINN, HELSINKI, PARIS_MOBILE])
+    inventory.numbers.add(BOSS, [BERLIN, TALLINN, HELSINKI, PARIS_MOBILE])
     inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI])
     return inventory
 
@@ -125,7 +125,7 @@ def test_bad_settings_are_named_and_nothing_is_half_changed(
 
 def test_a_data_dir_of_before_the_settings_opens_unchanged(path, clock) -> None:
     inventory = open_inventory(path, clock)
-    inventory.add_numbers(BOSS, [BERLIN])
+    inventory.numbers.add(BOSS, [BERLIN])
     repo = inventory.repo
     with repo.transaction():  # a campaign as an older version wrote it
         repo.database.db.table("campaigns").insert(

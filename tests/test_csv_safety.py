@@ -55,10 +55,10 @@ def stock(inv) -> None:
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
-    inv.add_numbers(MANAGER, NUMBERS[:1], label="=1+1", address_name=EVIL)
-    inv.add_numbers(MANAGER, NUMBERS[1:2], label='=HYPERLINK("http://x")')
-    inv.add_numbers(MANAGER, NUMBERS[2:3], label="-2+3")
-    inv.add_numbers(MANAGER, NUMBERS[3:], label="'=1+1")
+    inv.numbers.add(MANAGER, NUMBERS[:1], label="=1+1", address_name=EVIL)
+    inv.numbers.add(MANAGER, NUMBERS[1:2], label='=HYPERLINK("http://x")')
+    inv.numbers.add(MANAGER, NUMBERS[2:3], label="-2+3")
+    inv.numbers.add(MANAGER, NUMBERS[3:], label="'=1+1")
     inv.groups.save(MANAGER, "@SUM(1)", NUMBERS[:2])
     inv.campaigns.save(MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"])
 
@@ -219,7 +219,7 @@ def test_cli_import_with_a_huge_field_reports_its_line(tmp_path):
     assert result.stdout.strip() == (
         "Imported 3 numbers (3 need attention), 0 skipped, 2 lines with errors."
     )
-    assert [i.e164 for i in inventory(data_dir, "T1").numbers()] == [
+    assert [i.e164 for i in inventory(data_dir, "T1").number_list()] == [
         "+49892001001",
         "+49892001003",
         "+49892001005",
@@ -232,4 +232,4 @@ def test_a_huge_header_is_one_clear_error(tmp_path):
 
     with pytest.raises(DomainError, match="header"):
         inv.csv.import_csv(MANAGER, f"number,{BIG}\n+49 89 2001001\n")
-    assert inv.numbers() == []
+    assert inv.number_list() == []

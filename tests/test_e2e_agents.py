@@ -35,8 +35,8 @@ def seed(bot, campaign_numbers=(MUC1, MUC2, BER_BARE, BE_NATIONAL)) -> None:
             "confirmed": True,
         },
     )
-    inventory.add_numbers(BOSS, [MUC1, MUC2], address_name="HQ Munich")
-    inventory.add_numbers(BOSS, [BER_BARE, HAM, BE_NATIONAL])
+    inventory.numbers.add(BOSS, [MUC1, MUC2], address_name="HQ Munich")
+    inventory.numbers.add(BOSS, [BER_BARE, HAM, BE_NATIONAL])
     inventory.campaigns.save(BOSS, "Sales", numbers=list(campaign_numbers))
 
 
@@ -192,7 +192,7 @@ def test_callerid_empty_pool_and_errors(bot):
 def test_names_escaped_and_answer_bounded(bot):
     inventory = bot.inventory()
     many = [f"+49 89 {4000000 + i}" for i in range(60)]  # none has an address
-    inventory.add_numbers(BOSS, many)
+    inventory.numbers.add(BOSS, many)
     inventory.campaigns.save(BOSS, "<!channel> & co", numbers=many)
     text = reply_text(bot.command("callerid &lt;!channel&gt; &amp; co"))
     assert "“&lt;!channel&gt; &amp; co”" in text and "<!channel>" not in text

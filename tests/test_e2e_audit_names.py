@@ -28,7 +28,7 @@ def _no_violations(bot):
 def test_audit_names_addresses_groups_and_users_never_ids(bot):
     inventory = bot.inventory()
     hq = inventory.addresses.create(BOSS, address_fields("HQ <Munich>", "München", "80331"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567"], address_name=hq.name)
+    inventory.numbers.add(BOSS, ["+49 89 1234567"], address_name=hq.name)
     group = inventory.groups.save(BOSS, "Sales & DE", ["+49 89 1234567"])
     campaign = inventory.campaigns.save(BOSS, "Spring", [], ["Sales & DE"])
     inventory.addresses.unlink(BOSS, ["+49 89 1234567"])
@@ -58,8 +58,8 @@ def test_audit_names_addresses_groups_and_users_never_ids(bot):
 def test_audit_of_area_confirmation_shows_a_mention(bot):
     inventory = bot.inventory()
     inventory.addresses.create(BOSS, address_fields("Manila office", "Manila", "1000", "PH"))
-    inventory.add_numbers(BOSS, ["+63 2 8123 4567"], address_name="Manila office")
-    inventory.confirm_area(BOSS, "+63 2 8123 4567")
+    inventory.numbers.add(BOSS, ["+63 2 8123 4567"], address_name="Manila office")
+    inventory.numbers.confirm_area(BOSS, "+63 2 8123 4567")
     shown = texts(bot.command("audit +63 2 8123 4567").json)
     assert "<@UMANAGER> confirmed by hand that the address of *+63 2 8123 4567*" in shown
     assert "linked to *Manila office*" in shown

@@ -23,7 +23,7 @@ def fi_bot(fake, tmp_path):
 def _campaign(bot, numbers: list[str], address) -> None:
     inventory = bot.inventory()
     inventory.addresses.create(BOSS, address)
-    inventory.add_numbers(BOSS, numbers, address_name=address["name"])
+    inventory.numbers.add(BOSS, numbers, address_name=address["name"])
     inventory.campaigns.save(BOSS, "Oktoberfest 2025", numbers=numbers)
 
 

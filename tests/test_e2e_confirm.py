@@ -21,7 +21,7 @@ def seed(bot, numbers=(MANILA,), link_to="Manila office"):
     inventory.addresses.create(BOSS, address_fields("Manila office", "Manila", "1000", "PH"))
     inventory.addresses.create(BOSS, address_fields("Makati office", "Makati", "1200", "PH"))
     inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331", "DE"))
-    inventory.add_numbers(BOSS, list(numbers))
+    inventory.numbers.add(BOSS, list(numbers))
     if link_to:
         inventory.addresses.link(BOSS, [MANILA], link_to)
     return inventory
@@ -90,7 +90,7 @@ def test_show_button_confirms_after_a_dialog(bot):
     assert "<@UMANAGER> confirmed by hand" in last_respond(bot, 2)["text"]
     assert status(bot) == "ok"
     # A number with another verdict gets no button.
-    bot.inventory().add_numbers(BOSS, [MUNICH], address_name="HQ Munich")
+    bot.inventory().numbers.add(BOSS, [MUNICH], address_name="HQ Munich")
     assert "confirm_area" not in buttons(bot.command("show +49 89 1234567").json["blocks"])
 
 

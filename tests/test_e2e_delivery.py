@@ -70,8 +70,8 @@ def seed(bot: DeliveryBot) -> None:
     "From Finland" (calls enter in Finland, sales) and "Local" (own country, service)."""
     inventory = bot.inventory()
     inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.add_numbers(BOSS, [TALLINN, PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [TALLINN, PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
     inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI])
     inventory.campaigns.save(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
     inventory.campaigns.save(BOSS, "Local", [BERLIN, PARIS_LANDLINE], purpose="service")
@@ -114,7 +114,7 @@ def _section_with(blocks: list[dict], shown: str) -> str:
 
 def test_campaign_show_gives_both_verdicts_and_a_warning_summary(dbot):
     seed(dbot)
-    dbot.inventory().add_numbers(BOSS, [BRUSSELS_078])
+    dbot.inventory().numbers.add(BOSS, [BRUSSELS_078])
     dbot.inventory().campaigns.save(
         BOSS,
         "From Finland",
@@ -154,7 +154,7 @@ def test_list_blocked_and_restricted_with_pages(dbot):
     seed(dbot)
     inventory = dbot.inventory()
     more = [f"+49 30 {2000000 + i}" for i in range(24)]
-    inventory.add_numbers(BOSS, more)
+    inventory.numbers.add(BOSS, more)
     inventory.groups.save(BOSS, "Berlin", more)
     inventory.campaigns.save(BOSS, "Berlin from Finland", [], ["Berlin"], origin="FI")
 
@@ -210,9 +210,9 @@ def seed_caller_ids(bot: DeliveryBot) -> None:
     inventory.addresses.create(
         BOSS, address_fields("HQ Helsinki", "Helsinki", "00100", country="FI")
     )
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.add_numbers(BOSS, [HELSINKI], address_name="HQ Helsinki")
-    assert all(i.verdict.ok for i in inventory.numbers())
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [HELSINKI], address_name="HQ Helsinki")
+    assert all(i.verdict.ok for i in inventory.number_list())
     inventory.campaigns.save(BOSS, "From Finland", [BERLIN, HELSINKI], origin="FI")
     inventory.campaigns.save(BOSS, "Local", [BERLIN, HELSINKI])
 
@@ -273,11 +273,11 @@ def test_the_kept_verdicts_follow_every_change(dbot):
     assert blocked() == ["+33612345678"]
     # Back to Finland, and a German number joins through the group.
     inventory.campaigns.save(BOSS, "From Finland", [PARIS_MOBILE], ["Nordics"], "x", "FI")
-    inventory.add_numbers(BOSS, ["+49 30 7654321"])
+    inventory.numbers.add(BOSS, ["+49 30 7654321"])
     inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI, "+49 30 7654321"], "Nordics")
     assert blocked() == ["+33612345678", "+49307654321"]
     # A number removed; the day of Estonia's block.
-    inventory.remove_number(BOSS, PARIS_MOBILE)
+    inventory.numbers.remove(BOSS, PARIS_MOBILE)
     assert blocked() == ["+49307654321"]
     dbot.clock.day = "2027-03-01"
     assert blocked() == ["+3726123456", "+49307654321"]

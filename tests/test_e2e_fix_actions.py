@@ -179,7 +179,7 @@ def test_address_edit_alert_offers_edit_of_that_address(nbot, fake):
     nbot.start()
     inventory = nbot.inventory()
     inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10115"))
-    inventory.add_numbers(BOSS, ["+49 30 1000003"], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, ["+49 30 1000003"], address_name="HQ Berlin")
     modal = _edit_form(nbot, fake, "HQ Berlin")
     modal.fill("City", "Potsdam").submit(nbot.sender)
     (post,) = wait_posts(fake, "failing")

@@ -70,7 +70,7 @@ def test_an_uploaded_csv_is_imported_with_a_summary(bot):
     updated = bot.fake.wait_for("views.update")[-1]
     assert updated.ok and "imported 2 numbers" in texts(updated.body["view"])
 
-    info = {i.e164: i for i in bot.inventory().numbers()}
+    info = {i.e164: i for i in bot.inventory().number_list()}
     assert set(info) == {"+49891234567", "+49897654321"}
     assert info["+49891234567"].address.name == "HQ Munich"
     assert info["+49891234567"].number.source == "import"
@@ -102,7 +102,7 @@ def test_wrong_files_are_refused_inline(bot, content, name, filetype, size, erro
     r = modal.fill("CSV file", [file]).submit(bot.sender)
     assert r.json["response_action"] == "errors", r.json
     assert error in r.json["errors"]["file"]
-    assert bot.inventory().numbers() == []
+    assert bot.inventory().number_list() == []
 
 
 def test_no_file_members_help_and_app_home(bot):

@@ -13,7 +13,7 @@ def workspace(bot):
     inventory = bot.inventory()
     inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
     inventory.addresses.create(BOSS, address_fields("Madrid office", "Madrid", "28001", "ES"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567", "+34 911 23 45 67"])
+    inventory.numbers.add(BOSS, ["+49 89 1234567", "+34 911 23 45 67"])
     inventory.groups.save(BOSS, "Sales DE", ["+49 89 1234567"])
     inventory.campaigns.save(BOSS, "Oktoberfest 2025", groups=["Sales DE"])
     inventory.campaigns.save(BOSS, "Spring sale", numbers=["+34 911 23 45 67"])

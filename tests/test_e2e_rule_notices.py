@@ -103,7 +103,7 @@ def seed_estonia(bot: NoticeBot) -> None:
     """An Estonian number in a campaign whose calls enter the network in Finland (blocked
     from March 2027), and in one through a local carrier (never blocked)."""
     inventory = bot.inventory()
-    inventory.add_numbers(BOSS, [TALLINN, "+372 612 3457"])
+    inventory.numbers.add(BOSS, [TALLINN, "+372 612 3457"])
     inventory.campaigns.save(BOSS, "From Finland", [TALLINN, "+372 612 3457"], origin="FI")
     inventory.campaigns.save(BOSS, "Local", [TALLINN])
 
@@ -180,8 +180,8 @@ def test_a_rules_file_that_turns_numbers_blocked_alerts_once_at_start(notice_bot
 def seed_home(bot: NoticeBot) -> None:
     inventory = bot.inventory()
     inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.add_numbers(BOSS, [PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
     # Blocked: Berlin (from Finland) and the Paris mobile (twice: counted once).
     inventory.campaigns.save(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], origin="FI")
     inventory.campaigns.save(BOSS, "Mobiles", [PARIS_MOBILE])
@@ -218,9 +218,9 @@ def test_a_digest_for_blocked_numbers_alone(notice_bot):
     bot = notice_bot("2026-12-01")
     inventory = bot.inventory()
     inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
     inventory.campaigns.save(BOSS, "From Finland", [BERLIN], origin="FI")
-    assert inventory.numbers("attention") == []
+    assert inventory.number_list("attention") == []
     bot.start()
     (digest,) = wait_until(lambda: notices(bot.fake, "Daily digest"), "the digest")
     assert_within_limits(text=digest.body["text"], blocks=digest.body["blocks"])

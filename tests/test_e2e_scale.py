@@ -38,7 +38,7 @@ def big(tmp_path_factory):
             inventory.addresses.create(boss, address_fields(f"Office {i:03d}", "Berlin", "10115"))
         inventory.addresses.create(boss, address_fields("HQ Munich", "München", "80331"))
         inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10115"))
-        result = inventory.add_numbers(boss, texts_)
+        result = inventory.numbers.add(boss, texts_)
         assert len(result.added) == NUMBERS and not result.invalid  # every one valid
         inventory.addresses.link(boss, texts_[:2000], "HQ Munich")
         inventory.addresses.link(boss, texts_[2000:2600], "HQ Berlin")  # outside area

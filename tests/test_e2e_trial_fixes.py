@@ -15,7 +15,7 @@ def _no_violations(bot):
 
 
 def stored(bot) -> set[str]:
-    return {i.e164 for i in bot.inventory().numbers()}
+    return {i.e164 for i in bot.inventory().number_list()}
 
 
 # -- numbers with a country code stay whole ----------------------------------------------

@@ -41,7 +41,7 @@ def own_numbers(t: int) -> list[str]:
 
 def _seed(bot):
     inv = bot.inventory()
-    inv.add_numbers(BOSS, FILLERS + [e for t in range(THREADS) for e in own_numbers(t)])
+    inv.numbers.add(BOSS, FILLERS + [e for t in range(THREADS) for e in own_numbers(t)])
     fields = {
         "customer_name": "Acme GmbH",
         "street": "Marienplatz 1",
@@ -153,7 +153,7 @@ def test_sixteen_people_at_once_lose_no_update(bot):
     assert operations == THREADS * OPS
 
     inv = bot.inventory()  # fresh from disk
-    numbers = {i.e164: i for i in inv.numbers()}
+    numbers = {i.e164: i for i in inv.number_list()}
     addresses = {a.id: a for a in inv.address_list()}
     lost = 0
     for p in people:
@@ -277,7 +277,7 @@ def test_two_bot_processes_on_one_data_dir(two_bots):
     from tests.conftest import bot_settings
 
     inv = Workspaces(bot_settings(fake, data)).inventory("T1")
-    on_disk = {i.e164 for i in inv.numbers()}
+    on_disk = {i.e164 for i in inv.number_list()}
     assert set(confirmed) | {"+49896999001"} == on_disk
     added = Counter(e.subject for e in inv.audit() if e.action == "number.add")
     assert added == Counter(on_disk)

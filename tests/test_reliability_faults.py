@@ -50,7 +50,7 @@ def told(bot, trigger: str, timeout: float = 10) -> str:
 @pytest.fixture
 def world(bot):
     inv = bot.inventory()
-    inv.add_numbers(BOSS, ["+49891234567", "+49301234567"])
+    inv.numbers.add(BOSS, ["+49891234567", "+49301234567"])
     inv.groups.save(BOSS, "Sales", ["+49891234567"])
     bot.fake.add_user(ADMIN, name="admin", is_admin=True)
     yield bot
@@ -244,4 +244,4 @@ def test_disk_full_during_a_button_is_told(world, monkeypatch):
     monkeypatch.undo()
     assert "could not be saved" in reply and "Nothing was changed" in reply, reply
     assert disk(bot) == before
-    assert "+49301234567" in {i.e164 for i in bot.inventory().numbers()}
+    assert "+49301234567" in {i.e164 for i in bot.inventory().number_list()}

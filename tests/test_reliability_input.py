@@ -136,7 +136,7 @@ def world(bot):
             "confirmed": True,
         },
     )
-    inv.add_numbers(BOSS, ["+49891234567", "+49301234567"])
+    inv.numbers.add(BOSS, ["+49891234567", "+49301234567"])
     inv.groups.save(BOSS, "Sales", ["+49891234567"])
     return bot
 
@@ -252,11 +252,11 @@ def test_bulk_add_form_with_any_values(world, pasted, label):
     modal.fill("Numbers", pasted)
     if "Label" in modal.labels():
         modal.fill("Label", label)
-    before_numbers = {i.e164 for i in bot.inventory().numbers()}
+    before_numbers = {i.e164 for i in bot.inventory().number_list()}
     before = disk(bot)
     r = submit(modal, bot.sender)
     check_submission(bot, r, before, inputs_of(modal))
-    after = {i.e164 for i in bot.inventory().numbers()}
+    after = {i.e164 for i in bot.inventory().number_list()}
     if r.json["response_action"] == "update":
         # Only numbers that were pasted were added, each a valid number.
         for e164 in after - before_numbers:
@@ -275,4 +275,4 @@ def test_group_form_with_any_values(world, name, numbers, edit):
     check_submission(bot, r, before, inputs_of(modal))
     if r.json["response_action"] == "update":
         members = {n for g in bot.inventory().group_list() for n in g.numbers}
-        assert members <= {i.e164 for i in bot.inventory().numbers()}
+        assert members <= {i.e164 for i in bot.inventory().number_list()}

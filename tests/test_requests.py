@@ -113,13 +113,13 @@ def test_purchase_from_request_to_fulfilled_numbers(inventory, munich):
     assert "+49 1511 2345678 is a mobile number, not local" in err.value.message
     with pytest.raises(DomainError, match="for 2 numbers: enter at most 2"):
         service.fulfil(MANAGER, request.id, ["089 1234567", "089 1234568", "089 1234569"])
-    assert inventory.numbers() == []
+    assert inventory.number_list() == []
 
     done = service.fulfil(OTHER_MANAGER, request.id, ["089 1234567", "+49 89 7654321"])
     assert done.request.status == "fulfilled"
     assert done.request.numbers == ["+49891234567", "+49897654321"]
     assert [i.verdict.status for i in done.added] == ["ok", "ok"]
-    for info in inventory.numbers():
+    for info in inventory.number_list():
         assert (info.number.source, info.address.name) == ("purchase", "HQ Munich")
     actions = [e.action for e in service.audit("R1")]
     assert actions == ["request.fulfil", "request.approve", "request.purchase"]
@@ -243,7 +243,7 @@ def test_reject_with_reason_and_a_reader_cannot_decide(inventory, munich):
 
 # ----------------------------------------------------------------------- mandates
 def test_mandate_names_each_refused_number(inventory, munich):
-    inventory.add_numbers(MANAGER, ["+49 89 1111111"])
+    inventory.numbers.add(MANAGER, ["+49 89 1111111"])
     service = Requests(inventory)
     with pytest.raises(ValidationError) as err:
         service.create_mandate(
@@ -282,7 +282,7 @@ def test_mandate_is_fulfilled_on_approval(inventory, munich):
     assert sorted(i.e164 for i in decision.added) == ["+49303333333", "+49892222222"]
     statuses = {i.e164: i.verdict.status for i in decision.added}
     assert statuses == {"+49892222222": "ok", "+49303333333": "outside_area"}
-    assert {i.number.source for i in inventory.numbers()} == {"mandate"}
+    assert {i.number.source for i in inventory.number_list()} == {"mandate"}
 
 
 def test_concurrent_approvals_decide_once(inventory, munich):
@@ -316,4 +316,4 @@ def test_concurrent_approvals_decide_once(inventory, munich):
         t.join()
     assert sorted(outcomes) == ["lost", "lost", "lost", "won"]
     assert [e.action for e in service.audit(request.id)].count("request.approve") == 1
-    assert len(inventory.numbers()) == 1
+    assert len(inventory.number_list()) == 1

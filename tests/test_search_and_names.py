@@ -29,7 +29,7 @@ def inv(tmp_path) -> Inventory:
     inventory = Inventory(
         WorkspaceRepository(WorkspaceDatabase(tmp_path / "t.json")), Rules.shipped(), "DE"
     )
-    inventory.add_numbers(MANAGER, ALL)
+    inventory.numbers.add(MANAGER, ALL)
     return inventory
 
 
@@ -60,7 +60,7 @@ def test_digits_with_plus_or_00_match_the_start(inv, typed, expected):
 
 
 def test_plus_49_does_not_find_a_spanish_number_holding_49(inv):
-    inv.add_numbers(MANAGER, ["+34 914 912 345"])  # "34914912345" holds "49"
+    inv.numbers.add(MANAGER, ["+34 914 912 345"])  # "34914912345" holds "49"
     assert "+34914912345" not in found(inv, "+49")
     assert "+34914912345" in found(inv, "49")  # bare digits still match anywhere
 
@@ -102,7 +102,7 @@ def test_address_and_label_are_searched_with_accents_folded(inv):
         },
     )
     inv.addresses.link(MANAGER, [ZURICH], "Zürich office")
-    inv.add_numbers(MANAGER, ["+49 40 3001234"], label="Hotline Süd")
+    inv.numbers.add(MANAGER, ["+49 40 3001234"], label="Hotline Süd")
     assert found(inv, "zurich office") == {ZURICH}
     assert found(inv, "zurichoff") == {ZURICH}
     assert found(inv, "hotline sud") == {"+49403001234"}

@@ -72,7 +72,7 @@ def inv(path) -> Inventory:
 @pytest.fixture
 def stocked(inv) -> Inventory:
     """Three Munich numbers and a Berlin one; a Munich address; a group and a campaign."""
-    inv.add_numbers(MANAGER, [MUNICH_1, MUNICH_2, MUNICH_3, BERLIN], label="Sales")
+    inv.numbers.add(MANAGER, [MUNICH_1, MUNICH_2, MUNICH_3, BERLIN], label="Sales")
     inv.addresses.create(MANAGER, address_fields())
     inv.addresses.link(MANAGER, [MUNICH_1], "Munich office")
     inv.groups.save(MANAGER, "Bavaria", [MUNICH_1, MUNICH_2])
@@ -82,8 +82,8 @@ def stocked(inv) -> Inventory:
 
 # ---------------------------------------------------------------- permissions
 REFUSED_CHANGES = {
-    "add_numbers": lambda i, a: i.add_numbers(a, ["+49 89 2009999"]),
-    "remove_number": lambda i, a: i.remove_number(a, MUNICH_2),
+    "add_numbers": lambda i, a: i.numbers.add(a, ["+49 89 2009999"]),
+    "remove_number": lambda i, a: i.numbers.remove(a, MUNICH_2),
     "create_address": lambda i, a: i.addresses.create(a, address_fields("Other")),
     "update_address": lambda i, a: i.addresses.update(
         a, "Munich office", address_fields(city="Berlin")
@@ -91,13 +91,13 @@ REFUSED_CHANGES = {
     "delete_address": lambda i, a: i.addresses.delete(a, "Munich office"),
     "link": lambda i, a: i.addresses.link(a, [MUNICH_2], "Munich office"),
     "unlink": lambda i, a: i.addresses.unlink(a, [MUNICH_1]),
-    "confirm_area": lambda i, a: i.confirm_area(a, MUNICH_1),
+    "confirm_area": lambda i, a: i.numbers.confirm_area(a, MUNICH_1),
     "save_group": lambda i, a: i.groups.save(a, "New", [MUNICH_3]),
     "edit_group": lambda i, a: i.groups.save(a, "Bavaria", [], current_name="Bavaria"),
     "delete_group": lambda i, a: i.groups.delete(a, "Bavaria"),
     "save_campaign": lambda i, a: i.campaigns.save(a, "Autumn", numbers=[MUNICH_3]),
     "delete_campaign": lambda i, a: i.campaigns.delete(a, "Spring"),
-    "set_access": lambda i, a: i.set_access(a, "UREADER", True),
+    "set_access": lambda i, a: i.access.set(a, "UREADER", True),
     "import_csv": lambda i, a: i.csv.import_csv(a, "number\n+49 89 2009999\n"),
 }
 
@@ -244,7 +244,7 @@ def test_link_to_an_unknown_address_changes_nothing(stocked, path):
 
 def test_a_failed_write_leaves_the_inventory_as_it_was(stocked, path, monkeypatch):
     """All or nothing even when the disk fails mid-change (OS fault injected)."""
-    stocked.numbers()  # derived views cached
+    stocked.number_list()  # derived views cached
     before = on_disk(path)
 
     def disk_full(*args):
@@ -294,8 +294,8 @@ def test_deleting_a_group_takes_it_out_of_campaigns(stocked):
 
 
 def test_removing_a_number_takes_it_out_of_groups_and_campaigns(stocked):
-    stocked.remove_number(MANAGER, MUNICH_1)
-    stocked.remove_number(MANAGER, BERLIN)
+    stocked.numbers.remove(MANAGER, MUNICH_1)
+    stocked.numbers.remove(MANAGER, BERLIN)
     assert stocked.group("Bavaria").numbers == ["+49892001002"]
     assert stocked.campaign("Spring").numbers == []
     with pytest.raises(NotFound):
@@ -329,14 +329,14 @@ def test_every_change_is_audited_with_who_before_and_after(stocked):
     assert group_edit.before["numbers"] == ["+49892001001", "+49892001002"]
     assert group_edit.after["numbers"] == ["+49892001003"]
 
-    stocked.remove_number(MANAGER, MUNICH_2)
+    stocked.numbers.remove(MANAGER, MUNICH_2)
     removal = stocked.audit(MUNICH_2)[0]
     assert (removal.action, removal.before["e164"], removal.after) == (
         "number.remove",
         "+49892001002",
         None,
     )
-    stocked.set_access(MANAGER, "UOTHER", True)
+    stocked.access.set(MANAGER, "UOTHER", True)
     assert stocked.audit()[0].action == "access.grant"
     assert stocked.grants() == {"UOTHER"}
 
@@ -346,13 +346,13 @@ def test_a_refused_change_writes_no_audit_entry(stocked):
     with pytest.raises(DomainError):
         stocked.addresses.create(MANAGER, address_fields("munich OFFICE"))
     with pytest.raises(PermissionDenied):
-        stocked.add_numbers(READER, ["+49 89 2009999"])
+        stocked.numbers.add(READER, ["+49 89 2009999"])
     assert len(stocked.audit()) == count
 
 
 # ---------------------------------------------------------------- adding numbers
 def test_add_numbers_reports_invalid_lines_and_duplicates(stocked):
-    result = stocked.add_numbers(
+    result = stocked.numbers.add(
         MANAGER,
         ["+49 89 2001004", "+49 123", "", "0049 89 2001001", "089 2001005", "+49 89 2001004", "x"],
         first_line=10,
@@ -361,13 +361,13 @@ def test_add_numbers_reports_invalid_lines_and_duplicates(stocked):
     assert [(line, text) for line, text, _ in result.invalid] == [(11, "+49 123"), (16, "x")]
     assert all(reason for _, _, reason in result.invalid)
     assert sorted(result.already) == ["+49892001001", "+49892001004"]
-    assert len(stocked.numbers()) == 6
+    assert len(stocked.number_list()) == 6
     assert stocked.info("+49 89 2001005").number.label == ""
 
 
 def test_add_numbers_with_an_address_links_them(inv):
     inv.addresses.create(MANAGER, address_fields())
-    result = inv.add_numbers(MANAGER, [MUNICH_1], address_name="munich office", label="Front")
+    result = inv.numbers.add(MANAGER, [MUNICH_1], address_name="munich office", label="Front")
     (info,) = result.added
     assert info.verdict.ok
     assert result.needing_attention == []
@@ -376,8 +376,8 @@ def test_add_numbers_with_an_address_links_them(inv):
 
 def test_a_label_that_is_too_long_refuses_the_whole_add(inv, path):
     with pytest.raises(DomainError):
-        inv.add_numbers(MANAGER, [MUNICH_1], label="x" * 76)
-    assert inv.numbers() == []
+        inv.numbers.add(MANAGER, [MUNICH_1], label="x" * 76)
+    assert inv.number_list() == []
 
 
 # ---------------------------------------------------------------- CSV
@@ -430,7 +430,7 @@ def test_import_needs_a_number_column(inv):
     with pytest.raises(DomainError) as caught:
         inv.csv.import_csv(MANAGER, "phone,address\n+49 89 2001001,\n")
     assert "number" in caught.value.message
-    assert inv.numbers() == []
+    assert inv.number_list() == []
 
 
 # ---------------------------------------------------------------- races with another process
@@ -448,13 +448,13 @@ def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, p
     def clock() -> str:
         if not raced:
             with pytest.raises(StorageBusy):
-                other.add_numbers(MANAGER, ["+49 89 2007777"], address_name="Munich office")
+                other.numbers.add(MANAGER, ["+49 89 2007777"], address_name="Munich office")
             raced.append(True)
         return "2026-01-01T00:00:00+00:00"
 
     stocked.clock = clock
     if how == "add":
-        result = stocked.add_numbers(MANAGER, ["+49 89 2007777", "+49 89 2007778"])
+        result = stocked.numbers.add(MANAGER, ["+49 89 2007777", "+49 89 2007778"])
     else:
         result = stocked.csv.import_csv(
             MANAGER, "number,label\n+49 89 2007777,x\n+49 89 2007778,y\n"
@@ -462,7 +462,7 @@ def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, p
     assert raced
     assert sorted(i.e164 for i in result.added) == ["+49892007777", "+49892007778"]
     # Afterwards the other process sees the number and does not add it twice.
-    again = other.add_numbers(MANAGER, ["+49 89 2007777"], address_name="Munich office")
+    again = other.numbers.add(MANAGER, ["+49 89 2007777"], address_name="Munich office")
     assert again.added == [] and again.already == ["+49892007777"]
     adds = [e for e in open_inventory(path).audit("+49 89 2007777") if e.action == "number.add"]
     assert len(adds) == 1
@@ -470,7 +470,7 @@ def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, p
 
 def test_search_finds_numbers_by_international_national_and_text_forms(stocked):
     inv = stocked
-    inv.add_numbers(MANAGER, ["+49 89 3001234", "+49 30 3001234"], label="Hotline Süd")
+    inv.numbers.add(MANAGER, ["+49 89 3001234", "+49 30 3001234"], label="Hotline Süd")
     found = lambda text: {i.e164 for i in inv.search_numbers(text)}  # noqa: E731
     assert "+49893001234" in found("+49 89 300")
     assert "+49893001234" in found("0049 89 300")
@@ -487,7 +487,7 @@ def test_verdicts_are_reused_until_a_number_or_address_changes(stocked):
     stocked.campaigns.save(MANAGER, "Derived campaign", numbers=[], groups=["Derived views"])
     assert stocked.views().infos is before  # groups and campaigns judge no number again
     assert stocked.group("Derived views").name == "Derived views"  # but are seen
-    stocked.add_numbers(MANAGER, ["+49 89 3009999"])
+    stocked.numbers.add(MANAGER, ["+49 89 3009999"])
     after = stocked.views().infos
     assert after is not before and "+49893009999" in after
     stocked.addresses.update(MANAGER, "Munich office", {**address_fields(), "city": "Berlin"})
@@ -505,8 +505,8 @@ def test_views_after_a_number_change_judge_only_that_number_and_stay_right(stock
     assert all(after.infos[e] is i for e, i in others.items())  # not judged again
     assert after.infos[target].address is not None
     assert [i.e164 for i in after.ordered] == sorted(after.infos)
-    stocked.add_numbers(MANAGER, ["+49 89 3007777"])
-    stocked.remove_number(MANAGER, target)
+    stocked.numbers.add(MANAGER, ["+49 89 3007777"])
+    stocked.numbers.remove(MANAGER, target)
     latest = stocked.views()
     assert "+49893007777" in latest.infos and target not in latest.infos
     assert [i.e164 for i in latest.ordered] == sorted(latest.infos)

@@ -74,7 +74,7 @@ class ImportExport:
         delivery = self._delivery_by_number()
 
         def rows() -> Iterable[list]:  # one at a time, as the file is written
-            for info in self.inventory.numbers():
+            for info in self.inventory.number_list():
                 n = info.number
                 yield [
                     n.e164,

@@ -353,7 +353,7 @@ class ReadModel:
                 self._views_generation = generation
             return self._views
 
-    def numbers(
+    def number_list(
         self,
         status: str = "all",
         country: str | None = None,
@@ -473,7 +473,7 @@ class ReadModel:
         return address
 
     def address_numbers(self, address_id: str) -> list[NumberInfo]:
-        return [i for i in self.numbers() if i.number.address_id == address_id]
+        return [i for i in self.number_list() if i.number.address_id == address_id]
 
     def group_list(self) -> list[Group]:
         return sorted(self.views().groups.values(), key=_by_name)

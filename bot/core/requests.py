@@ -825,7 +825,7 @@ class Requests:
             if address or not request.details.get("address_id")
             else ("The request's address no longer exists: the numbers were added without one.")
         )
-        result = self.inventory.add_numbers(
+        result = self.inventory.numbers.add(
             actor,
             e164s,
             source=request.kind,
