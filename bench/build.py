@@ -90,7 +90,7 @@ def build(inventory: Inventory, n: int) -> Built:
     with repo.transaction():
         repo.addresses.save_many(addresses)
 
-    # Numbers: one CSV imported with Inventory.import_csv (the timed bulk import).
+    # Numbers: one CSV imported with inventory.csv.import_csv (the timed bulk import).
     groups = max(1, n // 100)
     generated = numbers_for(n)
     address_of: dict[str, str | None] = {}

@@ -1,5 +1,6 @@
 """Campaign settings (where calls enter the network, purpose) and the presentation verdicts
-of the services, against real TinyDB files, real numbers and a clock the test controls."""
+of the services, against the in-memory repository (one test opens a TinyDB file of before
+the settings), real numbers and a clock the test controls."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.core.errors import DomainError
 from bot.core.model import Actor
 from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
+from storage.memory import MemoryRepository
 from storage.repository import WorkspaceRepository
 
 BOSS = Actor("UMANAGER", is_manager=True)
@@ -48,8 +50,8 @@ def path(tmp_path) -> Path:
 
 
 @pytest.fixture
-def inv(path, clock) -> Inventory:
-    inventory = open_inventory(path, clock)
+def inv(clock) -> Inventory:
+    inventory = Inventory(MemoryRepository(), Rules.shipped(), "DE", clock=clock)
     inventory.numbers.add(BOSS, [BERLIN, TALLINN, HELSINKI, PARIS_MOBILE])
     inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI])
     return inventory
@@ -101,26 +103,23 @@ def test_an_edit_that_names_neither_setting_keeps_both(inv) -> None:
         ({"origin": "FI", "purpose": ""}, "purpose", "“” is not a purpose"),
     ],
 )
-def test_bad_settings_are_named_and_nothing_is_half_changed(
-    inv, path, clock, fields, field, message
-) -> None:
+def test_bad_settings_are_named_and_nothing_is_half_changed(inv, fields, field, message) -> None:
     inv.campaigns.save(BOSS, "Spring", [BERLIN], origin="DE", purpose="service")
     audit_before = len(inv.audit())
-    before = path.read_bytes()
+    before = [inv.repo.campaigns.all(), inv.repo.audit_entries()]
     with pytest.raises(DomainError) as err:
         # A new name, new members and one bad setting: none of it is saved.
         inv.campaigns.save(BOSS, "Autumn", [TALLINN], current_name="Spring", **fields)
     assert err.value.field == field
     assert message in err.value.message
-    assert path.read_bytes() == before
-    fresh = open_inventory(path, clock)
-    campaign = fresh.campaign("Spring")
+    assert [inv.repo.campaigns.all(), inv.repo.audit_entries()] == before
+    campaign = inv.campaign("Spring")
     assert (campaign.numbers, campaign.origin, campaign.purpose) == (
         ["+49301234567"],
         "DE",
         "service",
     )
-    assert len(fresh.audit()) == audit_before
+    assert len(inv.audit()) == audit_before
 
 
 def test_a_data_dir_of_before_the_settings_opens_unchanged(path, clock) -> None:

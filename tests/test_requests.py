@@ -1,4 +1,5 @@
-"""Purchase requests and mandates without Slack: real TinyDB files, real phonenumbers data."""
+"""Purchase requests and mandates without Slack: the in-memory repository, real phonenumbers
+data."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import threading
 
 import pytest
 
-from bot.bootstrap import Workspaces
-from bot.config import load_settings
+from bot.core.compliance import Rules
 from bot.core.errors import DomainError, PermissionDenied, ValidationError
 from bot.core.model import Actor
 from bot.core.requests import AlreadyDecided, Requests, prefix_fits, resolve_area
+from bot.core.services import Inventory
+from storage.memory import MemoryRepository
 
 MANAGER = Actor("UMANAGER", is_manager=True)
 OTHER_MANAGER = Actor("UBOSS", is_manager=True)
@@ -28,9 +30,8 @@ BERLIN = {**MUNICH, "name": "HQ Berlin", "city": "Berlin", "postal_code": "10117
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    env = {"NUMBERS_DATA_DIR": str(tmp_path / "data"), "NUMBERS_DEFAULT_REGION": "DE"}
-    return Workspaces(load_settings(env, dotenv=False)).inventory("T1")
+def inventory():
+    return Inventory(MemoryRepository(), Rules.shipped(), "DE")
 
 
 @pytest.fixture

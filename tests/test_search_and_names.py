@@ -1,5 +1,5 @@
 """Inventory.search_numbers (prefixes, accents, area names) and quote-insensitive names,
-against real TinyDB files and real phonenumbers data."""
+against the in-memory repository and real phonenumbers data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from bot.core.compliance import Rules
 from bot.core.model import Actor
 from bot.core.services import Inventory
-from storage.database import WorkspaceDatabase
-from storage.repository import WorkspaceRepository
+from storage.memory import MemoryRepository
 
 MANAGER = Actor("UMANAGER", is_manager=True)
 
@@ -25,10 +24,8 @@ ALL = [MUNICH, BERLIN, MADRID, ZURICH, NEW_YORK, TORONTO, HELSINKI, LONDON]
 
 
 @pytest.fixture
-def inv(tmp_path) -> Inventory:
-    inventory = Inventory(
-        WorkspaceRepository(WorkspaceDatabase(tmp_path / "t.json")), Rules.shipped(), "DE"
-    )
+def inv() -> Inventory:
+    inventory = Inventory(MemoryRepository(), Rules.shipped(), "DE")
     inventory.numbers.add(MANAGER, ALL)
     return inventory
 

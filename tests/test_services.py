@@ -1,4 +1,6 @@
-"""Inventory (the services) against real TinyDB files and real phonenumbers data."""
+"""The services against the in-memory repository (storage/memory.py) and real phonenumbers
+data: fast. The few tests about files (a failed disk write, another process, a fresh
+process reading the file) open real TinyDB files (``file_stocked``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import handlers
 import storage.database as database
 from bot.core.compliance import Rules, Status
 from bot.core.errors import (
@@ -23,6 +26,7 @@ from bot.core.errors import (
 from bot.core.model import Actor
 from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
+from storage.memory import MemoryRepository
 from storage.repository import WorkspaceRepository
 
 MANAGER = Actor("UMANAGER", is_manager=True)
@@ -36,6 +40,10 @@ BERLIN = "+49 30 1234567"
 
 def open_inventory(path: Path) -> Inventory:
     return Inventory(WorkspaceRepository(WorkspaceDatabase(path)), Rules.shipped(), "DE")
+
+
+def memory_inventory() -> Inventory:
+    return Inventory(MemoryRepository(), Rules.shipped(), "DE")
 
 
 def address_fields(name: str = "Munich office", **overrides) -> dict:
@@ -58,6 +66,13 @@ def path(tmp_path) -> Path:
     return tmp_path / "team-T1.json"
 
 
+def state(inv: Inventory) -> tuple:
+    """Everything the workspace holds (the port's view): equal when nothing was written."""
+    repo = inv.repo
+    kinds = (repo.numbers, repo.addresses, repo.groups, repo.campaigns, repo.agents)
+    return (*(kind.all() for kind in kinds), repo.audit_entries(), repo.grants())
+
+
 def on_disk(path: Path) -> bytes:
     """The database's files: the main file and its journal (storage/database.py)."""
     journal = path.with_name(path.name + ".journal")
@@ -65,12 +80,22 @@ def on_disk(path: Path) -> bytes:
 
 
 @pytest.fixture
-def inv(path) -> Inventory:
-    return open_inventory(path)
+def inv() -> Inventory:
+    return memory_inventory()
 
 
 @pytest.fixture
 def stocked(inv) -> Inventory:
+    return stock(inv)
+
+
+@pytest.fixture
+def file_stocked(path) -> Inventory:
+    """The same stock in a real TinyDB file."""
+    return stock(open_inventory(path))
+
+
+def stock(inv: Inventory) -> Inventory:
     """Three Munich numbers and a Berlin one; a Munich address; a group and a campaign."""
     inv.numbers.add(MANAGER, [MUNICH_1, MUNICH_2, MUNICH_3, BERLIN], label="Sales")
     inv.addresses.create(MANAGER, address_fields())
@@ -103,23 +128,23 @@ REFUSED_CHANGES = {
 
 
 @pytest.mark.parametrize("change", sorted(REFUSED_CHANGES))
-def test_a_non_manager_is_refused_every_change_and_nothing_is_written(stocked, path, change):
-    before = on_disk(path)
+def test_a_non_manager_is_refused_every_change_and_nothing_is_written(stocked, change):
+    before = state(stocked)
     with pytest.raises(PermissionDenied) as caught:
         REFUSED_CHANGES[change](stocked, READER)
     assert "Only managers can" in caught.value.message
-    assert on_disk(path) == before
+    assert state(stocked) == before
 
 
 @pytest.mark.parametrize(
     "change", sorted(set(REFUSED_CHANGES) - {"confirm_area", "delete_address"})
 )
-def test_the_same_change_works_for_a_manager(stocked, path, change):
+def test_the_same_change_works_for_a_manager(stocked, change):
     """The refusals above only mean something if the very same calls work for a manager
     (confirm_area and delete_address need other preconditions, tested elsewhere)."""
-    before = on_disk(path)
+    before = state(stocked)
     REFUSED_CHANGES[change](stocked, MANAGER)
-    assert on_disk(path) != before
+    assert state(stocked) != before
 
 
 # ---------------------------------------------------------------- addresses
@@ -187,15 +212,15 @@ def test_editing_an_address_reports_the_numbers_it_breaks(stocked):
     assert stocked.info(MUNICH_1).verdict.status == Status.OUTSIDE_AREA
 
 
-def test_delete_is_refused_while_numbers_are_linked_naming_them(stocked, path):
+def test_delete_is_refused_while_numbers_are_linked_naming_them(stocked):
     stocked.addresses.link(MANAGER, [MUNICH_2], "Munich office")
-    before = on_disk(path)
+    before = state(stocked)
     with pytest.raises(DomainError) as caught:
         stocked.addresses.delete(MANAGER, "Munich office")
     assert "+49 89 2001001" in caught.value.message
     assert "+49 89 2001002" in caught.value.message
     assert "2 numbers are linked" in caught.value.message
-    assert on_disk(path) == before
+    assert state(stocked) == before
 
     stocked.addresses.unlink(MANAGER, [MUNICH_1, MUNICH_2])
     stocked.addresses.delete(MANAGER, "Munich office")
@@ -227,24 +252,24 @@ def test_link_with_one_unknown_number_links_the_others_and_names_it(stocked):
     assert stocked.info(MUNICH_2).address.name == "Munich office"
 
 
-def test_link_with_only_unknown_numbers_changes_nothing(stocked, path):
-    before = on_disk(path)
+def test_link_with_only_unknown_numbers_changes_nothing(stocked):
+    before = state(stocked)
     result = stocked.addresses.link(MANAGER, ["+49 89 2009999"], "Munich office")
     assert result.changed == [] and result.unchanged == []
     assert result.unknown == ["+49892009999"]
-    assert on_disk(path) == before
+    assert state(stocked) == before
 
 
-def test_link_to_an_unknown_address_changes_nothing(stocked, path):
-    before = on_disk(path)
+def test_link_to_an_unknown_address_changes_nothing(stocked):
+    before = state(stocked)
     with pytest.raises(NotFound):
         stocked.addresses.link(MANAGER, [MUNICH_2], "Hamburg office")
-    assert on_disk(path) == before
+    assert state(stocked) == before
 
 
-def test_a_failed_write_leaves_the_inventory_as_it_was(stocked, path, monkeypatch):
+def test_a_failed_write_leaves_the_inventory_as_it_was(file_stocked, path, monkeypatch):
     """All or nothing even when the disk fails mid-change (OS fault injected)."""
-    stocked.number_list()  # derived views cached
+    file_stocked.number_list()  # derived views cached
     before = on_disk(path)
 
     def disk_full(*args):
@@ -252,12 +277,12 @@ def test_a_failed_write_leaves_the_inventory_as_it_was(stocked, path, monkeypatc
 
     monkeypatch.setattr(database.os, "pwrite", disk_full)  # the journal append
     with pytest.raises(StorageFailure):
-        stocked.addresses.link(MANAGER, [MUNICH_2, MUNICH_3], "Munich office")
+        file_stocked.addresses.link(MANAGER, [MUNICH_2, MUNICH_3], "Munich office")
     monkeypatch.undo()
     assert on_disk(path) == before
-    assert stocked.info(MUNICH_2).number.address_id is None
+    assert file_stocked.info(MUNICH_2).number.address_id is None
     assert not any(
-        e.action == "number.link" and e.subject == "+49892001002" for e in stocked.audit()
+        e.action == "number.link" and e.subject == "+49892001002" for e in file_stocked.audit()
     )
     assert open_inventory(path).info(MUNICH_2).number.address_id is None
 
@@ -273,8 +298,8 @@ def test_pool_is_numbers_and_group_members_with_unaddressed_numbers_as_warnings(
     assert pool.size == 1
 
 
-def test_group_members_must_exist_and_names_are_unique(stocked, path):
-    before = on_disk(path)
+def test_group_members_must_exist_and_names_are_unique(stocked):
+    before = state(stocked)
     with pytest.raises(DomainError) as caught:
         stocked.groups.save(MANAGER, "Other", [MUNICH_3, "+49 89 2009999"])
     assert "+49 89 2009999" in caught.value.message
@@ -283,7 +308,7 @@ def test_group_members_must_exist_and_names_are_unique(stocked, path):
     assert "exists already" in caught.value.message
     with pytest.raises(NotFound):
         stocked.campaigns.save(MANAGER, "Autumn", groups=["No such group"])
-    assert on_disk(path) == before
+    assert state(stocked) == before
 
 
 def test_deleting_a_group_takes_it_out_of_campaigns(stocked):
@@ -374,14 +399,14 @@ def test_add_numbers_with_an_address_links_them(inv):
     assert inv.info(MUNICH_1).number.label == "Front"
 
 
-def test_a_label_that_is_too_long_refuses_the_whole_add(inv, path):
+def test_a_label_that_is_too_long_refuses_the_whole_add(inv):
     with pytest.raises(DomainError):
         inv.numbers.add(MANAGER, [MUNICH_1], label="x" * 76)
     assert inv.number_list() == []
 
 
 # ---------------------------------------------------------------- CSV
-def test_export_import_round_trip(stocked, tmp_path):
+def test_export_import_round_trip(stocked):
     exported = stocked.csv.export_csv()
     assert exported.splitlines()[0].startswith("number,country,kind,area,address,verdict")
     rows = list(csv.DictReader(io.StringIO(exported)))
@@ -391,7 +416,7 @@ def test_export_import_round_trip(stocked, tmp_path):
         assert row["address_city"] and row["address_street"] and row["address_country"]
     assert all(r["address_city"] == "" for r in rows if not r["address"])
 
-    other = open_inventory(tmp_path / "team-T2.json")
+    other = memory_inventory()
     other.addresses.create(MANAGER, address_fields())
     other.campaigns.save(MANAGER, "Spring", numbers=[], groups=[])
     result = other.csv.import_csv(MANAGER, exported)
@@ -435,7 +460,7 @@ def test_import_needs_a_number_column(inv):
 
 # ---------------------------------------------------------------- races with another process
 @pytest.mark.parametrize("how", ["add", "import"])
-def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, path, how):
+def test_another_process_cannot_change_data_in_the_middle_of_a_change(file_stocked, path, how):
     """Checks, decision and write are one transaction: another process (a second
     Inventory on the same file) that tries to add and link the same number while this
     one is between its checks and its write (the injected clock is that moment) waits
@@ -452,11 +477,11 @@ def test_another_process_cannot_change_data_in_the_middle_of_a_change(stocked, p
             raced.append(True)
         return "2026-01-01T00:00:00+00:00"
 
-    stocked.clock = clock
+    file_stocked.clock = clock
     if how == "add":
-        result = stocked.numbers.add(MANAGER, ["+49 89 2007777", "+49 89 2007778"])
+        result = file_stocked.numbers.add(MANAGER, ["+49 89 2007777", "+49 89 2007778"])
     else:
-        result = stocked.csv.import_csv(
+        result = file_stocked.csv.import_csv(
             MANAGER, "number,label\n+49 89 2007777,x\n+49 89 2007778,y\n"
         )
     assert raced
@@ -496,22 +521,88 @@ def test_verdicts_are_reused_until_a_number_or_address_changes(stocked):
     assert not moved["+49893009999"].verdict.ok or moved["+49893009999"].address is None
 
 
-def test_views_after_a_number_change_judge_only_that_number_and_stay_right(stocked):
-    before = stocked.views()
+def test_views_after_a_number_change_judge_only_that_number_and_stay_right(file_stocked):
+    before = file_stocked.views()
     target = before.ordered[0].e164
     others = {e: i for e, i in before.infos.items() if e != target}
-    stocked.addresses.link(MANAGER, [target], "Munich office")
-    after = stocked.views()
+    file_stocked.addresses.link(MANAGER, [target], "Munich office")
+    after = file_stocked.views()
     assert all(after.infos[e] is i for e, i in others.items())  # not judged again
     assert after.infos[target].address is not None
     assert [i.e164 for i in after.ordered] == sorted(after.infos)
-    stocked.numbers.add(MANAGER, ["+49 89 3007777"])
-    stocked.numbers.remove(MANAGER, target)
-    latest = stocked.views()
+    file_stocked.numbers.add(MANAGER, ["+49 89 3007777"])
+    file_stocked.numbers.remove(MANAGER, target)
+    latest = file_stocked.views()
     assert "+49893007777" in latest.infos and target not in latest.infos
     assert [i.e164 for i in latest.ordered] == sorted(latest.infos)
     # The same answers as a fresh process that builds everything from the file.
-    fresh = open_inventory(stocked.repo.database.path).views()
+    fresh = open_inventory(file_stocked.repo.database.path).views()
     assert {e: i.verdict.status for e, i in fresh.infos.items()} == {
         e: i.verdict.status for e, i in latest.infos.items()
     }
+
+
+# ---------------------------------------------------------------- a form's edit, by id
+E1, E2, E3, EB = "+49892001001", "+49892001002", "+49892001003", "+49301234567"
+
+
+def test_a_group_form_edit_removes_adds_and_keeps_what_the_form_did_not_show(stocked):
+    group = stocked.group("Bavaria")  # E1, E2
+    change = stocked.groups.edit(MANAGER, group.id, "Bavaria South", chosen=[EB], removed=[E1])
+    assert change.before.numbers == [E1, E2]  # E2 was not shown: it stays
+    assert (change.group.id, change.group.name, change.group.numbers) == (
+        group.id,
+        "Bavaria South",
+        [E2, EB],
+    )
+    assert stocked.group("bavaria south").numbers == [E2, EB]
+
+
+def test_a_group_form_edit_of_a_deleted_group_or_by_a_reader_is_refused(stocked):
+    group = stocked.group("Bavaria")
+    with pytest.raises(PermissionDenied):
+        stocked.groups.edit(READER, group.id, "Bavaria", chosen=[E3])
+    stocked.groups.delete(MANAGER, "Bavaria")
+    before = state(stocked)
+    with pytest.raises(NotFound, match="That group no longer exists"):
+        stocked.groups.edit(MANAGER, group.id, "Bavaria", chosen=[E3])
+    assert state(stocked) == before
+
+
+def test_a_campaign_form_creates_then_edits_by_id_keeping_the_groups_it_did_not_show(stocked):
+    stocked.groups.save(MANAGER, "Berlin", [EB])
+    bavaria, berlin = stocked.group("Bavaria"), stocked.group("Berlin")
+    stocked.campaigns.save_chosen(
+        MANAGER, "Autumn", chosen=[E3], group_ids=[bavaria.id, berlin.id], origin="FI"
+    )
+    autumn = stocked.campaign("Autumn")
+    assert (autumn.numbers, autumn.groups, autumn.origin) == ([E3], [bavaria.id, berlin.id], "FI")
+    # The form showed the first group only (unticked) and E3 not at all.
+    stocked.campaigns.save_chosen(
+        MANAGER, "Autumn", campaign_id=autumn.id, chosen=[E1], keep_groups_from=1
+    )
+    autumn = stocked.campaign("Autumn")
+    assert (autumn.numbers, autumn.groups, autumn.origin) == ([E3, E1], [berlin.id], "FI")
+    stocked.campaigns.save_chosen(MANAGER, "Autumn", campaign_id=autumn.id, removed=[E3])
+    assert (stocked.campaign("Autumn").numbers, stocked.campaign("Autumn").groups) == ([E1], [])
+
+
+def test_a_campaign_form_naming_a_deleted_group_or_campaign_changes_nothing(stocked):
+    spring, bavaria = stocked.campaign("Spring"), stocked.group("Bavaria")
+    before = state(stocked)
+    with pytest.raises(DomainError) as caught:
+        stocked.campaigns.save_chosen(
+            MANAGER, "Spring", campaign_id=spring.id, group_ids=[bavaria.id, "gone"]
+        )
+    assert caught.value.field == "groups"
+    assert "1 of the chosen groups no longer exist" in caught.value.message
+    with pytest.raises(NotFound, match="That campaign no longer exists"):
+        stocked.campaigns.save_chosen(MANAGER, "Spring", campaign_id="gone")
+    assert state(stocked) == before
+
+
+def test_no_handler_opens_a_transaction_or_touches_the_repository_to_change_data():
+    """Handlers call the domain services; the services open the transactions."""
+    root = Path(handlers.__file__).parent
+    found = [p.name for p in root.rglob("*.py") if "repo.transaction(" in p.read_text()]
+    assert found == []
