@@ -147,6 +147,16 @@ def test_digest_of_5000_numbers_is_one_valid_message(tmp_path):
     assert "'action_id': 'open_link'" in text
 
 
+def test_digest_names_countries_as_the_lists_do(tmp_path):
+    """One country_name (bot.core.phone): "South Korea", as list titles say, not ISO's
+    "Korea, Republic of"."""
+    inventory = workspaces(tmp_path, channel=None).inventory(TEAM)
+    inventory.numbers.add(MANAGER, ["+82 2 2123 4567", berlin(1)])
+    data = digest_data(inventory, "2024-05-01")
+    text = str(notification_message(data)["blocks"])
+    assert "South Korea 1" in text and "Korea, Republic of" not in text
+
+
 def test_digest_none_when_all_ok(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
     inventory.numbers.add(MANAGER, ["+49 800 1234567"])
