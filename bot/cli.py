@@ -132,7 +132,7 @@ def _offline(command: str, args: argparse.Namespace, settings: Settings) -> int:
     inventory = workspaces.inventory(_team(workspaces, args.team, create=command == "import"))
     if command == "import":
         actor = Actor(user_id=f"cli:{getpass.getuser()}", is_manager=True)
-        result = inventory.import_csv(actor, text)
+        result = inventory.csv.import_csv(actor, text)
         for line, reason in result.errors:
             print(f"{args.file}:{line}: {reason}", file=sys.stderr)
         for line, why in result.skipped:
@@ -144,7 +144,7 @@ def _offline(command: str, args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1 if result.errors else 0
     if command == "export":
-        text = inventory.export_csv()
+        text = inventory.csv.export_csv()
         if args.file:
             args.file.write_text(text, encoding="utf-8")
             print(f"Wrote {text.count(chr(10)) - 1} numbers to {args.file}.")
@@ -154,7 +154,7 @@ def _offline(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "report":
         from bot.core.compliance import STATUS_LABELS
 
-        infos = inventory.numbers("attention")
+        infos = inventory.number_list("attention")
         summary = inventory.summary()
         print(f"{summary.total} numbers, {len(infos)} need attention.")
         for status, label in STATUS_LABELS.items():

@@ -162,7 +162,7 @@ def alert_numbers(repo: Any, ref: str) -> list[str] | None:
 def digest_data(inventory: Inventory, date: str) -> dict | None:
     """The digest's content, or None when no number needs attention and none is blocked in
     a campaign. Numbers blocked or restricted in at least one campaign are counted."""
-    attention = inventory.numbers("attention")
+    attention = inventory.number_list("attention")
     delivery = inventory.delivery_summary()
     if not attention and not delivery.blocked:
         return None
@@ -310,7 +310,7 @@ def rules_blocking_alert(inventory: Inventory, earlier: Rules) -> dict:
     found: dict[str, list] = {}
     origins: dict[str, str] = {}
     infos = inventory.views().infos
-    for campaign in inventory.campaigns():
+    for campaign in inventory.campaign_list():
         for e164, p in inventory.campaign_verdicts(campaign, today).items():
             if p.status != Presented.BLOCKED or e164 not in infos:
                 continue

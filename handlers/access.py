@@ -43,7 +43,7 @@ def access(call: Call) -> Reply:
         if len(call.words) != 2 or not USER_ID.fullmatch(call.words[1]):
             raise UsageError("access", "Mention one person, like @maria.")
         target = call.words[1]
-        call.inventory.set_access(call.actor, target, verb == "grant")
+        call.inventory.access.set(call.actor, target, verb == "grant")
         done = "is now a manager" if verb == "grant" else "is no longer a granted manager"
         note = ""
         if verb == "revoke" and target in settings_managers:

@@ -31,8 +31,8 @@ def address(call: Call) -> Reply | OpenModal:
         return OpenModal(V.address_modal())
     if verb == "list":
         _, named = call.options()
-        counts = Counter(i.number.address_id for i in inventory.numbers())
-        lines = V.address_lines(inventory.addresses(), counts)
+        counts = Counter(i.number.address_id for i in inventory.number_list())
+        lines = V.address_lines(inventory.address_list(), counts)
         blocks, text = B.paged("Addresses", lines, call.page(named))
         return Reply(text, blocks)
     if verb == "show":
@@ -103,10 +103,10 @@ def register(app, registry) -> None:
         address_id = B.metadata(view).get("address_id")
         if address_id:
             current = inventory.address_by_id(address_id)
-            change = inventory.update_address(session.actor, current.name, fields)
+            change = inventory.addresses.update(session.actor, current.name, fields)
             lines = [f"Address *{escape(change.address.name)}* saved."] + effect_lines(change)
             return result_modal("Address saved", B.sections(lines))
-        created = inventory.create_address(session.actor, fields)
+        created = inventory.addresses.create(session.actor, fields)
         text = f"Address *{escape(created.name)}* created: {escape(V.address_line(created))}."
         return result_modal("Address created", [B.section(text)])
 
@@ -125,7 +125,7 @@ def register(app, registry) -> None:
             raise DomainError("Choose the address the numbers move to.", field="target")
         target = inventory.address_by_id(values["target"])
         delete = values.get("then") != "keep"
-        result = inventory.move_numbers(session.actor, source.name, target.name, delete)
+        result = inventory.addresses.move_numbers(session.actor, source.name, target.name, delete)
         return result_modal("Numbers moved", B.sections(move_lines(result), limit=90))
 
     @on_action(app, V_numbers.EDIT_ADDRESS)
@@ -138,5 +138,5 @@ def register(app, registry) -> None:
     def _delete(session, action, body, client, respond):
         inventory = session.inventory
         found = inventory.address_by_id(action["value"])
-        inventory.delete_address(session.actor, found.name)
+        inventory.addresses.delete(session.actor, found.name)
         respond(replace_original=True, text=f"Address {escape(found.name)} deleted.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.errors import DomainError
 from handlers import blocks as B
-from handlers.groups import by_id, final_members, infos_of, member_options, name_and_page
+from handlers.groups import by_id, infos_of, member_options, name_and_page, removed_members
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
@@ -14,7 +14,7 @@ USAGE = "campaign new NAME | list | show NAME | edit NAME | delete NAME"
 
 
 def new_campaign_modal(inventory, name: str = "") -> dict:
-    return V.campaign_modal(None, inventory.groups(), {}, name=name)
+    return V.campaign_modal(None, inventory.group_list(), {}, name=name)
 
 
 @subcommand(
@@ -27,7 +27,7 @@ def campaign(call: Call) -> Reply | OpenModal:
         return OpenModal(new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[:75]))
     if verb == "list":
         _, named = call.options()
-        pools = [inventory.pool(c.name) for c in inventory.campaigns()]
+        pools = [inventory.pool(c.name) for c in inventory.campaign_list()]
         blocks, text = B.paged("Campaigns", V.campaign_lines(pools), call.page(named))
         return Reply(text, blocks)
     if verb == "show":
@@ -35,7 +35,7 @@ def campaign(call: Call) -> Reply | OpenModal:
         return _detail_reply(inventory.pool(name), page, call.actor.is_manager)
     if verb == "edit":
         found = inventory.campaign(name_and_page(call, "campaign", "edit")[0])
-        return OpenModal(V.campaign_modal(found, inventory.groups(), infos_of(inventory)))
+        return OpenModal(V.campaign_modal(found, inventory.group_list(), infos_of(inventory)))
     if verb == "delete":
         found = inventory.campaign(name_and_page(call, "campaign", "delete")[0])
         text = (
@@ -61,22 +61,9 @@ def _detail_reply(pool, page: int, can_edit: bool) -> Reply:
 def _page(session, action, respond) -> None:
     page, _, campaign_id = (action.get("value") or "").partition("|")
     inventory = session.inventory
-    found = by_id(inventory.campaigns(), campaign_id, "campaign")
+    found = by_id(inventory.campaign_list(), campaign_id, "campaign")
     reply = _detail_reply(inventory.pool(found.name), int(page), session.actor.is_manager)
     respond(replace_original=True, **reply.payload())
-
-
-def _group_names(inventory, chosen_ids: list[str], current, meta: dict) -> list[str]:
-    groups = {g.id: g for g in inventory.groups()}
-    missing = [g for g in chosen_ids if g not in groups]
-    if missing:
-        raise DomainError(
-            f"{len(missing)} of the chosen groups no longer exist: choose again.", field="groups"
-        )
-    ids = list(chosen_ids)
-    if current and meta.get("gx"):  # groups the form could not show stay
-        ids += [g for g in current.groups[V.MAX_INITIAL :] if g in groups]
-    return [groups[g].name for g in dict.fromkeys(ids)]
 
 
 def register(app, registry) -> None:
@@ -86,31 +73,24 @@ def register(app, registry) -> None:
     def _save(session, view, values, body, client):
         inventory = session.inventory
         meta = B.metadata(view)
-        with inventory.repo.transaction():  # another edit of the campaign waits: none is lost
-            current = by_id(inventory.campaigns(), meta["c"], "campaign") if meta.get("c") else None
-            groups = _group_names(inventory, values.get("groups") or [], current, meta)
-            if current:
-                existing = infos_of(inventory)
-                kept = [e for e in current.numbers if e in existing]
-                numbers = final_members(kept, values, meta)
-            else:
-                numbers = values.get("numbers") or []
-            pool = inventory.save_campaign(
-                session.actor,
-                values.get("name", ""),
-                numbers,
-                groups,
-                current_name=current.name if current else None,
-                origin=values.get("origin"),
-                purpose=values.get("purpose"),
-            )
-        return V.campaign_result(pool, created=current is None)
+        pool = inventory.campaigns.save_chosen(
+            session.actor,
+            values.get("name", ""),
+            campaign_id=meta.get("c") or None,
+            chosen=values.get("numbers") or [],
+            removed=removed_members(values, meta) if meta.get("c") else (),
+            group_ids=values.get("groups") or [],
+            keep_groups_from=V.MAX_INITIAL if meta.get("gx") else None,
+            origin=values.get("origin"),
+            purpose=values.get("purpose"),
+        )
+        return V.campaign_result(pool, created=not meta.get("c"))
 
     @on_action(app, "delete_campaign")
     def _delete(session, action, body, client, respond):
         inventory = session.inventory
-        found = by_id(inventory.campaigns(), action["value"], "campaign")
-        inventory.delete_campaign(session.actor, found.name)
+        found = by_id(inventory.campaign_list(), action["value"], "campaign")
+        inventory.campaigns.delete(session.actor, found.name)
         respond(replace_original=True, text=f"Campaign {escape(found.name)} deleted.")
 
     on_action(app, "campaign_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
@@ -119,8 +99,8 @@ def register(app, registry) -> None:
     @on_action(app, "open_campaign_edit")
     def _open_edit(session, action, body, client, respond):
         inventory = session.inventory
-        found = by_id(inventory.campaigns(), action.get("value") or "", "campaign")
-        view = V.campaign_modal(found, inventory.groups(), infos_of(inventory))
+        found = by_id(inventory.campaign_list(), action.get("value") or "", "campaign")
+        view = V.campaign_modal(found, inventory.group_list(), infos_of(inventory))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @on_action(app, "open_campaign_new")
@@ -131,11 +111,11 @@ def register(app, registry) -> None:
     def _members(session, text, body):
         meta = B.metadata(body.get("view") or {})
         inventory = session.inventory
-        found = by_id(inventory.campaigns(), meta.get("c", ""), "campaign")
+        found = by_id(inventory.campaign_list(), meta.get("c", ""), "campaign")
         return member_options(inventory, found.numbers, text)
 
     @on_options(app, V.CAMPAIGN_GROUP_SEARCH)
     def _groups(session, text, body):
         wanted = " ".join(text.split()).casefold()
-        found = [g for g in session.inventory.groups() if wanted in g.name.casefold()]
+        found = [g for g in session.inventory.group_list() if wanted in g.name.casefold()]
         return [V.group_option(g) for g in found[:100]]

@@ -31,7 +31,7 @@ def confirmed_text(info: NumberInfo, user_id: str) -> str:
 def confirm_number(call: Call) -> Reply:
     if not call.words:
         raise UsageError("confirm", "Which number?")
-    info = call.inventory.confirm_area(call.actor, " ".join(call.words))
+    info = call.inventory.numbers.confirm_area(call.actor, " ".join(call.words))
     return Reply(confirmed_text(info, call.actor.user_id))
 
 
@@ -40,7 +40,7 @@ def register(app, registry) -> None:
 
     @on_action(app, "confirm_area")
     def _confirm(session, action, body, client, respond):
-        info = session.inventory.confirm_area(session.actor, action.get("value") or "")
+        info = session.inventory.numbers.confirm_area(session.actor, action.get("value") or "")
         respond(
             replace_original=False,
             response_type="ephemeral",

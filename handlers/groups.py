@@ -31,7 +31,7 @@ def name_and_page(call: Call, sub: str, what: str) -> tuple[str, int]:
 
 
 def infos_of(inventory) -> dict:
-    return {i.e164: i for i in inventory.numbers()}
+    return {i.e164: i for i in inventory.number_list()}
 
 
 def by_id(items, item_id: str, what: str):
@@ -41,19 +41,13 @@ def by_id(items, item_id: str, what: str):
     raise NotFound(f"That {what} no longer exists.")
 
 
-def final_members(current: list[str], values: dict, meta: dict) -> list[str]:
-    """The members after a form: what the person removed goes, what they chose comes.
-
-    Members the form did not show (a large group, or added by someone else since the
-    form opened) always stay.
+def removed_members(values: dict, meta: dict) -> set[str]:
+    """The members a form removes: those ticked to go (a large group), else those it showed
+    that are no longer chosen. Members it did not show always stay (the service keeps them).
     """
-    chosen = list(values.get("numbers") or [])
     if meta.get("large"):
-        removed = set(values.get("remove") or [])
-    else:
-        removed = set(meta.get("shown") or []) - set(chosen)
-    kept = [e for e in current if e not in removed]
-    return list(dict.fromkeys(kept + chosen))
+        return set(values.get("remove") or [])
+    return set(meta.get("shown") or []) - set(values.get("numbers") or [])
 
 
 def member_options(inventory, members: list[str], text: str) -> list[dict]:
@@ -70,21 +64,21 @@ def group(call: Call) -> Reply | OpenModal:
         return OpenModal(V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[:75]))
     if verb == "list":
         _, named = call.options()
-        used_by = Counter(g for c in inventory.campaigns() for g in c.groups)
-        lines = V.group_lines(inventory.groups(), used_by)
+        used_by = Counter(g for c in inventory.campaign_list() for g in c.groups)
+        lines = V.group_lines(inventory.group_list(), used_by)
         blocks, text = B.paged("Groups", lines, call.page(named))
         return Reply(text, blocks)
     if verb == "show":
         name, page = name_and_page(call, "group", "see")
         found = inventory.group(name)
-        blocks, text = V.group_detail(found, inventory.numbers(group=found.name), page)
+        blocks, text = V.group_detail(found, inventory.number_list(group=found.name), page)
         return Reply(text, blocks)
     if verb == "edit":
         found = inventory.group(name_and_page(call, "group", "edit")[0])
         return OpenModal(V.group_modal(found, infos_of(inventory)))
     if verb == "delete":
         found = inventory.group(name_and_page(call, "group", "delete")[0])
-        campaigns = [c for c in inventory.campaigns() if found.id in c.groups]
+        campaigns = [c for c in inventory.campaign_list() if found.id in c.groups]
         text = (
             f"Delete the group *{escape(found.name)}* ({B.plural(len(found.numbers), 'number')})?"
         )
@@ -104,16 +98,14 @@ def register(app, registry) -> None:
         meta = B.metadata(view)
         name = values.get("name", "")
         if not meta.get("g"):
-            created = inventory.save_group(session.actor, name, values.get("numbers") or [])
+            created = inventory.groups.save(session.actor, name, values.get("numbers") or [])
             count = B.plural(len(created.numbers), "number")
             text = f"Group *{escape(created.name)}* created with {count}."
             return result_modal("Group created", [B.section(text)])
-        with inventory.repo.transaction():  # another edit of the group waits: none is lost
-            current = by_id(inventory.groups(), meta["g"], "group")
-            existing = {i.e164 for i in inventory.numbers(group=current.name)}
-            members = final_members([e for e in current.numbers if e in existing], values, meta)
-            saved = inventory.save_group(session.actor, name, members, current_name=current.name)
-        before, after = set(current.numbers), set(saved.numbers)
+        chosen, removed = values.get("numbers") or [], removed_members(values, meta)
+        change = inventory.groups.edit(session.actor, meta["g"], name, chosen, removed)
+        saved = change.group
+        before, after = set(change.before.numbers), set(saved.numbers)
         text = (
             f"Group *{escape(saved.name)}* saved: {B.plural(len(saved.numbers), 'number')} "
             f"({len(after - before)} added, {len(before - after)} removed)."
@@ -123,8 +115,8 @@ def register(app, registry) -> None:
     @on_action(app, "delete_group")
     def _delete(session, action, body, client, respond):
         inventory = session.inventory
-        found = by_id(inventory.groups(), action["value"], "group")
-        inventory.delete_group(session.actor, found.name)
+        found = by_id(inventory.group_list(), action["value"], "group")
+        inventory.groups.delete(session.actor, found.name)
         respond(replace_original=True, text=f"Group {escape(found.name)} deleted.")
 
     @on_action(app, "open_group_new")
@@ -135,5 +127,5 @@ def register(app, registry) -> None:
     def _members(session, text, body):
         meta = B.metadata(body.get("view") or {})
         inventory = session.inventory
-        found = by_id(inventory.groups(), meta.get("g", ""), "group")
+        found = by_id(inventory.group_list(), meta.get("g", ""), "group")
         return member_options(inventory, found.numbers, text)

@@ -20,7 +20,7 @@ def overview(call: Call) -> Reply:
         f"{summary.total} numbers, {summary.needing_attention} need attention",
         V.overview(
             summary,
-            inventory.numbers("attention"),
+            inventory.number_list("attention"),
             call.actor.is_manager,
             managers_to_ask(call.session),
         ),
@@ -40,7 +40,7 @@ def publish_home(session, client, notify_channel: str | None, sections=()) -> No
     manager = session.actor.is_manager
     view = V.home_view(
         inventory.summary(),
-        inventory.numbers("attention"),
+        inventory.number_list("attention"),
         extra,
         notify_channel,
         manager,

@@ -194,7 +194,7 @@ def register(app, registry) -> None:
         note = f"Importing *{escape(name)}*… The summary comes here and as a direct message."
         ack(response_action="update", view=result_modal("Importing", [B.section(note)]))
         try:  # after the ack: a big file takes longer than Slack waits
-            lines = summary_lines(name, session.inventory.import_csv(session.actor, text))
+            lines = summary_lines(name, session.inventory.csv.import_csv(session.actor, text))
         except DomainError as exc:
             lines = [f":warning: {escape(name)}: {escape(exc.message)}"]
         except Exception:

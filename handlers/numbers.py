@@ -29,7 +29,7 @@ LIST_TITLES = {
 
 def _list_reply(session, status: str, country: str | None, group: str | None, page: int) -> Reply:
     """A page of numbers; a manager sees under each problem line the buttons that fix it."""
-    infos = session.inventory.numbers(status, country=country, group=group)
+    infos = session.inventory.number_list(status, country=country, group=group)
     pages = max(1, -(-len(infos) // V.PAGE_SIZE))
     if page > pages:
         raise DomainError(
@@ -153,7 +153,7 @@ def add_numbers(call: Call) -> Reply | OpenModal:
     if not call.words:
         return OpenModal(V.bulk_add_modal({"channel": call.channel_id}))
     typed = call.inventory.split(call.words)
-    result = call.inventory.add_numbers(call.actor, typed, source="slack")
+    result = call.inventory.numbers.add(call.actor, typed, source="slack")
     lines = _report_added(result)
     return Reply(lines[0], B.sections(lines))
 
@@ -330,7 +330,7 @@ def link(call: Call) -> Reply | OpenModal:
         return OpenModal(V.link_modal())
     numbers, name = _split_link(call.words)
     numbers = group_numbers(numbers, call.inventory)
-    text, blocks = link_reply_blocks(call.inventory.link(call.actor, numbers, name))
+    text, blocks = link_reply_blocks(call.inventory.addresses.link(call.actor, numbers, name))
     return Reply(text, blocks)
 
 
@@ -339,7 +339,7 @@ def unlink(call: Call) -> Reply:
     if not call.words:
         raise UsageError("unlink", "Which numbers?")
     numbers = group_numbers(call.words, call.inventory)
-    lines = unlink_lines(call.inventory.unlink(call.actor, numbers))
+    lines = unlink_lines(call.inventory.addresses.unlink(call.actor, numbers))
     return Reply(summary_text(lines), B.sections(lines))
 
 
@@ -383,7 +383,7 @@ def register(app, registry) -> None:
 
     @on_action(app, "remove_number")
     def _remove(session, action, body, client, respond):
-        number = session.inventory.remove_number(session.actor, action["value"])
+        number = session.inventory.numbers.remove(session.actor, action["value"])
         from bot.core.phone import format_number
 
         respond(replace_original=True, text=f"Removed {format_number(number.e164)}.")
@@ -399,7 +399,7 @@ def register(app, registry) -> None:
         address_id, _, numbers = (action.get("value") or "").partition("|")
         address = inventory.address_by_id(address_id)
         e164s = [e for e in numbers.split(",") if e]
-        result = inventory.add_numbers(
+        result = inventory.numbers.add(
             session.actor, e164s, source="slack", address_name=address.name
         )
         lines = []
@@ -410,7 +410,7 @@ def register(app, registry) -> None:
             )
         if result.already:
             # Added meanwhile (a second click, another manager): link those as well.
-            linked = inventory.link(session.actor, result.already, address.name)
+            linked = inventory.addresses.link(session.actor, result.already, address.name)
             lines += link_lines(linked, attention=False)
         lines += [f"{escape(t)} — {escape(why)}" for _, t, why in result.invalid]
         attention = [i for i in result.added if not i.verdict.ok]
@@ -440,7 +440,7 @@ def register(app, registry) -> None:
         ref = B.metadata(view).get("ref")
         if ref:
             numbers += notify.alert_numbers(inventory.repo, ref) or []
-        result = inventory.link(session.actor, numbers, address.name)
+        result = inventory.addresses.link(session.actor, numbers, address.name)
         return V.result_modal("Numbers linked", B.sections(link_lines(result)))
 
     @on_submit(app, "bulk_add_form")
@@ -464,7 +464,7 @@ def register(app, registry) -> None:
                 bad.append(f"line {line}: {typed.text[:40]} — {exc.message}")
         if len(bad) == len(entries):
             raise DomainError("; ".join(bad[:5]) + (" …" if len(bad) > 5 else ""), "numbers")
-        result = inventory.add_numbers(
+        result = inventory.numbers.add(
             session.actor,
             [typed for _, typed in entries],
             label=values.get("label", ""),
@@ -480,5 +480,5 @@ def register(app, registry) -> None:
     @on_options(app, "address_search")
     def _addresses(session, text, body):
         wanted = fold(text)  # "zur" finds "Zürich office"
-        found = [a for a in session.inventory.addresses() if wanted in fold(a.name)]
+        found = [a for a in session.inventory.address_list() if wanted in fold(a.name)]
         return [B.option(a.name, a.id, f"{a.city}, {country_name(a.country)}") for a in found[:100]]

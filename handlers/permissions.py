@@ -2,7 +2,7 @@
 
 The router checks a `/numbers` subcommand (and its verb) before running it;
 ``on_action``/``on_submit`` check a button or a form before calling its function. A
-refusal is the service's own (``Inventory.require_manager``: "Only managers can
+refusal is the service's own (``bot.core.auditing.require_manager``: "Only managers can
 <doing>. …"), with the ``doing`` declared here, so each action has one refusal text.
 The services check the role again on every change (defence in depth).
 

@@ -133,7 +133,7 @@ def export(call: Call) -> Later:
     inventory, client, user_id = call.inventory, call.client, call.session.user_id
 
     def work() -> Reply:
-        content = inventory.export_csv()
+        content = inventory.csv.export_csv()
         rows = max(0, content.count("\n") - 1)
         channel = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(
@@ -205,7 +205,7 @@ def register(app, registry, settings) -> None:
     @on_options(app, "request_address")
     def _addresses(session, text, body):
         wanted = text.casefold().strip()
-        found = [a for a in session.inventory.addresses() if wanted in a.name.casefold()]
+        found = [a for a in session.inventory.address_list() if wanted in a.name.casefold()]
         return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]
 
     def _audit_page(session, action, body, client, respond):

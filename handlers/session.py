@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import BoltResponse
 
+from bot.core.auditing import require_manager
 from bot.core.model import Actor
 from bot.core.services import Inventory
 from bot.permissions import Roles
@@ -35,7 +36,7 @@ class Session:
 
     def require_manager(self, doing: str) -> None:
         """Refuse early (before a form opens) what the services would refuse on submit."""
-        self.inventory.require_manager(self.actor, doing)
+        require_manager(self.actor, doing)
 
 
 NO_WORKSPACE = (

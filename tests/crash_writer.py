@@ -26,11 +26,11 @@ def main(data_dir: str, run: int) -> None:
     print("ready", flush=True)
     for step in range(1000):
         text = f"+49 89 2{run:03d}{step:03d}"
-        (info,) = inventory.add_numbers(ACTOR, [text], label=f"run {run}").added
+        (info,) = inventory.numbers.add(ACTOR, [text], label=f"run {run}").added
         print(f"number {info.e164}", flush=True)
         if step % 3 == 0:
             name = f"Office {run}-{step}"
-            inventory.create_address(
+            inventory.addresses.create(
                 ACTOR,
                 {
                     "name": name,
@@ -42,7 +42,7 @@ def main(data_dir: str, run: int) -> None:
                     "confirmed": True,
                 },
             )
-            inventory.link(ACTOR, [info.e164], name)
+            inventory.addresses.link(ACTOR, [info.e164], name)
             print(f"address {name} {info.e164}", flush=True)
 
 

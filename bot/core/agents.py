@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bot.core import callerid
+from bot.core.auditing import require_manager
 from bot.core.callerid import Resolution
 from bot.core.compliance import Presentation
 from bot.core.errors import DomainError, NotFound
 from bot.core.model import Actor, Agent, Campaign, new_id
 from bot.core.phone import format_number
 from bot.core.ports import Repository
-from bot.core.services import MAX_NAME, Inventory, NumberInfo, did_you_mean, refuse_quotes
-from bot.core.text import casefold
+from bot.core.readmodel import NumberInfo
+from bot.core.services import Inventory
+from bot.core.text import MAX_NAME, casefold, did_you_mean, refuse_quotes
 
 USAGE_KEY = "callerid.usage"
 
@@ -94,7 +96,7 @@ class Agents:
         inventory and of a kind that can be caller ID in its country; a number whose
         verdict is not OK is accepted (an address may still be linked) and reported.
         """
-        self.inventory.require_manager(actor, "set an agent's caller ID")
+        require_manager(actor, "set an agent's caller ID")
         name = " ".join((name or "").split())
         if slack_user:
             name = slack_user
@@ -133,16 +135,16 @@ class Agents:
                     agent = replace(agent, slack_user=slack_user)
             self.repo.agents.save(agent)
             action = "agent.create" if current is None else "agent.callerid"
-            self.inventory.record_audit(actor, action, agent.id, current, agent)
+            self.inventory.audit_change(actor, action, agent.id, current, agent)
             return AgentChange(self.view(agent), created=current is None, changed=True)
 
     def delete(self, actor: Actor, name: str) -> Agent:
         """Remove an agent (its own caller ID goes with it; the numbers stay)."""
-        self.inventory.require_manager(actor, "delete agents")
+        require_manager(actor, "delete agents")
         with self.repo.transaction():
             agent = self.agent(name)  # read again under the lock
             self.repo.agents.delete(agent.id)
-            self.inventory.record_audit(actor, "agent.delete", agent.id, before=agent)
+            self.inventory.audit_change(actor, "agent.delete", agent.id, before=agent)
         return agent
 
     # ------------------------------------------------------------------ caller ID

@@ -44,6 +44,7 @@ import pycountry
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from bot.core.errors import DomainError
+from bot.core.text import casefold
 
 __all__ = [
     "KIND_LABELS",
@@ -409,8 +410,26 @@ def _plural_of(code: str) -> str:
 
 
 # Asked when the workspace's own countries give no suggestion, in this order.
-COMMON_REGIONS = ("DE", "GB", "FR", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "EE", "AT",
-                  "CH", "BE", "PL", "PT", "IE", "US")
+COMMON_REGIONS = (
+    "DE",
+    "GB",
+    "FR",
+    "ES",
+    "IT",
+    "NL",
+    "SE",
+    "NO",
+    "DK",
+    "FI",
+    "EE",
+    "AT",
+    "CH",
+    "BE",
+    "PL",
+    "PT",
+    "IE",
+    "US",
+)
 
 
 def suggestions(
@@ -903,3 +922,44 @@ def format_number(e164: str) -> str:
             )
             return phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL)
     return e164
+
+
+_MAX_REGION = 200  # a region typed where the country has no subdivisions
+
+
+def resolve_country(text: str) -> str:
+    """An ISO alpha-2 code from a code or an English name ("DE", "Germany")."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Country is required.", field="country")
+    try:
+        country = pycountry.countries.lookup(text)
+    except LookupError:
+        raise DomainError(
+            f"Unknown country “{text[:40]}”: use a code like DE or a name like Germany.",
+            field="country",
+        ) from None
+    return country.alpha_2
+
+
+def resolve_region(text: str, country: str) -> str:
+    """An ISO 3166-2 code where the country has subdivisions, else the text as typed."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    # pycountry returns a set here: sort it, so the example in the error is stable.
+    found = pycountry.subdivisions.get(country_code=country) or []
+    subdivisions = sorted(found, key=lambda s: s.code)
+    if not subdivisions:
+        return text[:_MAX_REGION]
+    wanted = casefold(text)
+    for sub in subdivisions:
+        short = sub.code.split("-", 1)[1]
+        if wanted in (sub.code.casefold(), short.casefold(), casefold(sub.name)):
+            return sub.code
+    name = pycountry.countries.get(alpha_2=country).name
+    example = subdivisions[0]
+    raise DomainError(
+        f"“{text[:40]}” is not a region of {name} (for example {example.code} or {example.name}).",
+        field="region",
+    )

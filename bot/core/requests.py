@@ -34,12 +34,21 @@ from typing import Any
 
 import phonenumbers
 
+from bot.core.auditing import require_manager
 from bot.core.compliance import Status, verdict
 from bot.core.errors import DomainError, NotFound, ValidationError
 from bot.core.model import Actor, Address, AuditEntry, Number, Request
-from bot.core.phone import COUNTRY_LANGUAGES, KIND_LABELS, country_phrase, format_number, geodata
+from bot.core.phone import (
+    COUNTRY_LANGUAGES,
+    KIND_LABELS,
+    country_phrase,
+    format_number,
+    geodata,
+    resolve_country,
+)
 from bot.core.ports import Repository
-from bot.core.services import Inventory, NumberInfo, resolve_country
+from bot.core.readmodel import NumberInfo
+from bot.core.services import Inventory
 from bot.core.text import clean_field, fold_words
 
 REQUEST_KINDS = ("purchase", "mandate")
@@ -579,13 +588,13 @@ class Requests:
 
     def set_self_approval(self, actor: Actor, allowed: bool) -> bool:
         """Whether managers may approve their own requests; returns whether it changed."""
-        self.inventory.require_manager(actor, "change who approves requests")
+        require_manager(actor, "change who approves requests")
         with self.repo.transaction():
             before = bool(self.repo.get_value(SELF_APPROVE_KEY, False))
             if before == allowed:
                 return False
             self.repo.set_value(SELF_APPROVE_KEY, allowed)
-            self.inventory.record_audit(
+            self.inventory.audit_change(
                 actor,
                 "setting.self_approve",
                 "self_approve",
@@ -675,7 +684,7 @@ class Requests:
                 requested_at=self.inventory.clock(),
             )
             self.repo.requests.save(request)
-            self.inventory.record_audit(actor, f"request.{kind}", request.id, after=request)
+            self.inventory.audit_change(actor, f"request.{kind}", request.id, after=request)
             self._announce(actor, "request.created", request)
         return request
 
@@ -685,7 +694,7 @@ class Requests:
 
         Four eyes: a manager's own request is approved by another of the ``managers``
         (unless the workspace allows self-approval); the only manager may approve it."""
-        self.inventory.require_manager(actor, "approve requests")
+        require_manager(actor, "approve requests")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
             note = ""
@@ -703,7 +712,7 @@ class Requests:
         return Decision(approved, note=note)
 
     def reject(self, actor: Actor, request_id: str, reason: str) -> Request:
-        self.inventory.require_manager(actor, "reject requests")
+        require_manager(actor, "reject requests")
         reason = clean_field(reason, "reason", MAX_REASON, label="Reason")
         with self.repo.transaction():
             current = self._current(request_id, "pending")
@@ -718,7 +727,7 @@ class Requests:
 
         Fewer than still missing is a partial delivery: the request stays open for the
         rest, unless ``close`` (the manager expects no more)."""
-        self.inventory.require_manager(actor, "fulfil requests")
+        require_manager(actor, "fulfil requests")
         with self.repo.transaction():
             current = self._current(request_id, "approved")
             if current.kind != "purchase":
@@ -741,7 +750,7 @@ class Requests:
             **extra,
         )
         self.repo.requests.save(decided)
-        self.inventory.record_audit(
+        self.inventory.audit_change(
             actor, action, current.id, {"status": current.status}, {"status": status, **extra}
         )
         return decided
@@ -816,7 +825,7 @@ class Requests:
             if address or not request.details.get("address_id")
             else ("The request's address no longer exists: the numbers were added without one.")
         )
-        result = self.inventory.add_numbers(
+        result = self.inventory.numbers.add(
             actor,
             e164s,
             source=request.kind,
@@ -836,7 +845,7 @@ class Requests:
             decided_at=request.decided_at or self.inventory.clock(),
         )
         self.repo.requests.save(fulfilled)
-        self.inventory.record_audit(
+        self.inventory.audit_change(
             actor,
             "request.fulfil",
             request.id,

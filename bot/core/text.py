@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from bot.core.errors import DomainError
@@ -57,3 +59,62 @@ def clean_field(
     if len(text) > limit:
         raise DomainError(f"{label} is too long ({len(text)} > {limit} characters).", field_name)
     return text
+
+
+MAX_NAME = 75  # a name must fit a Slack option's text
+MAX_FIELD = 200
+MAX_LABEL = 75
+
+
+def closest_names(wanted: str, names: Iterable[str], limit: int = 3) -> list[str]:
+    """The names a person probably meant: those starting with or containing what was typed
+    (case, accents and spaces folded: "oktoberfest" finds "Oktoberfest 2025"), then the
+    closest by spelling ("HQ Munchen" finds "HQ Munich")."""
+    key = fold(unquote(wanted))
+    if not key:
+        return []
+    by_fold: dict[str, str] = {}
+    for name in names:
+        by_fold.setdefault(fold(name), name)
+    found = [by_fold[f] for f in sorted(by_fold) if f.startswith(key)]
+    found += [by_fold[f] for f in sorted(by_fold) if key in f and by_fold[f] not in found]
+    close = difflib.get_close_matches(key, list(by_fold), n=limit, cutoff=0.6)
+    found += [by_fold[f] for f in close if by_fold[f] not in found]
+    return found[:limit]
+
+
+def did_you_mean(wanted: str, names: Iterable[str]) -> str:
+    """ " Did you mean “Oktoberfest 2025”?" for a name that was not found ("" if none is close)."""
+    found = closest_names(wanted, names)
+    if not found:
+        return ""
+    quoted = [f"“{n}”" for n in found]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" Did you mean {listed}?"
+
+
+NAME_QUOTES = '"“”„«»'
+
+
+def refuse_quotes(name: str, field_name: str = "name") -> None:
+    """A new name may not hold a double quote: quotes are how a name with spaces is typed
+    in a command, so one inside a name could never be typed back."""
+    if any(ch in NAME_QUOTES for ch in name or ""):
+        raise DomainError(
+            f"A name cannot contain quotes (“{name[:MAX_NAME]}”): quotes are how names with "
+            "spaces are typed in commands. Leave them out.",
+            field=field_name,
+        )
+
+
+def unique_name(kind: str, name: str, lookup: dict, current_id: str | None) -> str:
+    """A new or changed name of a group or campaign, cleaned; refused when another of
+    ``lookup`` (casefolded name -> item) holds it."""
+    name = clean_field(unquote(str(name or "")), "name", MAX_NAME, label="Name")
+    current = next((item for item in lookup.values() if item.id == current_id), None)
+    if current is None or name != current.name:
+        refuse_quotes(name)
+    other = lookup.get(casefold(name))
+    if other and other.id != current_id:
+        raise DomainError(f"A {kind} called “{other.name}” exists already.", field="name")
+    return name

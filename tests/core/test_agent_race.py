@@ -52,7 +52,7 @@ def repo(request, tmp_path):
 
 def test_two_managers_naming_a_new_agent_at_once_create_one_agent(repo):
     inventory = Inventory(repo, Rules.shipped(), "DE")
-    inventory.add_numbers(MANAGER, [FIRST, SECOND])
+    inventory.numbers.add(MANAGER, [FIRST, SECOND])
     racing = Agents(Inventory(HeldAtTheDoor(repo, 2), Rules.shipped(), "DE"))
     results, errors = {}, []
 

@@ -1,5 +1,6 @@
 """Campaign settings (where calls enter the network, purpose) and the presentation verdicts
-of the services, against real TinyDB files, real numbers and a clock the test controls."""
+of the services, against the in-memory repository (one test opens a TinyDB file of before
+the settings), real numbers and a clock the test controls."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.core.errors import DomainError
 from bot.core.model import Actor
 from bot.core.services import Inventory
 from storage.database import WorkspaceDatabase
+from storage.memory import MemoryRepository
 from storage.repository import WorkspaceRepository
 
 BOSS = Actor("UMANAGER", is_manager=True)
@@ -48,15 +50,15 @@ def path(tmp_path) -> Path:
 
 
 @pytest.fixture
-def inv(path, clock) -> Inventory:
-    inventory = open_inventory(path, clock)
-    inventory.add_numbers(BOSS, [BERLIN, TALLINN, HELSINKI, PARIS_MOBILE])
-    inventory.save_group(BOSS, "Nordics", [TALLINN, HELSINKI])
+def inv(clock) -> Inventory:
+    inventory = Inventory(MemoryRepository(), Rules.shipped(), "DE", clock=clock)
+    inventory.numbers.add(BOSS, [BERLIN, TALLINN, HELSINKI, PARIS_MOBILE])
+    inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI])
     return inventory
 
 
 def test_a_new_campaign_calls_through_each_numbers_own_country_for_sales(inv) -> None:
-    campaign = inv.save_campaign(BOSS, "Spring", [BERLIN]).campaign
+    campaign = inv.campaigns.save(BOSS, "Spring", [BERLIN]).campaign
     assert (campaign.origin, campaign.purpose) == (None, "sales")
 
 
@@ -65,17 +67,17 @@ def test_a_new_campaign_calls_through_each_numbers_own_country_for_sales(inv) ->
     [("FI", "FI"), ("fi", "FI"), ("Finland", "FI"), (" own ", None), ("", None), ("OWN", None)],
 )
 def test_origin_is_a_country_code_or_each_numbers_own_country(inv, typed, stored) -> None:
-    campaign = inv.save_campaign(BOSS, "Spring", [BERLIN], origin=typed).campaign
+    campaign = inv.campaigns.save(BOSS, "Spring", [BERLIN], origin=typed).campaign
     assert campaign.origin == stored
     assert inv.campaign("Spring").origin == stored
 
 
 def test_an_edit_that_names_neither_setting_keeps_both(inv) -> None:
-    inv.save_campaign(BOSS, "Spring", [BERLIN], origin="FI", purpose="Service")
-    inv.save_campaign(BOSS, "Spring 2", [BERLIN, TALLINN], current_name="Spring")
+    inv.campaigns.save(BOSS, "Spring", [BERLIN], origin="FI", purpose="Service")
+    inv.campaigns.save(BOSS, "Spring 2", [BERLIN, TALLINN], current_name="Spring")
     campaign = inv.campaign("Spring 2")
     assert (campaign.origin, campaign.purpose) == ("FI", "service")
-    inv.save_campaign(BOSS, "Spring 2", [BERLIN], current_name="Spring 2", origin="own")
+    inv.campaigns.save(BOSS, "Spring 2", [BERLIN], current_name="Spring 2", origin="own")
     assert (inv.campaign("Spring 2").origin, inv.campaign("Spring 2").purpose) == (
         None,
         "service",
@@ -101,31 +103,28 @@ def test_an_edit_that_names_neither_setting_keeps_both(inv) -> None:
         ({"origin": "FI", "purpose": ""}, "purpose", "“” is not a purpose"),
     ],
 )
-def test_bad_settings_are_named_and_nothing_is_half_changed(
-    inv, path, clock, fields, field, message
-) -> None:
-    inv.save_campaign(BOSS, "Spring", [BERLIN], origin="DE", purpose="service")
+def test_bad_settings_are_named_and_nothing_is_half_changed(inv, fields, field, message) -> None:
+    inv.campaigns.save(BOSS, "Spring", [BERLIN], origin="DE", purpose="service")
     audit_before = len(inv.audit())
-    before = path.read_bytes()
+    before = [inv.repo.campaigns.all(), inv.repo.audit_entries()]
     with pytest.raises(DomainError) as err:
         # A new name, new members and one bad setting: none of it is saved.
-        inv.save_campaign(BOSS, "Autumn", [TALLINN], current_name="Spring", **fields)
+        inv.campaigns.save(BOSS, "Autumn", [TALLINN], current_name="Spring", **fields)
     assert err.value.field == field
     assert message in err.value.message
-    assert path.read_bytes() == before
-    fresh = open_inventory(path, clock)
-    campaign = fresh.campaign("Spring")
+    assert [inv.repo.campaigns.all(), inv.repo.audit_entries()] == before
+    campaign = inv.campaign("Spring")
     assert (campaign.numbers, campaign.origin, campaign.purpose) == (
         ["+49301234567"],
         "DE",
         "service",
     )
-    assert len(fresh.audit()) == audit_before
+    assert len(inv.audit()) == audit_before
 
 
 def test_a_data_dir_of_before_the_settings_opens_unchanged(path, clock) -> None:
     inventory = open_inventory(path, clock)
-    inventory.add_numbers(BOSS, [BERLIN])
+    inventory.numbers.add(BOSS, [BERLIN])
     repo = inventory.repo
     with repo.transaction():  # a campaign as an older version wrote it
         repo.database.db.table("campaigns").insert(
@@ -136,14 +135,14 @@ def test_a_data_dir_of_before_the_settings_opens_unchanged(path, clock) -> None:
     assert (old.origin, old.purpose, old.numbers) == (None, "sales", ["+49301234567"])
     assert fresh.presentation(BERLIN, "Old").status == "deliverable"
     # Saved again, it carries both settings.
-    fresh.save_campaign(BOSS, "Old", [BERLIN], current_name="Old", purpose="service")
+    fresh.campaigns.save(BOSS, "Old", [BERLIN], current_name="Old", purpose="service")
     doc = open_inventory(path, clock).repo.database.db.table("campaigns").all()[0]
     assert (doc["origin"], doc["purpose"]) == (None, "service")
 
 
 def test_the_presentation_verdict_of_a_number_for_a_campaign(inv, clock) -> None:
-    inv.save_campaign(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
-    inv.save_campaign(BOSS, "Local", [BERLIN], purpose="service")
+    inv.campaigns.save(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
+    inv.campaigns.save(BOSS, "Local", [BERLIN], purpose="service")
 
     blocked = inv.presentation(BERLIN, "from finland")
     assert blocked.status == "blocked"
@@ -180,8 +179,8 @@ def test_the_presentation_verdict_of_a_number_for_a_campaign(inv, clock) -> None
 
 
 def test_upcoming_blocks_are_found_within_the_notice_days_and_on_the_day(inv, clock) -> None:
-    inv.save_campaign(BOSS, "From Finland", [BERLIN], ["Nordics"], origin="FI")
-    inv.save_campaign(BOSS, "Local", [TALLINN])  # a local carrier: never blocked
+    inv.campaigns.save(BOSS, "From Finland", [BERLIN], ["Nordics"], origin="FI")
+    inv.campaigns.save(BOSS, "Local", [TALLINN])  # a local carrier: never blocked
 
     clock.day = "2027-02-10"  # 19 days before
     assert inv.upcoming_blocks(14) == []

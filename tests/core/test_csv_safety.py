@@ -51,16 +51,16 @@ def values(text: str) -> list[dict]:
 
 def stock(inv) -> None:
     """Numbers, an address, a group and a campaign whose texts are formulas."""
-    inv.create_address(
+    inv.addresses.create(
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
-    inv.add_numbers(MANAGER, NUMBERS[:1], label="=1+1", address_name=EVIL)
-    inv.add_numbers(MANAGER, NUMBERS[1:2], label='=HYPERLINK("http://x")')
-    inv.add_numbers(MANAGER, NUMBERS[2:3], label="-2+3")
-    inv.add_numbers(MANAGER, NUMBERS[3:], label="'=1+1")
-    inv.save_group(MANAGER, "@SUM(1)", NUMBERS[:2])
-    inv.save_campaign(MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"])
+    inv.numbers.add(MANAGER, NUMBERS[:1], label="=1+1", address_name=EVIL)
+    inv.numbers.add(MANAGER, NUMBERS[1:2], label='=HYPERLINK("http://x")')
+    inv.numbers.add(MANAGER, NUMBERS[2:3], label="-2+3")
+    inv.numbers.add(MANAGER, NUMBERS[3:], label="'=1+1")
+    inv.groups.save(MANAGER, "@SUM(1)", NUMBERS[:2])
+    inv.campaigns.save(MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"])
 
 
 @pytest.mark.parametrize("value", [*PAYLOADS, "\t=1+1", "\r=1+1", "''+1", "'quoted'", "O'Brien"])
@@ -82,7 +82,7 @@ def test_text_that_runs_nothing_is_written_as_it_is(value):
 def test_export_has_no_cell_a_spreadsheet_would_run(tmp_path):
     inv = open_inventory(tmp_path / "team-T1.json")
     stock(inv)
-    exported = inv.export_csv()
+    exported = inv.csv.export_csv()
     assert_safe(exported)
     rows = {r["number"]: r for r in csv.DictReader(io.StringIO(exported))}
     # numbers stay readable E.164, as text
@@ -108,29 +108,29 @@ def test_export_has_no_cell_a_spreadsheet_would_run(tmp_path):
 def test_import_reads_an_export_back_to_the_same_values(tmp_path):
     inv = open_inventory(tmp_path / "team-T1.json")
     stock(inv)
-    exported = inv.export_csv()
+    exported = inv.csv.export_csv()
 
     other = open_inventory(tmp_path / "team-T2.json")
-    other.create_address(
+    other.addresses.create(
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
-    other.save_campaign(MANAGER, "=1+1", numbers=[], groups=[])
-    result = other.import_csv(MANAGER, exported)
+    other.campaigns.save(MANAGER, "=1+1", numbers=[], groups=[])
+    result = other.csv.import_csv(MANAGER, exported)
     assert (len(result.added), result.errors, result.skipped) == (4, [], [])
     assert other.info(NUMBERS[0]).number.label == "=1+1"
     assert other.info(NUMBERS[0]).address.name == "=cmd|' /C calc'!A0"
     assert other.info(NUMBERS[3]).number.label == "'=1+1"
     assert other.group("@SUM(1)").numbers == ["+49892001001", "+49892001002"]
-    other.save_campaign(
+    other.campaigns.save(
         MANAGER, "=1+1", numbers=NUMBERS[2:3], groups=["@SUM(1)"], current_name="=1+1"
     )
-    assert other.export_csv() == exported
+    assert other.csv.export_csv() == exported
 
 
 def test_import_takes_plain_and_quoted_numbers(tmp_path):
     inv = open_inventory(tmp_path / "team-T1.json")
-    result = inv.import_csv(
+    result = inv.csv.import_csv(
         MANAGER,
         "number,label\n'+49 89 2001001,'-2+3\n+49 89 2001002,'quoted'\n089 2001003,O'Brien\n",
     )
@@ -152,10 +152,10 @@ def test_cli_export_is_safe_and_cli_import_reads_it_back(tmp_path):
     assert exported.returncode == 0, exported.stderr
     text = (work / "out.csv").read_bytes().decode("utf-8")
     assert_safe(text)
-    assert text == inv.export_csv()
+    assert text == inv.csv.export_csv()
 
     other = inventory(data_dir, "T2")
-    other.create_address(
+    other.addresses.create(
         MANAGER,
         address_fields(EVIL, customer_name="@SUM(1)", street="-2+3 Leopoldstraße"),
     )
@@ -178,7 +178,7 @@ def test_slack_export_upload_is_safe(bot):
     (content,) = bot.fake.uploads.values()
     text = content.decode("utf-8")
     assert_safe(text)
-    assert text == bot.inventory().export_csv()
+    assert text == bot.inventory().csv.export_csv()
     assert {r["number"]: r["label"] for r in values(text)}["+49892001002"] == (
         '=HYPERLINK("http://x")'
     )
@@ -201,7 +201,7 @@ def huge_field_csv() -> str:
 
 def test_a_field_over_the_csv_limit_is_reported_and_the_other_lines_kept(tmp_path):
     inv = open_inventory(tmp_path / "team-T1.json")
-    result = inv.import_csv(MANAGER, huge_field_csv())
+    result = inv.csv.import_csv(MANAGER, huge_field_csv())
     assert [i.e164 for i in result.added] == ["+49892001001", "+49892001003", "+49892001005"]
     assert [line for line, _ in result.errors] == [3, 5]
     assert all("131,072 characters" in why for _, why in result.errors)
@@ -219,7 +219,7 @@ def test_cli_import_with_a_huge_field_reports_its_line(tmp_path):
     assert result.stdout.strip() == (
         "Imported 3 numbers (3 need attention), 0 skipped, 2 lines with errors."
     )
-    assert [i.e164 for i in inventory(data_dir, "T1").numbers()] == [
+    assert [i.e164 for i in inventory(data_dir, "T1").number_list()] == [
         "+49892001001",
         "+49892001003",
         "+49892001005",
@@ -231,5 +231,5 @@ def test_a_huge_header_is_one_clear_error(tmp_path):
     from bot.core.errors import DomainError
 
     with pytest.raises(DomainError, match="header"):
-        inv.import_csv(MANAGER, f"number,{BIG}\n+49 89 2001001\n")
-    assert inv.numbers() == []
+        inv.csv.import_csv(MANAGER, f"number,{BIG}\n+49 89 2001001\n")
+    assert inv.number_list() == []

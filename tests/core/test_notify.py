@@ -72,9 +72,9 @@ class Slack:
 
 def test_alert_recorded_with_the_change_only_for_numbers_needing_attention(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.add_numbers(MANAGER, ["+49 800 1234567"])  # toll-free: needs no address
+    inventory.numbers.add(MANAGER, ["+49 800 1234567"])  # toll-free: needs no address
     assert pending(inventory) == []
-    inventory.add_numbers(MANAGER, [berlin(1), berlin(2), "+49 800 7654321"])
+    inventory.numbers.add(MANAGER, [berlin(1), berlin(2), "+49 800 7654321"])
     (entry,) = pending(inventory)
     assert entry["channel"] == "C0NOTIFY"
     data = entry["data"]
@@ -86,7 +86,7 @@ def test_alert_recorded_with_the_change_only_for_numbers_needing_attention(tmp_p
 
 def test_import_csv_alerts(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.import_csv(MANAGER, f"number,label\n{berlin(1)},a\n+49 800 1234567,b\n")
+    inventory.csv.import_csv(MANAGER, f"number,label\n{berlin(1)},a\n+49 800 1234567,b\n")
     (entry,) = pending(inventory)
     assert entry["data"]["count"] == 1
 
@@ -99,42 +99,42 @@ def test_rolled_back_change_leaves_no_alert(tmp_path):
 
     inventory.listeners.append(explode)
     with pytest.raises(RuntimeError):
-        inventory.add_numbers(MANAGER, [berlin(1)])
+        inventory.numbers.add(MANAGER, [berlin(1)])
     inventory.listeners.remove(explode)
     assert pending(inventory) == []
-    assert inventory.numbers() == []  # the change went with its alert
+    assert inventory.number_list() == []  # the change went with its alert
 
 
 def test_address_edit_alerts_newly_failing_only(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.create_address(MANAGER, BERLIN)
-    inventory.add_numbers(MANAGER, [berlin(1), berlin(2)])
+    inventory.addresses.create(MANAGER, BERLIN)
+    inventory.numbers.add(MANAGER, [berlin(1), berlin(2)])
     with inventory.repo.transaction():
         for e in pending(inventory):
             inventory.repo.outbox_mark_sent(e["id"], "2024-01-01T00:00:00+00:00")
-    inventory.link(MANAGER, [berlin(1), berlin(2)], "HQ Berlin")  # becoming OK: no alert
+    inventory.addresses.link(MANAGER, [berlin(1), berlin(2)], "HQ Berlin")  # becoming OK: no alert
     assert pending(inventory) == []
-    inventory.update_address(MANAGER, "HQ Berlin", {**BERLIN, "street": "Other street 2"})
+    inventory.addresses.update(MANAGER, "HQ Berlin", {**BERLIN, "street": "Other street 2"})
     assert pending(inventory) == []  # still OK
-    change = inventory.update_address(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR"})
+    change = inventory.addresses.update(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR"})
     (entry,) = pending(inventory)
     data = entry["data"]
     assert data["kind"] == "address_failing" and data["address"] == "HQ Berlin"
     assert data["count"] == 2 == len(change.newly_failing)
     assert data["shown"][0]["verdict"]["status"] == "wrong_country"
-    inventory.update_address(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR", "city": "Paris"})
+    inventory.addresses.update(MANAGER, "HQ Berlin", {**BERLIN, "country": "FR", "city": "Paris"})
     assert len(pending(inventory)) == 1  # already failing: no second alert
 
 
 def test_no_channel_no_outbox(tmp_path):
     inventory = workspaces(tmp_path, channel=None).inventory(TEAM)
-    inventory.add_numbers(MANAGER, [berlin(1)])
+    inventory.numbers.add(MANAGER, [berlin(1)])
     assert pending(inventory) == []
 
 
 def test_digest_of_5000_numbers_is_one_valid_message(tmp_path):
     inventory = workspaces(tmp_path, channel=None).inventory(TEAM)
-    inventory.add_numbers(MANAGER, [berlin(i) for i in range(5000)] + ["+49 800 1234567"])
+    inventory.numbers.add(MANAGER, [berlin(i) for i in range(5000)] + ["+49 800 1234567"])
     data = digest_data(inventory, "2024-05-01")
     assert data["count"] == 5000 and data["total"] == 5001
     assert data["by_status"] == {"missing": 5000} and data["by_country"] == {"DE": 5000}
@@ -147,9 +147,19 @@ def test_digest_of_5000_numbers_is_one_valid_message(tmp_path):
     assert "'action_id': 'open_link'" in text
 
 
+def test_digest_names_countries_as_the_lists_do(tmp_path):
+    """One country_name (bot.core.phone): "South Korea", as list titles say, not ISO's
+    "Korea, Republic of"."""
+    inventory = workspaces(tmp_path, channel=None).inventory(TEAM)
+    inventory.numbers.add(MANAGER, ["+82 2 2123 4567", berlin(1)])
+    data = digest_data(inventory, "2024-05-01")
+    text = str(notification_message(data)["blocks"])
+    assert "South Korea 1" in text and "Korea, Republic of" not in text
+
+
 def test_digest_none_when_all_ok(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.add_numbers(MANAGER, ["+49 800 1234567"])
+    inventory.numbers.add(MANAGER, ["+49 800 1234567"])
     assert digest_data(inventory, "2024-05-01") is None
     entry_id, data = Notifier("C0NOTIFY").queue_digest(inventory, "2024-05-01")
     assert entry_id is None and data is None
@@ -159,7 +169,7 @@ def test_digest_none_when_all_ok(tmp_path):
 def test_digest_once_per_day(tmp_path):
     ws = workspaces(tmp_path)
     inventory = ws.inventory(TEAM)
-    inventory.add_numbers(MANAGER, [berlin(1)])
+    inventory.numbers.add(MANAGER, [berlin(1)])
     first, _ = ws.notifier.queue_digest(inventory, "2024-05-01")
     assert first
     # another process (a restart) sees the date on disk
@@ -181,15 +191,15 @@ def test_digest_due():
 
 def test_plain_info_round_trip(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.create_address(MANAGER, BERLIN)
-    inventory.add_numbers(MANAGER, [berlin(1)], address_name="HQ Berlin", label="Sales")
+    inventory.addresses.create(MANAGER, BERLIN)
+    inventory.numbers.add(MANAGER, [berlin(1)], address_name="HQ Berlin", label="Sales")
     info = inventory.info(berlin(1))
     assert info_from_plain(plain_info(info)) == info
 
 
 def test_delivery_retries_with_backoff_and_never_twice(tmp_path):
     inventory = workspaces(tmp_path).inventory(TEAM)
-    inventory.add_numbers(MANAGER, [berlin(1)])
+    inventory.numbers.add(MANAGER, [berlin(1)])
     start = time.time() + 1
     now = [start]
     slack = Slack(failures=2, retry_after=30)
@@ -219,7 +229,7 @@ def test_concurrent_drains_post_each_entry_once(tmp_path):
     ws = workspaces(tmp_path)
     inventory = ws.inventory(TEAM)
     for i in range(5):
-        inventory.add_numbers(MANAGER, [berlin(i)])
+        inventory.numbers.add(MANAGER, [berlin(i)])
     other = workspaces(tmp_path).inventory(TEAM)  # as a second process would
     posted: list[str] = []
     lock = threading.Lock()

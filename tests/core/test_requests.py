@@ -1,4 +1,5 @@
-"""Purchase requests and mandates without Slack: real TinyDB files, real phonenumbers data."""
+"""Purchase requests and mandates without Slack: the in-memory repository, real phonenumbers
+data."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import threading
 
 import pytest
 
-from bot.bootstrap import Workspaces
-from bot.config import load_settings
+from bot.core.compliance import Rules
 from bot.core.errors import DomainError, PermissionDenied, ValidationError
 from bot.core.model import Actor
 from bot.core.requests import AlreadyDecided, Requests, prefix_fits, resolve_area
+from bot.core.services import Inventory
+from storage.memory import MemoryRepository
 
 MANAGER = Actor("UMANAGER", is_manager=True)
 OTHER_MANAGER = Actor("UBOSS", is_manager=True)
@@ -28,14 +30,13 @@ BERLIN = {**MUNICH, "name": "HQ Berlin", "city": "Berlin", "postal_code": "10117
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    env = {"NUMBERS_DATA_DIR": str(tmp_path / "data"), "NUMBERS_DEFAULT_REGION": "DE"}
-    return Workspaces(load_settings(env, dotenv=False)).inventory("T1")
+def inventory():
+    return Inventory(MemoryRepository(), Rules.shipped(), "DE")
 
 
 @pytest.fixture
 def munich(inventory):
-    return inventory.create_address(MANAGER, MUNICH)
+    return inventory.addresses.create(MANAGER, MUNICH)
 
 
 def purchase(address, **over) -> dict:
@@ -113,13 +114,13 @@ def test_purchase_from_request_to_fulfilled_numbers(inventory, munich):
     assert "+49 1511 2345678 is a mobile number, not local" in err.value.message
     with pytest.raises(DomainError, match="for 2 numbers: enter at most 2"):
         service.fulfil(MANAGER, request.id, ["089 1234567", "089 1234568", "089 1234569"])
-    assert inventory.numbers() == []
+    assert inventory.number_list() == []
 
     done = service.fulfil(OTHER_MANAGER, request.id, ["089 1234567", "+49 89 7654321"])
     assert done.request.status == "fulfilled"
     assert done.request.numbers == ["+49891234567", "+49897654321"]
     assert [i.verdict.status for i in done.added] == ["ok", "ok"]
-    for info in inventory.numbers():
+    for info in inventory.number_list():
         assert (info.number.source, info.address.name) == ("purchase", "HQ Munich")
     actions = [e.action for e in service.audit("R1")]
     assert actions == ["request.fulfil", "request.approve", "request.purchase"]
@@ -138,7 +139,7 @@ def test_purchase_form_names_every_wrong_field(inventory, munich):
 
 
 def test_address_that_cannot_satisfy_the_rules_warns(inventory, munich):
-    berlin = inventory.create_address(MANAGER, BERLIN)
+    berlin = inventory.addresses.create(MANAGER, BERLIN)
     service = Requests(inventory)
     warning = service.draft_warning(purchase(berlin))
     assert warning == "Local numbers of Munich need an address in Munich; “HQ Berlin” is in Berlin"
@@ -204,7 +205,7 @@ def test_purchase_warning_names_what_was_asked_for(
     inventory, country, kind, area, address, expected
 ):
     made = {
-        key: inventory.create_address(
+        key: inventory.addresses.create(
             MANAGER, {**MUNICH, "name": name, "city": city, "country": cc, "postal_code": "1000"}
         )
         for key, name, city, cc in (
@@ -243,7 +244,7 @@ def test_reject_with_reason_and_a_reader_cannot_decide(inventory, munich):
 
 # ----------------------------------------------------------------------- mandates
 def test_mandate_names_each_refused_number(inventory, munich):
-    inventory.add_numbers(MANAGER, ["+49 89 1111111"])
+    inventory.numbers.add(MANAGER, ["+49 89 1111111"])
     service = Requests(inventory)
     with pytest.raises(ValidationError) as err:
         service.create_mandate(
@@ -282,7 +283,7 @@ def test_mandate_is_fulfilled_on_approval(inventory, munich):
     assert sorted(i.e164 for i in decision.added) == ["+49303333333", "+49892222222"]
     statuses = {i.e164: i.verdict.status for i in decision.added}
     assert statuses == {"+49892222222": "ok", "+49303333333": "outside_area"}
-    assert {i.number.source for i in inventory.numbers()} == {"mandate"}
+    assert {i.number.source for i in inventory.number_list()} == {"mandate"}
 
 
 def test_concurrent_approvals_decide_once(inventory, munich):
@@ -316,4 +317,4 @@ def test_concurrent_approvals_decide_once(inventory, munich):
         t.join()
     assert sorted(outcomes) == ["lost", "lost", "lost", "won"]
     assert [e.action for e in service.audit(request.id)].count("request.approve") == 1
-    assert len(inventory.numbers()) == 1
+    assert len(inventory.number_list()) == 1

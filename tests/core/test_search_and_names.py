@@ -1,5 +1,5 @@
 """Inventory.search_numbers (prefixes, accents, area names) and quote-insensitive names,
-against real TinyDB files and real phonenumbers data."""
+against the in-memory repository and real phonenumbers data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from bot.core.compliance import Rules
 from bot.core.model import Actor
 from bot.core.services import Inventory
-from storage.database import WorkspaceDatabase
-from storage.repository import WorkspaceRepository
+from storage.memory import MemoryRepository
 
 MANAGER = Actor("UMANAGER", is_manager=True)
 
@@ -25,11 +24,9 @@ ALL = [MUNICH, BERLIN, MADRID, ZURICH, NEW_YORK, TORONTO, HELSINKI, LONDON]
 
 
 @pytest.fixture
-def inv(tmp_path) -> Inventory:
-    inventory = Inventory(
-        WorkspaceRepository(WorkspaceDatabase(tmp_path / "t.json")), Rules.shipped(), "DE"
-    )
-    inventory.add_numbers(MANAGER, ALL)
+def inv() -> Inventory:
+    inventory = Inventory(MemoryRepository(), Rules.shipped(), "DE")
+    inventory.numbers.add(MANAGER, ALL)
     return inventory
 
 
@@ -60,7 +57,7 @@ def test_digits_with_plus_or_00_match_the_start(inv, typed, expected):
 
 
 def test_plus_49_does_not_find_a_spanish_number_holding_49(inv):
-    inv.add_numbers(MANAGER, ["+34 914 912 345"])  # "34914912345" holds "49"
+    inv.numbers.add(MANAGER, ["+34 914 912 345"])  # "34914912345" holds "49"
     assert "+34914912345" not in found(inv, "+49")
     assert "+34914912345" in found(inv, "49")  # bare digits still match anywhere
 
@@ -89,7 +86,7 @@ def test_area_in_any_language_with_accents_folded(inv, typed, expected):
 
 
 def test_address_and_label_are_searched_with_accents_folded(inv):
-    inv.create_address(
+    inv.addresses.create(
         MANAGER,
         {
             "name": "Zürich office",
@@ -101,8 +98,8 @@ def test_address_and_label_are_searched_with_accents_folded(inv):
             "confirmed": True,
         },
     )
-    inv.link(MANAGER, [ZURICH], "Zürich office")
-    inv.add_numbers(MANAGER, ["+49 40 3001234"], label="Hotline Süd")
+    inv.addresses.link(MANAGER, [ZURICH], "Zürich office")
+    inv.numbers.add(MANAGER, ["+49 40 3001234"], label="Hotline Süd")
     assert found(inv, "zurich office") == {ZURICH}
     assert found(inv, "zurichoff") == {ZURICH}
     assert found(inv, "hotline sud") == {"+49403001234"}
@@ -127,9 +124,9 @@ def office(name: str) -> dict:
     "typed", ["“Office B”", '"Office B"', "'Office B'", "„Office B“", "«Office B»", "‘Office B’"]
 )
 def test_quotes_around_a_name_are_not_saved(inv, typed):
-    assert inv.create_address(MANAGER, office(typed)).name == "Office B"
-    assert inv.save_group(MANAGER, typed, [MUNICH]).name == "Office B"
-    assert inv.save_campaign(MANAGER, typed, [MUNICH]).campaign.name == "Office B"
+    assert inv.addresses.create(MANAGER, office(typed)).name == "Office B"
+    assert inv.groups.save(MANAGER, typed, [MUNICH]).name == "Office B"
+    assert inv.campaigns.save(MANAGER, typed, [MUNICH]).campaign.name == "Office B"
     for lookup in ("Office B", "office b", "“Office B”", '"office b"', "„Office B“"):
         assert inv.address(lookup).name == "Office B"
         assert inv.group(lookup).name == "Office B"
@@ -140,8 +137,8 @@ def test_quotes_inside_a_new_name_are_refused_but_an_old_one_is_found(inv):
     from dataclasses import replace
 
     with pytest.raises(Exception, match="cannot contain quotes"):
-        inv.create_address(MANAGER, office("Joe's “Corner” shop"))
-    created = inv.create_address(MANAGER, office("Joe's shop"))
+        inv.addresses.create(MANAGER, office("Joe's “Corner” shop"))
+    created = inv.addresses.create(MANAGER, office("Joe's shop"))
     with inv.repo.transaction():
         inv.repo.addresses.save(replace(created, name="Joe's “Corner” shop"))  # saved before
     assert inv.address("joe's “corner” shop").name == "Joe's “Corner” shop"
@@ -150,10 +147,10 @@ def test_quotes_inside_a_new_name_are_refused_but_an_old_one_is_found(inv):
 def test_a_name_saved_with_quotes_before_is_found_without_them(inv):
     from dataclasses import replace
 
-    created = inv.create_address(MANAGER, office("Office B"))
+    created = inv.addresses.create(MANAGER, office("Office B"))
     with inv.repo.transaction():
         inv.repo.addresses.save(replace(created, name="“Office B”"))  # as the trial left it
     assert inv.address("Office B").id == created.id
     assert inv.address("“Office B”").id == created.id
     with pytest.raises(Exception, match="exists already"):
-        inv.create_address(MANAGER, office("Office B"))
+        inv.addresses.create(MANAGER, office("Office B"))

@@ -22,7 +22,7 @@ def fi_bot(fake, tmp_path):
 
 
 def on_disk(bot) -> set[str]:
-    return {i.e164 for i in bot.inventory().numbers()}
+    return {i.e164 for i in bot.inventory().number_list()}
 
 
 def bullets(body: str) -> list[str]:
@@ -53,8 +53,8 @@ def test_a_number_valid_nowhere_says_how_it_was_read(fi_bot):
 
 def test_a_nationally_typed_number_of_a_country_in_use_is_asked_about(fi_bot):
     inventory = fi_bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567"])
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
+    inventory.numbers.add(BOSS, ["+49 89 1234567"])
     r = fi_bot.command("add 089 2345 6782")
     body = texts(r.json["blocks"])
     assert "089 2345 6782 is not a Finnish number — did you mean +49 89 23456782?" in body
@@ -103,7 +103,7 @@ def test_numbers_of_many_countries_and_finnish_ones_with_spaces(fi_bot):
 
 def test_the_bulk_form_reads_each_line_the_same_way(fi_bot):
     inventory = fi_bot.inventory()
-    inventory.add_numbers(BOSS, ["+49 40 1234567"])
+    inventory.numbers.add(BOSS, ["+49 40 1234567"])
     assert fi_bot.command("add").status == 200
     modal = fi_bot.fake.modal()
     pasted = (
@@ -134,7 +134,7 @@ def test_the_bulk_form_stays_open_when_every_line_is_a_piece_of_doubt(fi_bot):
 
 
 def test_already_in_the_inventory_is_named_on_the_command_too(fi_bot):
-    fi_bot.inventory().add_numbers(BOSS, ["+46 8 123 456 78"])
+    fi_bot.inventory().numbers.add(BOSS, ["+46 8 123 456 78"])
     r = fi_bot.command("add +46812345678 +34 911 23 45 67")
     body = texts(r.json["blocks"])
     assert "*+46 8 123 456 78* is already in the inventory: left as it was." in body

@@ -32,7 +32,7 @@ def _madrid_in_mexico(bot):
             address_fields("Oficina Madrid", "Madrid", "28013", country="ES"),
         ],
     )
-    inventory.link(BOSS, [*MADRID, BARCELONA], "Madrid office")
+    inventory.addresses.link(BOSS, [*MADRID, BARCELONA], "Madrid office")
     return inventory
 
 
@@ -89,7 +89,7 @@ def test_deleting_an_address_in_use_offers_to_move_its_numbers_then_deletes(bot)
     assert "*Madrid office* is deleted." in said
     assert "• 7 are OK" in said and "• 1 is Outside area" in said
     inventory = bot.inventory()
-    assert [a.name for a in inventory.addresses()] == ["Oficina Madrid"]
+    assert [a.name for a in inventory.address_list()] == ["Oficina Madrid"]
     assert all(inventory.info(n).address.name == "Oficina Madrid" for n in [*MADRID, BARCELONA])
     actions = [e.action for e in inventory.audit()]
     assert actions.count("number.link") == 16 and actions[0] == "address.delete"  # newest first
@@ -118,5 +118,5 @@ def test_move_can_keep_the_address_and_readers_cannot_move(bot):
     r = modal.submit(bot.sender)
     assert "*Madrid office* is kept." in texts(r.json["view"])
     inventory = bot.inventory()
-    assert {a.name for a in inventory.addresses()} == {"Madrid office", "Oficina Madrid"}
+    assert {a.name for a in inventory.address_list()} == {"Madrid office", "Oficina Madrid"}
     assert inventory.address_numbers(inventory.address("Madrid office").id) == []

@@ -100,7 +100,7 @@ def test_new_address_inline_errors(bot):
     r = modal.submit(bot.sender)
     assert r.json["response_action"] == "errors"
     assert {"street", "city", "country"} <= set(r.json["errors"])
-    assert len(bot.inventory().addresses()) == 1
+    assert len(bot.inventory().address_list()) == 1
 
 
 def test_region_is_optional_and_accepts_names(bot):
@@ -136,7 +136,7 @@ def test_edit_is_prefilled_and_saves(bot):
     assert "Address *HQ Munich* saved" in view
     assert "1 is now Outside area" in view and "+49 89 1234567" in view
     inv = bot.inventory()
-    assert len(inv.addresses()) == 1 and inv.address("HQ Munich").city == "Berlin"
+    assert len(inv.address_list()) == 1 and inv.address("HQ Munich").city == "Berlin"
     assert inv.info(MUNICH).verdict.status == "outside_area"
 
     # Renaming it to its own name in another case is fine; to another's name is not.
@@ -201,7 +201,7 @@ def test_delete_refused_while_linked_then_allowed(bot):
     message = {"type": "message", "ts": "1.000500", "blocks": r.json["blocks"]}
     bot.sender.block_action("delete_address", message=message)
     assert "HQ Munich deleted" in last_respond(bot)["text"]
-    assert bot.inventory().addresses() == []
+    assert bot.inventory().address_list() == []
 
 
 def test_delete_button_refused_if_numbers_were_linked_meanwhile(bot):

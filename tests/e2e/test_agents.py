@@ -23,7 +23,7 @@ CALLED_MUNICH = "+49 89 98765432"
 
 def seed(bot, campaign_numbers=(MUC1, MUC2, BER_BARE, BE_NATIONAL)) -> None:
     inventory = bot.inventory()
-    inventory.create_address(
+    inventory.addresses.create(
         BOSS,
         {
             "name": "HQ Munich",
@@ -35,9 +35,9 @@ def seed(bot, campaign_numbers=(MUC1, MUC2, BER_BARE, BE_NATIONAL)) -> None:
             "confirmed": True,
         },
     )
-    inventory.add_numbers(BOSS, [MUC1, MUC2], address_name="HQ Munich")
-    inventory.add_numbers(BOSS, [BER_BARE, HAM, BE_NATIONAL])
-    inventory.save_campaign(BOSS, "Sales", numbers=list(campaign_numbers))
+    inventory.numbers.add(BOSS, [MUC1, MUC2], address_name="HQ Munich")
+    inventory.numbers.add(BOSS, [BER_BARE, HAM, BE_NATIONAL])
+    inventory.campaigns.save(BOSS, "Sales", numbers=list(campaign_numbers))
 
 
 def reply_text(r) -> str:
@@ -192,8 +192,8 @@ def test_callerid_empty_pool_and_errors(bot):
 def test_names_escaped_and_answer_bounded(bot):
     inventory = bot.inventory()
     many = [f"+49 89 {4000000 + i}" for i in range(60)]  # none has an address
-    inventory.add_numbers(BOSS, many)
-    inventory.save_campaign(BOSS, "<!channel> & co", numbers=many)
+    inventory.numbers.add(BOSS, many)
+    inventory.campaigns.save(BOSS, "<!channel> & co", numbers=many)
     text = reply_text(bot.command("callerid &lt;!channel&gt; &amp; co"))
     assert "“&lt;!channel&gt; &amp; co”" in text and "<!channel>" not in text
     assert "*Left out (60)*" in text and "… and 40 more." in text

@@ -35,7 +35,7 @@ def buttons(payload: dict) -> dict[str, dict]:
 
 def test_entries_are_sentences_with_mentions_and_singular_counts(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331"))
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
     assert bot.command("add +49 89 1234567").status == 200  # typed in Slack
     assert bot.command('link +49 89 1234567 to "HQ Munich"').status == 200
     service = Requests(inventory)
@@ -60,15 +60,15 @@ def test_entries_are_sentences_with_mentions_and_singular_counts(bot):
     assert "2 entries" in shown
     one = texts(bot.command("audit +49 89 1234567").json)
     assert "2 entries" in one
-    inventory.add_numbers(BOSS, ["+49 30 1234567"], source="slack")
+    inventory.numbers.add(BOSS, ["+49 30 1234567"], source="slack")
     assert "1 entry, newest first" in texts(bot.command("audit +49 30 1234567").json)
 
 
 def test_address_log_includes_the_numbers_linked_to_it(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("Munich office", "München", "80331"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567", "+49 89 7654321", "+49 30 1234567"])
-    inventory.link(BOSS, ["+49 89 1234567", "+49 89 7654321"], "Munich office")
+    inventory.addresses.create(BOSS, address_fields("Munich office", "München", "80331"))
+    inventory.numbers.add(BOSS, ["+49 89 1234567", "+49 89 7654321", "+49 30 1234567"])
+    inventory.addresses.link(BOSS, ["+49 89 1234567", "+49 89 7654321"], "Munich office")
     shown = texts(bot.command('audit "Munich office"').json)
     assert "created the address *Munich office*" in shown
     assert "linked *+49 89 1234567* to *Munich office*" in shown
@@ -78,7 +78,7 @@ def test_address_log_includes_the_numbers_linked_to_it(bot):
 
 def test_next_and_previous_buttons_page_the_log(bot):
     inventory = bot.inventory()
-    inventory.add_numbers(BOSS, [f"+49 89 {1000000 + i}" for i in range(25)])
+    inventory.numbers.add(BOSS, [f"+49 89 {1000000 + i}" for i in range(25)])
     first = bot.command("audit").json
     shown = texts(first)
     assert "page=" not in shown

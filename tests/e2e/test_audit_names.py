@@ -27,13 +27,13 @@ def _no_violations(bot):
 
 def test_audit_names_addresses_groups_and_users_never_ids(bot):
     inventory = bot.inventory()
-    hq = inventory.create_address(BOSS, address_fields("HQ <Munich>", "München", "80331"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567"], address_name=hq.name)
-    group = inventory.save_group(BOSS, "Sales & DE", ["+49 89 1234567"])
-    campaign = inventory.save_campaign(BOSS, "Spring", [], ["Sales & DE"])
-    inventory.unlink(BOSS, ["+49 89 1234567"])
-    inventory.delete_address(BOSS, hq.name)
-    inventory.delete_group(BOSS, group.name)
+    hq = inventory.addresses.create(BOSS, address_fields("HQ <Munich>", "München", "80331"))
+    inventory.numbers.add(BOSS, ["+49 89 1234567"], address_name=hq.name)
+    group = inventory.groups.save(BOSS, "Sales & DE", ["+49 89 1234567"])
+    campaign = inventory.campaigns.save(BOSS, "Spring", [], ["Sales & DE"])
+    inventory.addresses.unlink(BOSS, ["+49 89 1234567"])
+    inventory.addresses.delete(BOSS, hq.name)
+    inventory.groups.delete(BOSS, group.name)
 
     shown = texts(bot.command("audit").json)
     for internal_id in (hq.id, group.id, campaign.campaign.id):
@@ -57,9 +57,9 @@ def test_audit_names_addresses_groups_and_users_never_ids(bot):
 
 def test_audit_of_area_confirmation_shows_a_mention(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("Manila office", "Manila", "1000", "PH"))
-    inventory.add_numbers(BOSS, ["+63 2 8123 4567"], address_name="Manila office")
-    inventory.confirm_area(BOSS, "+63 2 8123 4567")
+    inventory.addresses.create(BOSS, address_fields("Manila office", "Manila", "1000", "PH"))
+    inventory.numbers.add(BOSS, ["+63 2 8123 4567"], address_name="Manila office")
+    inventory.numbers.confirm_area(BOSS, "+63 2 8123 4567")
     shown = texts(bot.command("audit +63 2 8123 4567").json)
     assert "<@UMANAGER> confirmed by hand that the address of *+63 2 8123 4567*" in shown
     assert "linked to *Manila office*" in shown
@@ -67,7 +67,7 @@ def test_audit_of_area_confirmation_shows_a_mention(bot):
 
 def test_request_messages_show_decider_as_mention_and_time_formatted(bot):
     inventory = bot.inventory()
-    hq = inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331"))
+    hq = inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
     service = Requests(inventory)
     fields = {"country": "DE", "kind": "local", "area": "89", "quantity": "1"}
     request = service.create_purchase(

@@ -22,9 +22,9 @@ def fi_bot(fake, tmp_path):
 
 def _campaign(bot, numbers: list[str], address) -> None:
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address)
-    inventory.add_numbers(BOSS, numbers, address_name=address["name"])
-    inventory.save_campaign(BOSS, "Oktoberfest 2025", numbers=numbers)
+    inventory.addresses.create(BOSS, address)
+    inventory.numbers.add(BOSS, numbers, address_name=address["name"])
+    inventory.campaigns.save(BOSS, "Oktoberfest 2025", numbers=numbers)
 
 
 def test_a_callee_of_a_country_in_use_is_suggested(fi_bot):

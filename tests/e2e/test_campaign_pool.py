@@ -40,9 +40,9 @@ def test_campaign_show_lists_each_number_with_source_area_verdict_and_why(bot):
     inventory = seed(
         bot, [OWN_OK, OWN_AND_GROUP, GROUP_ONLY], [address_fields("HQ Munich", "München", "80331")]
     )
-    inventory.link(BOSS, [OWN_OK, OWN_AND_GROUP], "HQ Munich")
-    inventory.save_group(BOSS, "Sales DE", [OWN_AND_GROUP, GROUP_ONLY])
-    inventory.save_campaign(BOSS, "Oktoberfest", [OWN_OK, OWN_AND_GROUP], ["Sales DE"])
+    inventory.addresses.link(BOSS, [OWN_OK, OWN_AND_GROUP], "HQ Munich")
+    inventory.groups.save(BOSS, "Sales DE", [OWN_AND_GROUP, GROUP_ONLY])
+    inventory.campaigns.save(BOSS, "Oktoberfest", [OWN_OK, OWN_AND_GROUP], ["Sales DE"])
 
     r = bot.command('campaign show "Oktoberfest"')
     blocks = r.json["blocks"]
@@ -77,9 +77,9 @@ def test_campaign_show_lists_each_number_with_source_area_verdict_and_why(bot):
 def test_campaign_of_5000_numbers_pages_within_slacks_limits(bot):
     numbers = [f"+4989{2000000 + i}" for i in range(5000)]
     inventory = seed(bot, numbers, [address_fields("HQ Munich", "München", "80331")])
-    inventory.link(BOSS, numbers[:4000], "HQ Munich")  # the other 1,000 are left out
-    inventory.save_group(BOSS, "Everyone", numbers[10:])
-    inventory.save_campaign(BOSS, "Big", numbers[:10], ["Everyone"])
+    inventory.addresses.link(BOSS, numbers[:4000], "HQ Munich")  # the other 1,000 are left out
+    inventory.groups.save(BOSS, "Everyone", numbers[10:])
+    inventory.campaigns.save(BOSS, "Big", numbers[:10], ["Everyone"])
 
     started = time.monotonic()
     r = bot.command("campaign show Big")

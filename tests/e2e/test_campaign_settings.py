@@ -86,4 +86,4 @@ def test_a_tampered_setting_is_an_inline_error_and_nothing_is_saved(bot):
     r = modal.submit(bot.sender)
     assert r.json["response_action"] == "errors", r.body_text
     assert "“spam” is not a purpose" in r.json["errors"]["purpose"]
-    assert bot.inventory().campaigns() == []
+    assert bot.inventory().campaign_list() == []

@@ -47,7 +47,7 @@ def inventory(data_dir: Path, team: str = "T1") -> Inventory:
 
 
 def add_address(inv: Inventory, name: str, city: str, country: str = "DE") -> None:
-    inv.create_address(
+    inv.addresses.create(
         MANAGER,
         {
             "name": name,
@@ -98,7 +98,7 @@ def test_import_reports_bad_lines_by_number_and_keeps_the_good_ones(cwd, data_di
     )
 
     inv = inventory(data_dir)
-    assert [i.e164 for i in inv.numbers()] == ["+49892001001", "+49892001002"]
+    assert [i.e164 for i in inv.number_list()] == ["+49892001001", "+49892001002"]
     assert inv.info("+49892001001").verdict.ok
     assert inv.info("+49892001002").number.label == "Back office"
     assert inv.group("Bavaria").numbers == ["+49892001001", "+49892001002"]
@@ -112,7 +112,7 @@ def test_a_clean_import_exits_zero_and_an_unreadable_file_creates_nothing(cwd, d
     result = run_cli(cwd, "import", "ok.csv", "--team", "t1", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert [i.e164 for i in inventory(data_dir).numbers()] == ["+49892001001"]
+    assert [i.e164 for i in inventory(data_dir).number_list()] == ["+49892001001"]
 
     (cwd / "latin1.csv").write_bytes("number,label\n+49 89 2001002,Büro\n".encode("latin-1"))
     for name in ("missing.csv", "latin1.csv"):
@@ -146,9 +146,9 @@ def test_import_of_10000_lines(cwd, data_dir):
 def test_export_writes_the_same_csv_to_a_file_or_standard_output(cwd, data_dir):
     inv = inventory(data_dir)
     add_address(inv, "Munich office", "München")
-    inv.add_numbers(MANAGER, ["+49 89 2001001", "+49 30 1234567"], label="Sales")
-    inv.link(MANAGER, ["+49 89 2001001"], "Munich office")
-    inv.save_group(MANAGER, "Bavaria", ["+49 89 2001001"])
+    inv.numbers.add(MANAGER, ["+49 89 2001001", "+49 30 1234567"], label="Sales")
+    inv.addresses.link(MANAGER, ["+49 89 2001001"], "Munich office")
+    inv.groups.save(MANAGER, "Bavaria", ["+49 89 2001001"])
 
     to_file = run_cli(cwd, "export", "out.csv", data_dir=data_dir)
     assert to_file.returncode == 0, to_file.stderr
@@ -156,7 +156,7 @@ def test_export_writes_the_same_csv_to_a_file_or_standard_output(cwd, data_dir):
     to_stdout = run_cli(cwd, "export", data_dir=data_dir)
     assert to_stdout.returncode == 0
     written = (cwd / "out.csv").read_bytes().decode("utf-8")
-    assert written == inv.export_csv()
+    assert written == inv.csv.export_csv()
     rows = list(csv.DictReader(io.StringIO(to_stdout.stdout)))
     assert rows == list(csv.DictReader(io.StringIO(written)))
     first = rows[0]
@@ -178,12 +178,12 @@ def test_report_prints_the_numbers_needing_attention_by_verdict(cwd, data_dir):
     add_address(inv, "Munich office", "München")
     add_address(inv, "Berlin office", "Berlin")
     add_address(inv, "Vienna office", "Wien", country="AT")
-    inv.add_numbers(
+    inv.numbers.add(
         MANAGER, ["+49 89 2001001", "+49 89 2001002", "+49 89 2001003", "+49 89 2001004"]
     )
-    inv.link(MANAGER, ["+49 89 2001001"], "Munich office")
-    inv.link(MANAGER, ["+49 89 2001002"], "Berlin office")
-    inv.link(MANAGER, ["+49 89 2001003"], "Vienna office")
+    inv.addresses.link(MANAGER, ["+49 89 2001001"], "Munich office")
+    inv.addresses.link(MANAGER, ["+49 89 2001002"], "Berlin office")
+    inv.addresses.link(MANAGER, ["+49 89 2001003"], "Vienna office")
 
     result = run_cli(cwd, "report", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
@@ -203,8 +203,8 @@ def test_report_prints_the_numbers_needing_attention_by_verdict(cwd, data_dir):
 
 
 def test_team_is_needed_when_several_workspaces_have_data(cwd, data_dir):
-    inventory(data_dir, "T1").add_numbers(MANAGER, ["+49 89 2001001"])
-    inventory(data_dir, "T2").add_numbers(MANAGER, ["+49 89 2001002", "+49 89 2001003"])
+    inventory(data_dir, "T1").numbers.add(MANAGER, ["+49 89 2001001"])
+    inventory(data_dir, "T2").numbers.add(MANAGER, ["+49 89 2001002", "+49 89 2001003"])
 
     for command in (["report"], ["export"]):
         result = run_cli(cwd, *command, data_dir=data_dir)

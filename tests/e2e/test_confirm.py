@@ -18,12 +18,12 @@ MUNICH = "+49891234567"
 
 def seed(bot, numbers=(MANILA,), link_to="Manila office"):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("Manila office", "Manila", "1000", "PH"))
-    inventory.create_address(BOSS, address_fields("Makati office", "Makati", "1200", "PH"))
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331", "DE"))
-    inventory.add_numbers(BOSS, list(numbers))
+    inventory.addresses.create(BOSS, address_fields("Manila office", "Manila", "1000", "PH"))
+    inventory.addresses.create(BOSS, address_fields("Makati office", "Makati", "1200", "PH"))
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331", "DE"))
+    inventory.numbers.add(BOSS, list(numbers))
     if link_to:
-        inventory.link(BOSS, [MANILA], link_to)
+        inventory.addresses.link(BOSS, [MANILA], link_to)
     return inventory
 
 
@@ -64,11 +64,11 @@ def test_confirm_is_refused_for_readers_other_verdicts_and_unknown_numbers(bot):
     assert ":warning:" in r.json["text"] and "manager" in r.json["text"]
     assert status(bot) == "unverifiable"
     # An OK number (Munich number, Munich address) needs no confirmation.
-    bot.inventory().link(BOSS, [MUNICH], "HQ Munich")
+    bot.inventory().addresses.link(BOSS, [MUNICH], "HQ Munich")
     r = bot.command("confirm +49 89 1234567")
     assert "Only a number whose area cannot be determined" in r.json["text"]
     # A number without an address: it needs an address first, not a confirmation.
-    bot.inventory().unlink(BOSS, [MANILA])
+    bot.inventory().addresses.unlink(BOSS, [MANILA])
     r = bot.command(f"confirm {MANILA_SHOWN}")
     assert "none is linked" in r.json["text"] and status(bot) == "missing"
     assert "Which number?" in bot.command("confirm").json["text"]
@@ -90,7 +90,7 @@ def test_show_button_confirms_after_a_dialog(bot):
     assert "<@UMANAGER> confirmed by hand" in last_respond(bot, 2)["text"]
     assert status(bot) == "ok"
     # A number with another verdict gets no button.
-    bot.inventory().add_numbers(BOSS, [MUNICH], address_name="HQ Munich")
+    bot.inventory().numbers.add(BOSS, [MUNICH], address_name="HQ Munich")
     assert "confirm_area" not in buttons(bot.command("show +49 89 1234567").json["blocks"])
 
 

@@ -69,13 +69,13 @@ def seed(bot: DeliveryBot) -> None:
     """Berlin (linked, OK for its address), Tallinn, a Paris mobile and landline, Helsinki;
     "From Finland" (calls enter in Finland, sales) and "Local" (own country, service)."""
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.add_numbers(BOSS, [TALLINN, PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
-    inventory.save_group(BOSS, "Nordics", [TALLINN, HELSINKI])
-    inventory.save_campaign(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
-    inventory.save_campaign(BOSS, "Local", [BERLIN, PARIS_LANDLINE], purpose="service")
-    inventory.save_campaign(BOSS, "Sales FR", [PARIS_LANDLINE])
+    inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [TALLINN, PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
+    inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI])
+    inventory.campaigns.save(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], ["Nordics"], origin="FI")
+    inventory.campaigns.save(BOSS, "Local", [BERLIN, PARIS_LANDLINE], purpose="service")
+    inventory.campaigns.save(BOSS, "Sales FR", [PARIS_LANDLINE])
 
 
 def test_show_gives_the_verdict_per_campaign_with_reason_and_date(dbot):
@@ -114,8 +114,8 @@ def _section_with(blocks: list[dict], shown: str) -> str:
 
 def test_campaign_show_gives_both_verdicts_and_a_warning_summary(dbot):
     seed(dbot)
-    dbot.inventory().add_numbers(BOSS, [BRUSSELS_078])
-    dbot.inventory().save_campaign(
+    dbot.inventory().numbers.add(BOSS, [BRUSSELS_078])
+    dbot.inventory().campaigns.save(
         BOSS,
         "From Finland",
         [BERLIN, PARIS_MOBILE, BRUSSELS_078],
@@ -154,9 +154,9 @@ def test_list_blocked_and_restricted_with_pages(dbot):
     seed(dbot)
     inventory = dbot.inventory()
     more = [f"+49 30 {2000000 + i}" for i in range(24)]
-    inventory.add_numbers(BOSS, more)
-    inventory.save_group(BOSS, "Berlin", more)
-    inventory.save_campaign(BOSS, "Berlin from Finland", [], ["Berlin"], origin="FI")
+    inventory.numbers.add(BOSS, more)
+    inventory.groups.save(BOSS, "Berlin", more)
+    inventory.campaigns.save(BOSS, "Berlin from Finland", [], ["Berlin"], origin="FI")
 
     r = dbot.command("list blocked", user=READER)
     blocks = r.json["blocks"]
@@ -206,13 +206,15 @@ def seed_caller_ids(bot: DeliveryBot) -> None:
     """Berlin and Helsinki, both OK for their addresses, in a campaign whose calls enter
     the network in Finland: the Berlin number is blocked there, the Helsinki one is not."""
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.create_address(BOSS, address_fields("HQ Helsinki", "Helsinki", "00100", country="FI"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.add_numbers(BOSS, [HELSINKI], address_name="HQ Helsinki")
-    assert all(i.verdict.ok for i in inventory.numbers())
-    inventory.save_campaign(BOSS, "From Finland", [BERLIN, HELSINKI], origin="FI")
-    inventory.save_campaign(BOSS, "Local", [BERLIN, HELSINKI])
+    inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.addresses.create(
+        BOSS, address_fields("HQ Helsinki", "Helsinki", "00100", country="FI")
+    )
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [HELSINKI], address_name="HQ Helsinki")
+    assert all(i.verdict.ok for i in inventory.number_list())
+    inventory.campaigns.save(BOSS, "From Finland", [BERLIN, HELSINKI], origin="FI")
+    inventory.campaigns.save(BOSS, "Local", [BERLIN, HELSINKI])
 
 
 def test_callerid_skips_blocked_numbers_and_says_why(dbot):
@@ -267,17 +269,17 @@ def test_the_kept_verdicts_follow_every_change(dbot):
     assert blocked() == ["+33612345678", "+49301234567"]
     assert inventory.summary().blocked == 2 and inventory.summary().restricted == 1
     # Through a local carrier: the Berlin number is no longer blocked.
-    inventory.save_campaign(BOSS, "x", [BERLIN, PARIS_MOBILE], ["Nordics"], "From Finland", "own")
+    inventory.campaigns.save(BOSS, "x", [BERLIN, PARIS_MOBILE], ["Nordics"], "From Finland", "own")
     assert blocked() == ["+33612345678"]
     # Back to Finland, and a German number joins through the group.
-    inventory.save_campaign(BOSS, "From Finland", [PARIS_MOBILE], ["Nordics"], "x", "FI")
-    inventory.add_numbers(BOSS, ["+49 30 7654321"])
-    inventory.save_group(BOSS, "Nordics", [TALLINN, HELSINKI, "+49 30 7654321"], "Nordics")
+    inventory.campaigns.save(BOSS, "From Finland", [PARIS_MOBILE], ["Nordics"], "x", "FI")
+    inventory.numbers.add(BOSS, ["+49 30 7654321"])
+    inventory.groups.save(BOSS, "Nordics", [TALLINN, HELSINKI, "+49 30 7654321"], "Nordics")
     assert blocked() == ["+33612345678", "+49307654321"]
     # A number removed; the day of Estonia's block.
-    inventory.remove_number(BOSS, PARIS_MOBILE)
+    inventory.numbers.remove(BOSS, PARIS_MOBILE)
     assert blocked() == ["+49307654321"]
     dbot.clock.day = "2027-03-01"
     assert blocked() == ["+3726123456", "+49307654321"]
-    inventory.delete_campaign(BOSS, "From Finland")
+    inventory.campaigns.delete(BOSS, "From Finland")
     assert blocked() == [] and inventory.summary().restricted == 1

@@ -50,9 +50,9 @@ def _seed(bot):
             address_fields("Vienna office", "Wien", "1010", country="AT"),
         ],
     )
-    inventory.link(BOSS, MADRID, "Madrid office")
-    inventory.link(BOSS, [HAMBURG2], "Vienna office")
-    inventory.link(BOSS, [MUNICH, BERLIN_NUMBER], "HQ Berlin")
+    inventory.addresses.link(BOSS, MADRID, "Madrid office")
+    inventory.addresses.link(BOSS, [HAMBURG2], "Vienna office")
+    inventory.addresses.link(BOSS, [MUNICH, BERLIN_NUMBER], "HQ Berlin")
     return inventory
 
 
@@ -153,7 +153,7 @@ def test_alert_link_button_opens_the_form_holding_the_alerts_numbers(nbot, fake)
 def test_alert_of_many_numbers_keeps_them_by_reference(nbot, fake):
     nbot.start()
     inventory = nbot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10115"))
+    inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10115"))
     many = [f"+49 30 {2000000 + i}" for i in range(150)]
     r = nbot.sender.command("add")  # the bulk-add form
     assert r.status == 200
@@ -178,8 +178,8 @@ def test_alert_of_many_numbers_keeps_them_by_reference(nbot, fake):
 def test_address_edit_alert_offers_edit_of_that_address(nbot, fake):
     nbot.start()
     inventory = nbot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10115"))
-    inventory.add_numbers(BOSS, ["+49 30 1000003"], address_name="HQ Berlin")
+    inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10115"))
+    inventory.numbers.add(BOSS, ["+49 30 1000003"], address_name="HQ Berlin")
     modal = _edit_form(nbot, fake, "HQ Berlin")
     modal.fill("City", "Potsdam").submit(nbot.sender)
     (post,) = wait_posts(fake, "failing")

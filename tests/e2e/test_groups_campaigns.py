@@ -85,7 +85,7 @@ def test_group_new_edit_show_list_delete(bot):
     r = r.submit(bot.sender)
     assert r.json["response_action"] == "errors"
     assert "exists already" in r.json["errors"]["name"]
-    assert len(bot.inventory().groups()) == 1
+    assert len(bot.inventory().group_list()) == 1
 
     # Edit shows the members preselected; renaming only keeps them.
     modal = open_form(bot, 'group edit "sales de"')
@@ -109,7 +109,7 @@ def test_group_new_edit_show_list_delete(bot):
 
     # Delete asks first; the button (danger, with a confirm dialog) deletes.
     r = bot.command('group delete "Sales Germany"')
-    assert bot.inventory().groups()  # nothing deleted yet
+    assert bot.inventory().group_list()  # nothing deleted yet
     button = r.json["blocks"][1]["elements"][0]
     assert button["style"] == "danger" and button["confirm"]
     message = {
@@ -121,7 +121,7 @@ def test_group_new_edit_show_list_delete(bot):
     bot.sender.block_action("delete_group", message=message)
     responses = bot.fake.wait_for("response_url")
     assert "deleted" in responses[-1].body["text"]
-    assert bot.inventory().groups() == []
+    assert bot.inventory().group_list() == []
 
 
 def test_large_group_edit_adds_and_removes_keeping_the_rest(bot):
@@ -201,7 +201,7 @@ def test_campaign_pool_and_warnings(bot):
     }
     bot.sender.block_action("delete_campaign", message=message)
     bot.fake.wait_for("response_url")
-    assert bot.inventory().campaigns() == []
+    assert bot.inventory().campaign_list() == []
 
 
 def test_campaign_with_many_groups_uses_external_select(bot):
@@ -243,7 +243,7 @@ def test_non_manager_refused(bot):
     r = modal.submit(bot.sender, user=READER)
     assert r.json["response_action"] == "errors"
     inventory = bot.inventory()
-    assert [g.name for g in inventory.groups()] == ["Sales"] and inventory.campaigns() == []
+    assert [g.name for g in inventory.group_list()] == ["Sales"] and inventory.campaign_list() == []
     # The delete button pressed by a reader changes nothing.
     r = bot.command("group delete Sales")
     message = {
@@ -254,7 +254,7 @@ def test_non_manager_refused(bot):
     }
     bot.sender.block_action("delete_group", message=message, user=READER)
     bot.fake.wait_for("response_url")
-    assert [g.name for g in bot.inventory().groups()] == ["Sales"]
+    assert [g.name for g in bot.inventory().group_list()] == ["Sales"]
 
 
 def test_names_are_escaped(bot):

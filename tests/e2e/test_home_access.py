@@ -115,8 +115,10 @@ def snapshot(bot) -> str:
     inv = bot.inventory()
     return json.dumps(
         {
-            "numbers": sorted((i.e164, i.number.address_id, i.number.label) for i in inv.numbers()),
-            "addresses": sorted((a.name, a.city) for a in inv.addresses()),
+            "numbers": sorted(
+                (i.e164, i.number.address_id, i.number.label) for i in inv.number_list()
+            ),
+            "addresses": sorted((a.name, a.city) for a in inv.address_list()),
             "grants": sorted(inv.grants()),
             "audit": len(inv.audit()),
         }
@@ -252,7 +254,7 @@ def test_workspace_admin_and_owner_are_managers(bot):
     bot.fake.add_user("UOWNER", is_owner=True, name="owner")
     assert "Added 1 number." in texts(bot.command("add +49 89 1234567", user="UADMIN").json)
     assert "Added 1 number." in texts(bot.command("add +49 30 1234567", user="UOWNER").json)
-    assert {i.e164 for i in bot.inventory().numbers()} == {MUNICH, BERLIN}
+    assert {i.e164 for i in bot.inventory().number_list()} == {MUNICH, BERLIN}
     assert bot.fake.calls_to("users.info")  # decided from Slack's users.info
     # Someone Slack doesn't know is no manager.
     assert "Only managers" in bot.command("add +49 40 1234567", user="UNOBODY").json["text"]

@@ -28,7 +28,7 @@ def home_of(bot, user: str) -> dict:
 
 
 def test_a_member_sees_what_they_can_do_and_whom_to_ask(bot):
-    bot.inventory().set_access(Actor(MANAGER, True), "UMIA", True)
+    bot.inventory().access.set(Actor(MANAGER, True), "UMIA", True)
     view = home_of(bot, READER)
     shown = set(buttons(view["blocks"]))
     assert not shown & MANAGER_ONLY, shown & MANAGER_ONLY
@@ -57,7 +57,7 @@ def test_fix_buttons_are_for_managers_only(bot):
     """A member sees the numbers needing attention, but not the buttons that fix them (a
     click would be refused); a manager sees both."""
     inventory = bot.inventory()
-    inventory.add_numbers(Actor(MANAGER, True), ["+49 89 1234567", "+49 30 1234567"])
+    inventory.numbers.add(Actor(MANAGER, True), ["+49 89 1234567", "+49 30 1234567"])
     fixes = {"open_link", "open_address_edit"}
     for view in (home_of(bot, READER), bot.command("", user=READER).json):
         assert "+49 89 1234567" in texts(view)

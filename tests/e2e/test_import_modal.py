@@ -52,7 +52,7 @@ def dm_to(bot, user: str, timeout: float = 10) -> str:
 
 
 def test_an_uploaded_csv_is_imported_with_a_summary(bot):
-    bot.inventory().create_address(
+    bot.inventory().addresses.create(
         Actor(MANAGER, True), address_fields("HQ Munich", "München", "80331")
     )
     modal = import_form(bot)
@@ -70,11 +70,11 @@ def test_an_uploaded_csv_is_imported_with_a_summary(bot):
     updated = bot.fake.wait_for("views.update")[-1]
     assert updated.ok and "imported 2 numbers" in texts(updated.body["view"])
 
-    info = {i.e164: i for i in bot.inventory().numbers()}
+    info = {i.e164: i for i in bot.inventory().number_list()}
     assert set(info) == {"+49891234567", "+49897654321"}
     assert info["+49891234567"].address.name == "HQ Munich"
     assert info["+49891234567"].number.source == "import"
-    assert {g.name for g in bot.inventory().groups()} == {"Sales DE", "Support"}
+    assert {g.name for g in bot.inventory().group_list()} == {"Sales DE", "Support"}
     (download,) = bot.fake.calls_to("file.download")
     assert download.status == 200  # fetched with the bot's token
     assert bot.fake.calls_to("files.info")[-1].body["file"] == file["id"]
@@ -102,7 +102,7 @@ def test_wrong_files_are_refused_inline(bot, content, name, filetype, size, erro
     r = modal.fill("CSV file", [file]).submit(bot.sender)
     assert r.json["response_action"] == "errors", r.json
     assert error in r.json["errors"]["file"]
-    assert bot.inventory().numbers() == []
+    assert bot.inventory().number_list() == []
 
 
 def test_no_file_members_help_and_app_home(bot):

@@ -62,7 +62,7 @@ def test_link_with_only_unknown_numbers_says_nothing_was_linked(bot):
     # Only a manager may add: a reader's click changes nothing.
     bot.sender.block_action("add_and_link", message=_message(r.json), user=READER)
     assert "Only managers" in last_respond(bot)["text"]
-    assert UNKNOWN not in {i.e164 for i in bot.inventory().numbers()}
+    assert UNKNOWN not in {i.e164 for i in bot.inventory().number_list()}
 
 
 def test_a_second_link_says_already_linked(bot):

@@ -11,12 +11,12 @@ from tests.e2e.test_numbers import BOSS, address_fields, texts
 @pytest.fixture
 def workspace(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331"))
-    inventory.create_address(BOSS, address_fields("Madrid office", "Madrid", "28001", "ES"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567", "+34 911 23 45 67"])
-    inventory.save_group(BOSS, "Sales DE", ["+49 89 1234567"])
-    inventory.save_campaign(BOSS, "Oktoberfest 2025", groups=["Sales DE"])
-    inventory.save_campaign(BOSS, "Spring sale", numbers=["+34 911 23 45 67"])
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331"))
+    inventory.addresses.create(BOSS, address_fields("Madrid office", "Madrid", "28001", "ES"))
+    inventory.numbers.add(BOSS, ["+49 89 1234567", "+34 911 23 45 67"])
+    inventory.groups.save(BOSS, "Sales DE", ["+49 89 1234567"])
+    inventory.campaigns.save(BOSS, "Oktoberfest 2025", groups=["Sales DE"])
+    inventory.campaigns.save(BOSS, "Spring sale", numbers=["+34 911 23 45 67"])
     assert "New agent" in bot.command("agent Maria Lopez callerid +34 911 23 45 67").body_text
     return bot
 
@@ -78,13 +78,13 @@ def test_a_new_address_name_with_quotes_is_refused_on_the_field(bot, name):
     r = _address_form(bot, name)
     assert r.json["response_action"] == "errors"
     assert "cannot contain quotes" in r.json["errors"]["name"]
-    assert bot.inventory().addresses() == []
+    assert bot.inventory().address_list() == []
 
 
 def test_a_name_in_quotes_is_taken_without_them(bot):
     r = _address_form(bot, '"HQ Helsinki"')
     assert r.json["response_action"] == "update"
-    assert [a.name for a in bot.inventory().addresses()] == ["HQ Helsinki"]
+    assert [a.name for a in bot.inventory().address_list()] == ["HQ Helsinki"]
 
 
 def test_a_new_group_or_campaign_name_with_quotes_is_refused(bot):
@@ -97,4 +97,4 @@ def test_a_new_group_or_campaign_name_with_quotes_is_refused(bot):
     assert r.json["response_action"] == "errors"
     assert "cannot contain quotes" in r.json["errors"]["name"]
     inventory = bot.inventory()
-    assert inventory.groups() == [] and inventory.campaigns() == []
+    assert inventory.group_list() == [] and inventory.campaign_list() == []

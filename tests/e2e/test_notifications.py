@@ -156,9 +156,9 @@ def test_import_from_the_command_line_alerts_through_the_running_bot(
 
 def test_address_edit_that_breaks_numbers_alerts_once_and_linking_does_not(nbot, fake):
     inventory = nbot.inventory()
-    inventory.create_address(Actor(MANAGER, True), BERLIN)
-    inventory.add_numbers(Actor(MANAGER, True), [berlin(1), berlin(2)], address_name="HQ Berlin")
-    inventory.add_numbers(Actor(MANAGER, True), [berlin(3)])  # alert: no address
+    inventory.addresses.create(Actor(MANAGER, True), BERLIN)
+    inventory.numbers.add(Actor(MANAGER, True), [berlin(1), berlin(2)], address_name="HQ Berlin")
+    inventory.numbers.add(Actor(MANAGER, True), [berlin(3)])  # alert: no address
     nbot.start()
     wait_posts(fake, "added")
     nbot.command(f'link {berlin(3)} to "HQ Berlin"')  # becomes OK: no alert
@@ -224,9 +224,9 @@ def test_restart_in_between_loses_nothing(nbot, fake):
 # ------------------------------------------------------------------------- the digest
 def test_digest_at_its_time_once_per_day_across_restarts(nbot, fake):
     inventory = nbot.inventory()
-    inventory.create_address(Actor(MANAGER, True), BERLIN)
-    inventory.add_numbers(Actor(MANAGER, True), [berlin(1)], address_name="HQ Berlin")
-    inventory.add_numbers(Actor(MANAGER, True), [berlin(2), berlin(3), "+33 1 23 45 67 89"])
+    inventory.addresses.create(Actor(MANAGER, True), BERLIN)
+    inventory.numbers.add(Actor(MANAGER, True), [berlin(1)], address_name="HQ Berlin")
+    inventory.numbers.add(Actor(MANAGER, True), [berlin(2), berlin(3), "+33 1 23 45 67 89"])
     nbot.start()
     wait_posts(fake, "added")
     settle()
@@ -250,7 +250,7 @@ def test_digest_at_its_time_once_per_day_across_restarts(nbot, fake):
 
 
 def test_digest_of_5000_numbers_is_one_valid_message(nbot, fake):
-    nbot.inventory().add_numbers(Actor(MANAGER, True), [berlin(i) for i in range(5000)])
+    nbot.inventory().numbers.add(Actor(MANAGER, True), [berlin(i) for i in range(5000)])
     nbot.clock.now = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
     nbot.start()
     (post,) = wait_posts(fake, "digest", timeout=20)
@@ -267,7 +267,7 @@ def test_digest_of_5000_numbers_is_one_valid_message(nbot, fake):
 
 
 def test_nothing_needing_attention_posts_no_digest(nbot, fake):
-    nbot.inventory().add_numbers(Actor(MANAGER, True), ["+49 800 1234567"])
+    nbot.inventory().numbers.add(Actor(MANAGER, True), ["+49 800 1234567"])
     nbot.clock.now = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
     nbot.start()
     deadline = time.monotonic() + 5
@@ -279,7 +279,7 @@ def test_nothing_needing_attention_posts_no_digest(nbot, fake):
 
 
 def test_digest_command_posts_at_once(nbot, fake):
-    nbot.inventory().add_numbers(Actor(MANAGER, True), [berlin(1)])
+    nbot.inventory().numbers.add(Actor(MANAGER, True), [berlin(1)])
     nbot.start()
     wait_posts(fake, "added")
     r = nbot.command("digest", user=READER)
@@ -295,7 +295,7 @@ def test_digest_command_posts_at_once(nbot, fake):
 
 
 def test_cli_digest_posts_and_counts_as_todays(nbot, fake, monkeypatch, capsys):
-    nbot.inventory().add_numbers(Actor(MANAGER, True), [berlin(1)])
+    nbot.inventory().numbers.add(Actor(MANAGER, True), [berlin(1)])
     for key, value in {
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "secret",

@@ -54,9 +54,9 @@ def seed(bot, numbers=(), addresses=()):
     """Data the test starts from, written through the core as another process would."""
     inventory = bot.inventory()
     for fields in addresses:
-        inventory.create_address(BOSS, fields)
+        inventory.addresses.create(BOSS, fields)
     if numbers:
-        inventory.add_numbers(BOSS, list(numbers))
+        inventory.numbers.add(BOSS, list(numbers))
     return inventory
 
 
@@ -273,7 +273,7 @@ def test_add_several_numbers_with_an_invalid_one_and_one_already_present(bot):
     assert "1 already in the inventory" in body
     assert "+49 123" in body and "too short" in body
     assert "2 of them need attention" in body  # DE local numbers need an address
-    on_disk = {i.e164 for i in bot.inventory().numbers()}
+    on_disk = {i.e164 for i in bot.inventory().number_list()}
     assert on_disk == {MUNICH, BERLIN, HAMBURG}
 
 
@@ -281,7 +281,7 @@ def test_add_only_invalid_adds_nothing(bot):
     r = bot.command("add garbage +999 1234")
     body = texts(r.json["blocks"])
     assert "Nothing added." in body and "garbage" in body and "+999" in body
-    assert bot.inventory().numbers() == []
+    assert bot.inventory().number_list() == []
 
 
 # -- remove ---------------------------------------------------------------------------
@@ -293,11 +293,11 @@ def test_remove_asks_and_the_confirm_button_removes(bot):
     assert "Remove *+49 89 1234567*" in r.json["text"]
     button = buttons(r.json["blocks"])["remove_number"]
     assert button["confirm"]["title"]["text"] and button["value"] == MUNICH
-    assert {i.e164 for i in bot.inventory().numbers()} == {MUNICH, BERLIN}  # not yet
+    assert {i.e164 for i in bot.inventory().number_list()} == {MUNICH, BERLIN}  # not yet
     message = {"type": "message", "ts": "1.000400", "blocks": r.json["blocks"]}
     assert bot.sender.block_action("remove_number", message=message).status == 200
     assert "Removed +49 89 1234567" in last_respond(bot)["text"]
-    assert {i.e164 for i in bot.inventory().numbers()} == {BERLIN}
+    assert {i.e164 for i in bot.inventory().number_list()} == {BERLIN}
     # Clicking again (Slack retries, a second click): a clear answer, nothing else changes.
     bot.sender.block_action("remove_number", message=message)
     assert "not in the inventory" in last_respond(bot, 2)["text"]
@@ -421,7 +421,7 @@ def test_bulk_add_valid_lines_added_invalid_reported_by_line(bot):
     assert "line 3: +49 123" in body and "too short" in body
     assert "1 already in the inventory" in body
     inv = bot.inventory()
-    assert {i.e164 for i in inv.numbers()} == {MUNICH, MUNICH2, BERLIN, HAMBURG}
+    assert {i.e164 for i in inv.number_list()} == {MUNICH, MUNICH2, BERLIN, HAMBURG}
     assert inv.info(MUNICH).number.label == "Sales"
     assert inv.info(MUNICH).address.name == "HQ Munich"
     assert inv.info(BERLIN).verdict.status == "outside_area"
@@ -435,7 +435,7 @@ def test_bulk_add_all_invalid_is_an_inline_error_and_adds_nothing(bot):
     assert r.json["response_action"] == "errors"
     error = r.json["errors"]["numbers"]
     assert "line 1: garbage" in error and "line 2: +49 123" in error
-    assert bot.inventory().numbers() == []
+    assert bot.inventory().number_list() == []
     modal.fill("Numbers", "   ")
     r = modal.submit(bot.sender)
     assert r.json["response_action"] == "errors" and "numbers" in r.json["errors"]
@@ -446,7 +446,7 @@ def test_bulk_add_with_a_bad_label_adds_nothing(bot):
     modal.fill("Numbers", "+49 89 1234567\n+49 30 1234567").fill("Label", "x" * 500)
     r = modal.submit(bot.sender)
     assert r.json["response_action"] == "errors"
-    assert bot.inventory().numbers() == []  # nothing half-added
+    assert bot.inventory().number_list() == []  # nothing half-added
 
 
 def test_bulk_add_all_at_once_is_atomic_on_disk(bot):
@@ -455,7 +455,7 @@ def test_bulk_add_all_at_once_is_atomic_on_disk(bot):
     modal.fill("Numbers", lines)
     r = modal.submit(bot.sender)
     assert "Added 60 numbers." in texts(r.json["view"])
-    assert len(bot.inventory().numbers()) == 60
+    assert len(bot.inventory().number_list()) == 60
     audit = bot.inventory().audit()
     assert len([e for e in audit if e.action == "number.add"]) == 60
 
@@ -480,4 +480,4 @@ def test_a_form_slack_refuses_to_open_gets_an_apology(bot):
 def test_overlong_command_text_is_refused(bot):
     r = bot.command("add " + "+49 89 1234567 " * 400)
     assert "too long for a command" in r.json["text"]
-    assert bot.inventory().numbers() == []
+    assert bot.inventory().number_list() == []

@@ -53,7 +53,7 @@ def test_four_of_five_then_the_fifth(nbot):
     assert "Request *R1*: 4 numbers entered the inventory; 1 still to come" in shown
     request = Requests(nbot.inventory()).get("R1")
     assert request.status == "approved" and len(request.numbers) == 4
-    assert len(nbot.inventory().numbers()) == 4
+    assert len(nbot.inventory().number_list()) == 4
     assert "1 still to come" in told(nbot, "is partially fulfilled")
     update = wait_update(nbot, message["ts"], "partially fulfilled")
     assert "4 of 5 delivered, 1 still to come" in texts(update.body)

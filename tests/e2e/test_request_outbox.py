@@ -108,7 +108,7 @@ def unsent(bot: Bot, kind: str) -> list[dict]:
 
 def munich(bot: Bot):
     boss = Actor(MANAGER, True)
-    return bot.inventory().create_address(boss, address_fields("HQ Munich", "München", "80331"))
+    return bot.inventory().addresses.create(boss, address_fields("HQ Munich", "München", "80331"))
 
 
 # ----------------------------------------------------------------------- tests

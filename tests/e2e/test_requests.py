@@ -45,8 +45,8 @@ def addresses(bot) -> dict:
     inventory = bot.inventory()
     boss = Actor(MANAGER, True)
     return {
-        "munich": inventory.create_address(boss, address_fields("HQ Munich", "München", "80331")),
-        "berlin": inventory.create_address(boss, address_fields("HQ Berlin", "Berlin", "10117")),
+        "munich": inventory.addresses.create(boss, address_fields("HQ Munich", "München", "80331")),
+        "berlin": inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10117")),
     }
 
 
@@ -143,14 +143,14 @@ def test_purchase_from_request_to_fulfilled_numbers(nbot):
     error = bad.json["errors"]["numbers"]
     assert "+49 30 1234567 is a number of Berlin, not of Munich" in error
     assert "+49 89 1234567 is given twice" in error
-    assert nbot.inventory().numbers() == []
+    assert nbot.inventory().number_list() == []
 
     fulfil.fill("Allocated numbers", "089 1234567, +49 89 7654321")
     done = fulfil.submit(nbot.sender)
     result = texts(done.json["view"])
     assert "Request *R1* fulfilled: 2 numbers" in result
     assert result.count(":white_check_mark: OK") == 2, result  # each number's verdict
-    numbers = nbot.inventory().numbers()
+    numbers = nbot.inventory().number_list()
     assert [(i.e164, i.number.source, i.address.name, i.verdict.ok) for i in numbers] == [
         ("+49891234567", "purchase", "HQ Munich", True),
         ("+49897654321", "purchase", "HQ Munich", True),
@@ -206,7 +206,7 @@ def fill_mandate(modal: Modal, numbers: str, address) -> Modal:
 
 def test_mandate_names_invalid_numbers_one_by_one_then_is_approved(nbot):
     a = addresses(nbot)
-    nbot.inventory().add_numbers(Actor(MANAGER, True), ["+49 89 1111111"])
+    nbot.inventory().numbers.add(Actor(MANAGER, True), ["+49 89 1111111"])
     modal = open_modal(nbot, "mandate")
     fill_mandate(modal, "+49 89 1111111\nhello\n+49 89 2222222, +49 1", a["munich"])
     error = modal.submit(nbot.sender, user=READER).json["errors"]["numbers"]
@@ -226,7 +226,7 @@ def test_mandate_names_invalid_numbers_one_by_one_then_is_approved(nbot):
     nbot.sender.block_action("request_approve", "R1", message=listing)
     said = nbot.fake.wait_for("response_url")[-1].body["text"]
     assert "Request *R1* fulfilled: 2 numbers" in said and "+49 89 2222222" in said
-    numbers = {i.e164: i for i in nbot.inventory().numbers()}
+    numbers = {i.e164: i for i in nbot.inventory().number_list()}
     assert numbers["+49892222222"].number.source == "mandate"
     assert numbers["+49893333333"].address.name == "HQ Munich"
     assert "is fulfilled" in wait_dm(nbot, READER)[0]
@@ -251,7 +251,7 @@ def test_rejection_with_reason_reaches_the_requester(nbot):
     # a later Approve click changes nothing
     nbot.sender.block_action("request_approve", "R1", message=message, channel=CHANNEL)
     assert "already decided by <@UMANAGER>" in nbot.fake.wait_for("response_url")[-1].body["text"]
-    assert nbot.inventory().numbers() == []
+    assert nbot.inventory().number_list() == []
 
 
 def test_non_manager_cannot_approve_or_reject(nbot):
@@ -298,9 +298,9 @@ def test_double_approve_race_is_decided_once(nbot):
 def test_audit_shows_entries_paged_and_escaped(bot):
     inventory = bot.inventory()
     boss = Actor(MANAGER, True)
-    place = inventory.create_address(boss, address_fields("<!channel> HQ", "München", "80331"))
-    inventory.add_numbers(boss, [f"+49 89 {1000000 + i}" for i in range(25)])
-    inventory.link(boss, ["+49 89 1000000"], place.name)
+    place = inventory.addresses.create(boss, address_fields("<!channel> HQ", "München", "80331"))
+    inventory.numbers.add(boss, [f"+49 89 {1000000 + i}" for i in range(25)])
+    inventory.addresses.link(boss, ["+49 89 1000000"], place.name)
     r = bot.command("audit")
     shown = texts(r.json)
     assert "Entries 1–20, newest first" in shown and "Next" in shown
@@ -321,8 +321,8 @@ def test_audit_shows_entries_paged_and_escaped(bot):
 def test_export_is_uploaded_to_the_person_with_the_right_rows(bot):
     inventory = bot.inventory()
     boss = Actor(MANAGER, True)
-    inventory.create_address(boss, address_fields("HQ Munich", "München", "80331"))
-    inventory.add_numbers(boss, ["+49 89 1234567", "+49 30 1234567"], address_name="HQ Munich")
+    inventory.addresses.create(boss, address_fields("HQ Munich", "München", "80331"))
+    inventory.numbers.add(boss, ["+49 89 1234567", "+49 30 1234567"], address_name="HQ Munich")
     r = bot.command("export", user=READER)
     assert "Preparing" in texts(r.json)
     bot.fake.wait_for("files.completeUploadExternal")

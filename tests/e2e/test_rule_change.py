@@ -45,19 +45,19 @@ def test_rule_change_alerts_once_and_not_for_what_an_address_edit_broke(harness,
     )
     boss = Actor(MANAGER, True)
     inventory = bot.inventory()
-    inventory.create_address(boss, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.create_address(boss, address_fields("Branch", "Berlin", "10115"))
+    inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.addresses.create(boss, address_fields("Branch", "Berlin", "10115"))
     # 20 Munich numbers at a Berlin address: OK while an address in Germany will do
-    inventory.add_numbers(boss, [munich(i) for i in range(20)], address_name="HQ Berlin")
-    inventory.add_numbers(boss, ["+49 30 1234567"], address_name="HQ Berlin")  # OK either way
-    inventory.add_numbers(boss, ["+49 89 9999999"], address_name="Branch")
-    assert all(i.verdict.ok for i in bot.inventory().numbers())
+    inventory.numbers.add(boss, [munich(i) for i in range(20)], address_name="HQ Berlin")
+    inventory.numbers.add(boss, ["+49 30 1234567"], address_name="HQ Berlin")  # OK either way
+    inventory.numbers.add(boss, ["+49 89 9999999"], address_name="Branch")
+    assert all(i.verdict.ok for i in bot.inventory().number_list())
 
     # First start: the rule levels are recorded, nothing is said.
     bot.start()
     wait_until(lambda: bot.inventory().repo.get_value(RULES_KEY), "the rules recorded")
     # An address edit breaks the Branch number: its own alert, at once.
-    bot.inventory().update_address(
+    bot.inventory().addresses.update(
         boss, "Branch", address_fields("Branch", "Paris", "75001", country="FR")
     )
     (edited,) = wait_until(lambda: ok_posts(fake, CHANNEL, word="no longer are"), "edit alert")
@@ -76,7 +76,7 @@ def test_rule_change_alerts_once_and_not_for_what_an_address_edit_broke(harness,
     assert "+49 89 9999999" not in shown  # the address edit already said so
     assert "+49 30 1234567" not in shown  # still OK
     assert len(alert.body["blocks"]) <= 50
-    statuses = {i.e164: i.verdict.status for i in bot.inventory().numbers()}
+    statuses = {i.e164: i.verdict.status for i in bot.inventory().number_list()}
     assert statuses["+49891000000"] == "outside_area" and statuses["+49301234567"] == "ok"
 
     # Not again: neither at the next start with the same rules, nor for the edit.

@@ -103,9 +103,9 @@ def seed_estonia(bot: NoticeBot) -> None:
     """An Estonian number in a campaign whose calls enter the network in Finland (blocked
     from March 2027), and in one through a local carrier (never blocked)."""
     inventory = bot.inventory()
-    inventory.add_numbers(BOSS, [TALLINN, "+372 612 3457"])
-    inventory.save_campaign(BOSS, "From Finland", [TALLINN, "+372 612 3457"], origin="FI")
-    inventory.save_campaign(BOSS, "Local", [TALLINN])
+    inventory.numbers.add(BOSS, [TALLINN, "+372 612 3457"])
+    inventory.campaigns.save(BOSS, "From Finland", [TALLINN, "+372 612 3457"], origin="FI")
+    inventory.campaigns.save(BOSS, "Local", [TALLINN])
 
 
 def test_a_dated_rule_is_announced_ahead_and_on_the_day_once_each_across_restarts(notice_bot):
@@ -179,15 +179,15 @@ def test_a_rules_file_that_turns_numbers_blocked_alerts_once_at_start(notice_bot
 
 def seed_home(bot: NoticeBot) -> None:
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.add_numbers(BOSS, [PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
+    inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.numbers.add(BOSS, [PARIS_MOBILE, PARIS_LANDLINE, HELSINKI])
     # Blocked: Berlin (from Finland) and the Paris mobile (twice: counted once).
-    inventory.save_campaign(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], origin="FI")
-    inventory.save_campaign(BOSS, "Mobiles", [PARIS_MOBILE])
+    inventory.campaigns.save(BOSS, "From Finland", [BERLIN, PARIS_MOBILE], origin="FI")
+    inventory.campaigns.save(BOSS, "Mobiles", [PARIS_MOBILE])
     # Restricted: the Paris landline in a sales campaign; deliverable for service.
-    inventory.save_campaign(BOSS, "Sales FR", [PARIS_LANDLINE])
-    inventory.save_campaign(BOSS, "Service FR", [PARIS_LANDLINE], purpose="service")
+    inventory.campaigns.save(BOSS, "Sales FR", [PARIS_LANDLINE])
+    inventory.campaigns.save(BOSS, "Service FR", [PARIS_LANDLINE], purpose="service")
 
 
 def test_app_home_and_the_digest_count_blocked_and_restricted_numbers(notice_bot):
@@ -217,10 +217,10 @@ def test_app_home_and_the_digest_count_blocked_and_restricted_numbers(notice_bot
 def test_a_digest_for_blocked_numbers_alone(notice_bot):
     bot = notice_bot("2026-12-01")
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
-    inventory.add_numbers(BOSS, [BERLIN], address_name="HQ Berlin")
-    inventory.save_campaign(BOSS, "From Finland", [BERLIN], origin="FI")
-    assert inventory.numbers("attention") == []
+    inventory.addresses.create(BOSS, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.numbers.add(BOSS, [BERLIN], address_name="HQ Berlin")
+    inventory.campaigns.save(BOSS, "From Finland", [BERLIN], origin="FI")
+    assert inventory.number_list("attention") == []
     bot.start()
     (digest,) = wait_until(lambda: notices(bot.fake, "Daily digest"), "the digest")
     assert_within_limits(text=digest.body["text"], blocks=digest.body["blocks"])

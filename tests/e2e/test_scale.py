@@ -35,13 +35,13 @@ def big(tmp_path_factory):
         texts_ = [munich(i) for i in range(NUMBERS)]
         assert all(parse_number(t, "DE").kind == "local" for t in texts_[:: NUMBERS // 50])
         for i in range(ADDRESSES - 2):
-            inventory.create_address(boss, address_fields(f"Office {i:03d}", "Berlin", "10115"))
-        inventory.create_address(boss, address_fields("HQ Munich", "München", "80331"))
-        inventory.create_address(boss, address_fields("HQ Berlin", "Berlin", "10115"))
-        result = inventory.add_numbers(boss, texts_)
+            inventory.addresses.create(boss, address_fields(f"Office {i:03d}", "Berlin", "10115"))
+        inventory.addresses.create(boss, address_fields("HQ Munich", "München", "80331"))
+        inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10115"))
+        result = inventory.numbers.add(boss, texts_)
         assert len(result.added) == NUMBERS and not result.invalid  # every one valid
-        inventory.link(boss, texts_[:2000], "HQ Munich")
-        inventory.link(boss, texts_[2000:2600], "HQ Berlin")  # outside area
+        inventory.addresses.link(boss, texts_[:2000], "HQ Munich")
+        inventory.addresses.link(boss, texts_[2000:2600], "HQ Berlin")  # outside area
         server, sender = start_bot(fake, settings)
         running.server, running.sender = server, sender
         try:

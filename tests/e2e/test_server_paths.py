@@ -34,7 +34,7 @@ def assert_no_path(text: str, *paths) -> None:
 
 
 def test_a_damaged_database_is_told_without_its_path(bot, caplog):
-    bot.inventory().add_numbers(Actor(MANAGER, True), ["+49 89 1234567"])
+    bot.inventory().numbers.add(Actor(MANAGER, True), ["+49 89 1234567"])
     r, trigger = command(bot.sender, "address new")
     modal = opened_view(bot.fake, trigger).fill("Name", "Branch")
     for label, value in ADDRESS_VALUES.items():
@@ -79,7 +79,7 @@ def test_a_rules_change_alert_names_the_rules_file_without_its_path(harness, fak
     )
     boss = Actor(MANAGER, True)
     inventory = bot.inventory()
-    inventory.create_address(
+    inventory.addresses.create(
         boss,
         {
             "name": "HQ Berlin",
@@ -91,7 +91,7 @@ def test_a_rules_change_alert_names_the_rules_file_without_its_path(harness, fak
             "confirmed": True,
         },
     )
-    inventory.add_numbers(boss, ["+49 89 1000000"], address_name="HQ Berlin")
+    inventory.numbers.add(boss, ["+49 89 1000000"], address_name="HQ Berlin")
     bot.start()
     wait_until(lambda: bot.inventory().repo.get_value(RULES_KEY), "the rules recorded")
     bot.restart(NUMBERS_RULES_FILE=rules_file(tmp_path, "area"))

@@ -35,8 +35,8 @@ def command_body(text: str, team: str = TEAM_ID) -> str:
 def on_disk(bot) -> tuple:
     inv = bot.inventory()
     return (
-        sorted(i.e164 for i in inv.numbers()),
-        sorted(a.name for a in inv.addresses()),
+        sorted(i.e164 for i in inv.number_list()),
+        sorted(a.name for a in inv.address_list()),
         len(inv.audit()),
     )
 
@@ -156,10 +156,10 @@ def test_changes_in_another_workspace_stay_there(two_workspaces):
     r = bot.sender.command("link +49 89 1234567 to HQ Munich", team=T2)
     assert "HQ Munich" in r.json["text"] and "Linked" not in r.json["text"]
     t1, t2 = bot.inventory(TEAM_ID), bot.inventory(T2)
-    assert {i.e164 for i in t1.numbers()} == {MUNICH, BERLIN}
+    assert {i.e164 for i in t1.number_list()} == {MUNICH, BERLIN}
     assert t1.info(MUNICH).address.name == "HQ Munich"
-    assert {i.e164 for i in t2.numbers()} == {MUNICH, "+49401234567"}
-    assert t2.info(MUNICH).address is None and t2.addresses() == []
+    assert {i.e164 for i in t2.number_list()} == {MUNICH, "+49401234567"}
+    assert t2.info(MUNICH).address is None and t2.address_list() == []
     # A T1 address id forged into T2's link form is not found there.
     bot.sender.command("link", team=T2)
     modal = bot.fake.modal()

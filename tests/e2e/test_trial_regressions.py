@@ -15,7 +15,7 @@ def _no_violations(bot):
 
 
 def stored(bot) -> set[str]:
-    return {i.e164 for i in bot.inventory().numbers()}
+    return {i.e164 for i in bot.inventory().number_list()}
 
 
 # -- numbers with a country code stay whole ----------------------------------------------
@@ -143,7 +143,7 @@ def test_an_address_named_in_typographic_quotes_in_the_form_is_found_by_name(bot
 
 def test_group_and_campaign_names_in_quotes(bot):
     seed(bot, ["+49 89 1234567"])
-    bot.inventory().save_group(BOSS, "„Sales DE“", ["+49 89 1234567"])
+    bot.inventory().groups.save(BOSS, "„Sales DE“", ["+49 89 1234567"])
     assert "Sales DE" in texts(bot.command("group show Sales DE").json)
     assert "„" not in texts(bot.command("group list").json)
 

@@ -14,12 +14,12 @@ from tests.e2e.test_numbers import BOSS, address_fields, texts
 @pytest.fixture
 def workspace(bot):
     inventory = bot.inventory()
-    inventory.create_address(BOSS, address_fields("HQ Munich", "München", "80331", region="BY"))
-    inventory.create_address(BOSS, address_fields("Madrid office", "Madrid", "28001", "ES"))
-    inventory.add_numbers(BOSS, ["+49 89 1234567", "+49 89 1234568"], address_name="HQ Munich")
-    inventory.add_numbers(BOSS, ["+34911234567"], address_name="Madrid office")
-    inventory.save_group(BOSS, "Sales DE", ["+49 89 1234567"])
-    inventory.save_campaign(BOSS, "Oktoberfest 2025", groups=["Sales DE"])
+    inventory.addresses.create(BOSS, address_fields("HQ Munich", "München", "80331", region="BY"))
+    inventory.addresses.create(BOSS, address_fields("Madrid office", "Madrid", "28001", "ES"))
+    inventory.numbers.add(BOSS, ["+49 89 1234567", "+49 89 1234568"], address_name="HQ Munich")
+    inventory.numbers.add(BOSS, ["+34911234567"], address_name="Madrid office")
+    inventory.groups.save(BOSS, "Sales DE", ["+49 89 1234567"])
+    inventory.campaigns.save(BOSS, "Oktoberfest 2025", groups=["Sales DE"])
     return bot
 
 

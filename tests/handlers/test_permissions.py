@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 import handlers
+from bot.core.auditing import require_manager
 from bot.core.errors import PermissionDenied
 from bot.core.model import Actor
-from bot.core.services import Inventory
 from handlers.mrkdwn import escape
 from handlers.permissions import ACTION, COMMAND, EVERYONE, MANAGER_ONLY, VIEW, Rule, key_name
 from tests.conftest import READER, RunningBot, bot_settings, start_bot, stop_bot
@@ -58,7 +58,7 @@ def registered():
 def declared_text(rule: Rule) -> str:
     """The one refusal text of the action: the service's wording with the declared doing."""
     with pytest.raises(PermissionDenied) as refused:
-        Inventory.require_manager(None, Actor(READER, False), rule.doing)
+        require_manager(Actor(READER, False), rule.doing)
     return refused.value.message
 
 

@@ -124,7 +124,7 @@ def disk(bot) -> str:
 @pytest.fixture
 def world(bot):
     inv = bot.inventory()
-    inv.create_address(
+    inv.addresses.create(
         BOSS,
         {
             "name": "HQ Munich",
@@ -136,8 +136,8 @@ def world(bot):
             "confirmed": True,
         },
     )
-    inv.add_numbers(BOSS, ["+49891234567", "+49301234567"])
-    inv.save_group(BOSS, "Sales", ["+49891234567"])
+    inv.numbers.add(BOSS, ["+49891234567", "+49301234567"])
+    inv.groups.save(BOSS, "Sales", ["+49891234567"])
     return bot
 
 
@@ -211,7 +211,7 @@ def inputs_of(modal) -> set[str]:
 )
 def test_address_form_with_any_values(world, fields, country, confirmed):
     bot = world
-    plain = [a.name for a in bot.inventory().addresses() if PLAIN.fullmatch(a.name)]
+    plain = [a.name for a in bot.inventory().address_list() if PLAIN.fullmatch(a.name)]
     for text in ["address new"] + [f'address edit "{name}"' for name in plain[:1]]:
         modal = form(bot, text)
         for label, value in fields.items():
@@ -252,11 +252,11 @@ def test_bulk_add_form_with_any_values(world, pasted, label):
     modal.fill("Numbers", pasted)
     if "Label" in modal.labels():
         modal.fill("Label", label)
-    before_numbers = {i.e164 for i in bot.inventory().numbers()}
+    before_numbers = {i.e164 for i in bot.inventory().number_list()}
     before = disk(bot)
     r = submit(modal, bot.sender)
     check_submission(bot, r, before, inputs_of(modal))
-    after = {i.e164 for i in bot.inventory().numbers()}
+    after = {i.e164 for i in bot.inventory().number_list()}
     if r.json["response_action"] == "update":
         # Only numbers that were pasted were added, each a valid number.
         for e164 in after - before_numbers:
@@ -267,12 +267,12 @@ def test_bulk_add_form_with_any_values(world, pasted, label):
 @given(name=odd_text, numbers=st.lists(odd_text, max_size=4), edit=st.booleans())
 def test_group_form_with_any_values(world, name, numbers, edit):
     bot = world
-    plain = [g.name for g in bot.inventory().groups() if PLAIN.fullmatch(g.name)]
+    plain = [g.name for g in bot.inventory().group_list() if PLAIN.fullmatch(g.name)]
     modal = form(bot, f'group edit "{plain[0]}"' if edit and plain else "group new")
     modal.fill("Name", name).fill("Numbers", [(n, n[:75] or "x") for n in numbers])
     before = disk(bot)
     r = submit(modal, bot.sender)
     check_submission(bot, r, before, inputs_of(modal))
     if r.json["response_action"] == "update":
-        members = {n for g in bot.inventory().groups() for n in g.numbers}
-        assert members <= {i.e164 for i in bot.inventory().numbers()}
+        members = {n for g in bot.inventory().group_list() for n in g.numbers}
+        assert members <= {i.e164 for i in bot.inventory().number_list()}

@@ -41,7 +41,7 @@ def own_numbers(t: int) -> list[str]:
 
 def _seed(bot):
     inv = bot.inventory()
-    inv.add_numbers(BOSS, FILLERS + [e for t in range(THREADS) for e in own_numbers(t)])
+    inv.numbers.add(BOSS, FILLERS + [e for t in range(THREADS) for e in own_numbers(t)])
     fields = {
         "customer_name": "Acme GmbH",
         "street": "Marienplatz 1",
@@ -50,12 +50,12 @@ def _seed(bot):
         "country": "DE",
         "confirmed": True,
     }
-    inv.create_address(BOSS, {**fields, "name": "Shared address"})
+    inv.addresses.create(BOSS, {**fields, "name": "Shared address"})
     for t in range(THREADS):
-        inv.create_address(BOSS, {**fields, "name": f"Address {t}"})
-        inv.save_group(BOSS, f"Group {t}", [])
-        inv.save_campaign(BOSS, f"Campaign {t}")
-    inv.save_group(BOSS, "Shared", FILLERS)
+        inv.addresses.create(BOSS, {**fields, "name": f"Address {t}"})
+        inv.groups.save(BOSS, f"Group {t}", [])
+        inv.campaigns.save(BOSS, f"Campaign {t}")
+    inv.groups.save(BOSS, "Shared", FILLERS)
     return inv
 
 
@@ -153,8 +153,8 @@ def test_sixteen_people_at_once_lose_no_update(bot):
     assert operations == THREADS * OPS
 
     inv = bot.inventory()  # fresh from disk
-    numbers = {i.e164: i for i in inv.numbers()}
-    addresses = {a.id: a for a in inv.addresses()}
+    numbers = {i.e164: i for i in inv.number_list()}
+    addresses = {a.id: a for a in inv.address_list()}
     lost = 0
     for p in people:
         for e164, name in p.links.items():
@@ -176,10 +176,10 @@ def test_sixteen_people_at_once_lose_no_update(bot):
     # Invariants.
     for i in numbers.values():
         assert i.number.address_id is None or i.number.address_id in addresses
-    for g in inv.groups():
+    for g in inv.group_list():
         assert set(g.numbers) <= numbers.keys()
-    groups = {g.id for g in inv.groups()}
-    for c in inv.campaigns():
+    groups = {g.id for g in inv.group_list()}
+    for c in inv.campaign_list():
         assert set(c.numbers) <= numbers.keys() and set(c.groups) <= groups
     # One audit entry per confirmed change, no more, no less.
     wanted_audit = sum((p.audit for p in people), Counter())
@@ -277,7 +277,7 @@ def test_two_bot_processes_on_one_data_dir(two_bots):
     from tests.conftest import bot_settings
 
     inv = Workspaces(bot_settings(fake, data)).inventory("T1")
-    on_disk = {i.e164 for i in inv.numbers()}
+    on_disk = {i.e164 for i in inv.number_list()}
     assert set(confirmed) | {"+49896999001"} == on_disk
     added = Counter(e.subject for e in inv.audit() if e.action == "number.add")
     assert added == Counter(on_disk)

@@ -50,8 +50,8 @@ def told(bot, trigger: str, timeout: float = 10) -> str:
 @pytest.fixture
 def world(bot):
     inv = bot.inventory()
-    inv.add_numbers(BOSS, ["+49891234567", "+49301234567"])
-    inv.save_group(BOSS, "Sales", ["+49891234567"])
+    inv.numbers.add(BOSS, ["+49891234567", "+49301234567"])
+    inv.groups.save(BOSS, "Sales", ["+49891234567"])
     bot.fake.add_user(ADMIN, name="admin", is_admin=True)
     yield bot
     assert bot.fake.violations == []
@@ -224,7 +224,7 @@ def test_disk_fault_during_a_form_is_told_inline_and_changes_nothing(world, monk
     assert disk(bot) == before
     reopens(bot)
     inv = bot.inventory()
-    assert [a.name for a in inv.addresses()] == []
+    assert [a.name for a in inv.address_list()] == []
     assert inv.group("Sales").numbers == ["+49891234567"]
     # The same forms, submitted again with the disk back, save.
     assert submit(modal, bot.sender).json["response_action"] == "update"
@@ -244,4 +244,4 @@ def test_disk_full_during_a_button_is_told(world, monkeypatch):
     monkeypatch.undo()
     assert "could not be saved" in reply and "Nothing was changed" in reply, reply
     assert disk(bot) == before
-    assert "+49301234567" in {i.e164 for i in bot.inventory().numbers()}
+    assert "+49301234567" in {i.e164 for i in bot.inventory().number_list()}

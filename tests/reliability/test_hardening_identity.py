@@ -55,7 +55,7 @@ def test_an_empty_team_id_with_an_enterprise_id_is_refused_and_writes_nothing(bo
     assert "workspace" in reply.lower(), reply
     assert data_files(bot) == before
     assert not [n for n in data_files(bot) if "E1" in n]
-    assert "+49301234567" not in {i.e164 for i in bot.inventory().numbers()}
+    assert "+49301234567" not in {i.e164 for i in bot.inventory().number_list()}
 
 
 def test_an_empty_team_in_a_payload_takes_the_users_workspace(bot):
@@ -84,7 +84,7 @@ def test_admin_status_counts_only_in_the_users_own_workspace(bot):
     bot.fake.add_user("UHOMEADMIN", name="home admin", is_admin=True, team_id=TEAM_ID)
     r = bot.sender.command("add +49 89 1234567", user="UFOREIGN")
     assert "Added" not in r.json["text"]
-    assert bot.inventory().numbers() == []
+    assert bot.inventory().number_list() == []
     r = bot.sender.command("add +49 89 1234567", user="UHOMEADMIN")
     assert "Added 1 number" in r.json["text"]
 

@@ -221,10 +221,10 @@ def test_the_same_signed_request_sent_again_is_refused_401(bot):
     assert r.status == 200 and "Added 1 number" in r.json["text"]
     from bot.core.model import Actor
 
-    bot.inventory().remove_number(Actor(MANAGER, True), "+49897000001")
+    bot.inventory().numbers.remove(Actor(MANAGER, True), "+49897000001")
     again = bot.sender.raw(body, headers)
     assert again.status == 401
-    assert "+49897000001" not in {i.e164 for i in bot.inventory().numbers()}
+    assert "+49897000001" not in {i.e164 for i in bot.inventory().number_list()}
     # Slack's own retry carries a fresh timestamp (so a fresh signature): accepted.
     time.sleep(1.1)
     retry = bot.sender.send(

@@ -66,8 +66,8 @@ def test_a_replayed_request_older_than_five_minutes_gets_401_and_runs_nothing(bo
 
     # Someone removes both again (as another process would).
     inv = bot.inventory()
-    inv.remove_number(BOSS, "+49897000001")
-    inv.delete_address(BOSS, "Replayed HQ")
+    inv.numbers.remove(BOSS, "+49897000001")
+    inv.addresses.delete(BOSS, "Replayed HQ")
     audit = len(inv.audit())
     while int(time.time()) - signed_at <= 300:
         time.sleep(0.1)
@@ -77,8 +77,8 @@ def test_a_replayed_request_older_than_five_minutes_gets_401_and_runs_nothing(bo
     assert sender.raw(add, add_headers).status == 401
     assert sender.raw(form, form_headers).status == 401
     inv = bot.inventory()
-    assert "+49897000001" not in {i.e164 for i in inv.numbers()}
-    assert inv.addresses() == [] and len(inv.audit()) == audit
+    assert "+49897000001" not in {i.e164 for i in inv.number_list()}
+    assert inv.address_list() == [] and len(inv.audit()) == audit
     assert len(bot.fake.calls) == calls  # no handler called Slack
 
 

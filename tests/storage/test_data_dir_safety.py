@@ -56,10 +56,10 @@ def inventory(data_dir: Path, team: str = "T1") -> Inventory:
 def fill(data_dir: Path) -> Inventory:
     inv = inventory(data_dir)
     add_address(inv, "HQ Munich", "München")
-    inv.add_numbers(BOSS, ["+49 89 1234567", "+49 30 1234567"])
-    inv.link(BOSS, ["+49 89 1234567"], "HQ Munich")
+    inv.numbers.add(BOSS, ["+49 89 1234567", "+49 30 1234567"])
+    inv.addresses.link(BOSS, ["+49 89 1234567"], "HQ Munich")
     inv.repo.database.compact()  # the audit file exists after a compaction
-    inv.add_numbers(BOSS, ["+49 40 1234567"])  # and a journal line after it
+    inv.numbers.add(BOSS, ["+49 40 1234567"])  # and a journal line after it
     return inv
 
 

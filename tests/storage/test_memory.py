@@ -55,14 +55,14 @@ settings = load_settings({{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": 
 inventory = Workspaces(settings).inventory("T1")
 loaded = lambda: "phonenumbers.geodata" in sys.modules
 assert not loaded(), "at start"
-inventory.numbers()
+inventory.number_list()
 try:
     inventory.info("+49 89 1234567")
 except Exception:
     pass
 inventory.audit("+49 89 1234567")
 assert not loaded(), "after reads"
-inventory.add_numbers(Actor("UM", True), ["+49 89 1234567"])
+inventory.numbers.add(Actor("UM", True), ["+49 89 1234567"])
 assert loaded(), "adding a number needs the area"
 assert inventory.info("+49 89 1234567").number.area == "Munich"
 print("ok")
