@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.errors import DomainError
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.groups import by_id, final_members, infos_of, member_options, name_and_page
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
@@ -24,7 +25,9 @@ def campaign(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        return OpenModal(new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[:75]))
+        return OpenModal(
+            new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[: L.MAX_NAME])
+        )
     if verb == "list":
         _, named = call.options()
         pools = [inventory.pool(c.name) for c in inventory.campaigns()]

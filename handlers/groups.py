@@ -7,6 +7,7 @@ from collections import Counter
 
 from bot.core.errors import NotFound
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
@@ -67,7 +68,9 @@ def group(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        return OpenModal(V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[:75]))
+        return OpenModal(
+            V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[: L.MAX_NAME])
+        )
     if verb == "list":
         _, named = call.options()
         used_by = Counter(g for c in inventory.campaigns() for g in c.groups)

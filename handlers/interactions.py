@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.core.errors import DomainError, ValidationError
 from handlers import blocks as B
 from handlers import permissions
+from handlers import slack_limits as L
 from handlers.mrkdwn import escape
 from handlers.router import APOLOGY, refusal
 
@@ -33,7 +34,7 @@ def form_errors(exc: DomainError, view: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
     for field, message in raw.items():
         block = field if field in inputs else fallback
-        errors[block] = (errors.get(block, "") + " " + message).strip()[:2000]
+        errors[block] = (errors.get(block, "") + " " + message).strip()[: L.MAX_INPUT_ERROR]
     return errors
 
 

@@ -11,6 +11,7 @@ from bot.core.phone import country_name, format_number
 from bot.core.services import NumberInfo, resolve_country
 from bot.core.text import fold
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
@@ -299,7 +300,9 @@ def add_and_link_button(result) -> dict | None:
         ok="Add and link",
     )
     ask.pop("style")
-    return B.button(text[:75], "add_and_link", f"{result.address.id}|{value}", "primary", ask)
+    return B.button(
+        text[: L.MAX_BUTTON_TEXT], "add_and_link", f"{result.address.id}|{value}", "primary", ask
+    )
 
 
 def summary_text(lines: list[str]) -> str:

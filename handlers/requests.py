@@ -13,6 +13,7 @@ from bot.core.model import Request
 from bot.core.phone import format_number
 from bot.core.requests import AlreadyDecided, Decision, OwnRequest, Requests
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit, tell
 from handlers.mrkdwn import escape, user
 from handlers.numbers import split_pasted
@@ -110,7 +111,7 @@ def audit_reply(session, subject: str, page: int) -> Reply:
     missing -= V.entry_names(entries).keys()
     if missing:  # deleted objects: their names as the log last recorded them
         labels = {**service.recorded_names(missing), **labels}
-    blocks, text = V.audit_blocks(entries, title[:150], page, more, labels, subject)
+    blocks, text = V.audit_blocks(entries, title[: L.MAX_HEADER_TEXT], page, more, labels, subject)
     return Reply(text, blocks)
 
 

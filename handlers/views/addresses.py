@@ -10,6 +10,7 @@ from bot.core.model import Address
 from bot.core.phone import country_name, region_name
 from bot.core.services import NumberInfo
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.mrkdwn import escape
 from handlers.views.numbers import number_line
 
@@ -22,7 +23,10 @@ def country_option_groups() -> tuple[dict, ...]:
     groups: dict[str, list[dict]] = {}
     for c in sorted(pycountry.countries, key=lambda c: c.name):
         groups.setdefault(c.name[0], []).append(B.option(f"{c.name} ({c.alpha_2})", c.alpha_2))
-    return tuple({"label": B.plain(letter, 75), "options": opts} for letter, opts in groups.items())
+    return tuple(
+        {"label": B.plain(letter, L.MAX_OPTION_GROUP_LABEL), "options": opts}
+        for letter, opts in groups.items()
+    )
 
 
 def country_option(code: str) -> dict | None:
@@ -44,7 +48,9 @@ def address_modal(address: Address | None = None) -> dict:
             B.input_block(
                 "name",
                 "Name",
-                B.text_input("name", a.name if a else None, placeholder="HQ Munich", max_length=75),
+                B.text_input(
+                    "name", a.name if a else None, placeholder="HQ Munich", max_length=L.MAX_NAME
+                ),
                 hint="How the address is referred to everywhere else.",
             ),
             B.input_block(

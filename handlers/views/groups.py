@@ -43,7 +43,7 @@ def _name_input(initial: str | None, placeholder: str) -> dict:
     return B.input_block(
         "name",
         "Name",
-        B.text_input("name", initial or None, placeholder=placeholder, max_length=75),
+        B.text_input("name", initial or None, placeholder=placeholder, max_length=L.MAX_NAME),
     )
 
 
@@ -116,7 +116,10 @@ def _origin_input(origin: str | None) -> dict:
     """Where calls enter the network: "each number's own country" first, then every
     country grouped by first letter (option groups keep each list under 100)."""
     own = B.option(OWN_COUNTRY_LABEL, OWN_COUNTRY)
-    groups = [{"label": B.plain("Default", 75), "options": [own]}, *country_option_groups()]
+    groups = [
+        {"label": B.plain("Default", L.MAX_OPTION_GROUP_LABEL), "options": [own]},
+        *country_option_groups(),
+    ]
     return B.input_block(
         "origin",
         ORIGIN_LABEL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.compliance import STATUS_LABELS
 from bot.core.services import NumberInfo, Summary
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.mrkdwn import user
 from handlers.views.numbers import DELIVERY_ICONS, STATUS_ICONS, fixes_for, number_line
 
@@ -122,7 +123,7 @@ def home_view(
                 "to get the daily digest and change alerts there."
             )
         )
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "blocks": blocks[: L.MAX_VIEW_BLOCKS]}
 
 
 def overview(

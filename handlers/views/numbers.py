@@ -365,12 +365,14 @@ def bulk_add_modal(metadata: dict | None = None) -> dict:
                     "numbers",
                     multiline=True,
                     placeholder="+49 89 1234567\n+358 9 1234567, +1 415 555 2671",
-                    max_length=3000,
+                    max_length=L.MAX_INPUT_LENGTH,
                 ),
                 hint="One per line or separated by commas, in any common format. "
                 "Numbers without + are read as numbers of the default country.",
             ),
-            B.input_block("label", "Label", B.text_input("label", max_length=75), optional=True),
+            B.input_block(
+                "label", "Label", B.text_input("label", max_length=L.MAX_NAME), optional=True
+            ),
             B.input_block(
                 "address",
                 "Address",

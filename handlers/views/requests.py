@@ -9,6 +9,7 @@ from bot.core.model import Address, AuditEntry, Request
 from bot.core.phone import KIND_LABELS, country_phrase, format_number
 from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
 from handlers import blocks as B
+from handlers import slack_limits as L
 from handlers.mrkdwn import escape, user
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import number_line
@@ -136,7 +137,7 @@ def mandate_modal() -> dict:
                     "numbers",
                     multiline=True,
                     placeholder="+49 89 1234567\n+49 30 1234567",
-                    max_length=3000,
+                    max_length=L.MAX_INPUT_LENGTH,
                 ),
                 hint="One per line or separated by commas, in any common format.",
             ),
@@ -196,7 +197,7 @@ def fulfil_modal(request: Request, address: Address | None) -> dict:
                     "numbers",
                     multiline=True,
                     placeholder="+49 89 1234567\n+49 89 1234568",
-                    max_length=3000,
+                    max_length=L.MAX_INPUT_LENGTH,
                 ),
                 optional=bool(request.numbers),  # closing after a partial delivery
                 hint=numbers_hint,
