@@ -11,7 +11,7 @@ from bot.core.phone import country_name, region_name
 from bot.core.services import NumberInfo
 from handlers import blocks as B
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import md
 from handlers.views.numbers import number_line
 
 OBLIGATIONS = "This is the real business address of the numbers' user"
@@ -103,18 +103,18 @@ def address_detail(address: Address, numbers: list[NumberInfo]) -> list[dict]:
         B.header(a.name),
         B.fields(
             [
-                f"*Customer*\n{escape(a.customer_name)}",
-                f"*Street*\n{escape(a.street)}",
-                f"*Postal code / City*\n{escape(a.postal_code)} {escape(a.city)}",
-                f"*Region*\n{escape(region_name(a.region)) or '—'}",
-                f"*Country*\n{country_name(a.country)}",
-                f"*Numbers linked*\n{len(numbers)}",
+                md("*Customer*\n{}", a.customer_name),
+                md("*Street*\n{}", a.street),
+                md("*Postal code / City*\n{} {}", a.postal_code, a.city),
+                md("*Region*\n{}", region_name(a.region) or "—"),
+                md("*Country*\n{}", country_name(a.country)),
+                md("*Numbers linked*\n{}", len(numbers)),
             ]
         ),
     ]
     blocks += [B.section(number_line(i)) for i in numbers[:30]]
     if len(numbers) > 30:
-        blocks.append(B.context(f"… and {len(numbers) - 30} more numbers."))
+        blocks.append(B.context(md("… and {} more numbers.", len(numbers) - 30)))
     return blocks
 
 
@@ -127,8 +127,7 @@ def address_line(a: Address) -> str:
 
 def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]:
     return [
-        f"• *{escape(a.name)}* — {escape(address_line(a))} · "
-        f"{B.plural(counts.get(a.id, 0), 'number')}"
+        md("• *{}* — {} · {}", a.name, address_line(a), B.plural(counts.get(a.id, 0), "number"))
         for a in addresses
     ]
 
@@ -136,15 +135,15 @@ def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]
 def in_use_blocks(address: Address, linked: list[NumberInfo], can_move: bool) -> list[dict]:
     """Why an address in use cannot be deleted (its numbers), and the way on: move them."""
     are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
-    lines = [f":no_entry: *{escape(address.name)}* cannot be deleted: {are} linked to it:"]
-    lines += [f"• {number_line(i)}" for i in linked[:20]]
+    lines = [md(":no_entry: *{}* cannot be deleted: {} linked to it:", address.name, are)]
+    lines += [md("• {}", number_line(i)) for i in linked[:20]]
     if len(linked) > 20:
         lines.append(f"… and {len(linked) - 20} more.")
     blocks = B.sections(lines, limit=10)
     if can_move:
         them = "it" if len(linked) == 1 else "them"
         blocks.append(
-            B.section(f"Move {them} to another address; then {escape(address.name)} can go.")
+            B.section(md("Move {} to another address; then {} can go.", them, address.name))
         )
         blocks.append(
             B.actions(
@@ -167,7 +166,7 @@ def move_modal(address: Address, count: int) -> dict:
         "address_move_form",
         "Move numbers",
         [
-            B.section(f"*{escape(name)}*: {numbers} move to the address you choose."),
+            B.section(md("*{}*: {} move to the address you choose.", name, numbers)),
             B.input_block(
                 "target",
                 "Move to",

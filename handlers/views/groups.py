@@ -9,7 +9,7 @@ from bot.core.phone import country_name, format_number
 from bot.core.services import OWN_COUNTRY, CampaignPool, NumberInfo
 from handlers import blocks as B
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import join, md
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import (
     delivery_note,
@@ -149,7 +149,7 @@ def campaign_settings_line(campaign: Campaign) -> str:
     """Both presentation settings of a campaign, in one line."""
     where = country_name(campaign.origin) if campaign.origin else OWN_COUNTRY_LABEL.lower()
     purpose = PURPOSE_LABELS.get(campaign.purpose, campaign.purpose).lower()
-    return f"Calls enter the phone network in *{escape(where)}* · purpose *{purpose}*"
+    return md("Calls enter the phone network in *{}* · purpose *{}*", where, purpose)
 
 
 def campaign_modal(
@@ -213,8 +213,8 @@ def campaign_modal(
 # ---------------------------------------------------------------------------- groups
 def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str]:
     return [
-        f"• *{escape(g.name)}* — {B.plural(len(g.numbers), 'number')}"
-        + (f" · in {B.plural(used_by[g.id], 'campaign')}" if used_by.get(g.id) else "")
+        md("• *{}* — {}", g.name, B.plural(len(g.numbers), "number"))
+        + (md(" · in {}", B.plural(used_by[g.id], "campaign")) if used_by.get(g.id) else md(""))
         for g in groups
     ]
 
@@ -222,21 +222,24 @@ def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str
 def group_detail(group: Group, members: Sequence[NumberInfo], page: int) -> tuple[list, str]:
     lines = [f"• {number_line(i)}" for i in members]
     blocks, _ = B.paged(f"Group {group.name}", lines, page, per_page=20)
-    return blocks, f"Group {escape(group.name)}: {B.plural(len(members), 'number')}"
+    return blocks, md("Group {}: {}", group.name, B.plural(len(members), "number"))
 
 
 # ------------------------------------------------------------------------- campaigns
 def warning_line(info: NumberInfo, why: str) -> str:
-    return f"• *{info.display}* — {escape(why)}"
+    return md("• *{}* — {}", info.display, why)
 
 
 def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
     lines = []
     for p in pools:
         c = p.campaign
-        line = (
-            f"• *{escape(c.name)}* — {B.plural(len(p.groups), 'group')}, "
-            f"{B.plural(len(c.numbers), 'number')} · pool {p.size}"
+        line = md(
+            "• *{}* — {}, {} · pool {}",
+            c.name,
+            B.plural(len(p.groups), "group"),
+            B.plural(len(c.numbers), "number"),
+            p.size,
         )
         if p.warnings:
             line += f" · :warning: {len(p.warnings)} left out"
@@ -246,10 +249,12 @@ def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
 
 def _pool_summary(pool: CampaignPool) -> str:
     c = pool.campaign
-    return (
-        f"*{escape(c.name)}*: a caller-ID pool of *{B.plural(pool.size, 'usable number')}*, "
-        f"from {B.plural(len(pool.groups), 'group')} and "
-        f"{B.plural(len(c.numbers), 'number')} of its own."
+    return md(
+        "*{}*: a caller-ID pool of *{}*, from {} and {} of its own.",
+        c.name,
+        B.plural(pool.size, "usable number"),
+        B.plural(len(pool.groups), "group"),
+        B.plural(len(c.numbers), "number"),
     )
 
 
@@ -266,7 +271,7 @@ def campaign_result(pool: CampaignPool, created: bool) -> dict:
         if len(warnings) > RESULT_WARNINGS:
             lines.append(
                 f"… and {len(warnings) - RESULT_WARNINGS} more: "
-                f"`/numbers campaign show {escape(pool.campaign.name)}`."
+                + md("`/numbers campaign show {}`.", pool.campaign.name)
             )
     else:
         lines.append("Every number can be used as caller ID.")
@@ -278,7 +283,7 @@ def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
     """A number of a campaign: what `list` shows, where it comes from (the campaign's own,
     which groups), and whether it is in the usable pool or left out and why."""
     via = pool.via.get(info.e164, [])
-    groups = escape(", ".join(via))
+    groups = join(", ", via)
     group_word = "group" if len(via) == 1 else "groups"
     if pool.own(info.e164):
         source = "own number" + (f", also from {group_word} {groups}" if via else "")
@@ -291,7 +296,7 @@ def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
     elif why == info.verdict.reason or (calls and presentation and why == presentation.reason):
         state = ":no_entry: *left out* (see why above)"
     else:
-        state = f":no_entry: *left out:* _{escape(why)}_"
+        state = md(":no_entry: *left out:* _{}_", why)
     calls = f"\n{calls}" if calls else ""
     return f"{number_line(info)}{calls}\n    {source} · {state}"
 
@@ -345,7 +350,7 @@ def campaign_detail(
     will not reach callees; Previous/Next and Edit (managers). At most 20 numbers, each with
     its fix buttons: 2 × 20 + 7 blocks, under Slack's 50."""
     c = pool.campaign
-    group_names = ", ".join(escape(g.name) for g in pool.groups) or "—"
+    group_names = join(", ", (g.name for g in pool.groups)) or "—"
     blocks = [
         B.header(f"Campaign {c.name}"),
         B.fields(
@@ -362,7 +367,7 @@ def campaign_detail(
     if summary:
         blocks.append(B.section("\n".join(summary)))
     entries = [(i, why) for i, why in pool.warnings] + [(i, None) for i in pool.usable]
-    text = f"Campaign {escape(c.name)}: pool of {pool.size}"
+    text = md("Campaign {}: pool of {}", c.name, pool.size)
     if pool.warnings:
         text += f", {len(pool.warnings)} left out"
     edit = B.button("Edit campaign", "open_campaign_edit", c.id) if can_edit else None

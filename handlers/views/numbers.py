@@ -17,7 +17,7 @@ from bot.core.phone import KIND_LABELS, country_name
 from bot.core.services import NumberDetail, NumberInfo, NumberPresentation
 from handlers import blocks as B
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape, user
+from handlers.mrkdwn import Mrkdwn, escape, join, md, user
 
 PAGE_SIZE = 20
 # E.164 numbers a button carries in its value ("+4989…,+4930…"): 100 × ≤16 + commas stays
@@ -113,17 +113,18 @@ def area_shown(info: NumberInfo) -> str:
     return n.area
 
 
-def number_line(info: NumberInfo) -> str:
+def number_line(info: NumberInfo) -> Mrkdwn:
     n = info.number
-    parts = [f"*{info.display}*", KIND_LABELS.get(n.kind, n.kind)]
+    parts = [md("*{}*", info.display), KIND_LABELS.get(n.kind, n.kind)]
     if n.area:
-        parts.append(escape(area_shown(info)))
-    parts.append(f"address: {escape(info.address.name)}" if info.address else "no address")
+        parts.append(area_shown(info))
+    parts.append(md("address: {}", info.address.name) if info.address else "no address")
     if n.label:
-        parts.append(f"“{escape(n.label)}”")
-    line = " · ".join(parts) + f" · {verdict_label(info.verdict.status)}"
+        parts.append(md("“{}”", n.label))
+    parts.append(verdict_label(info.verdict.status))
+    line = join(" · ", parts)
     if not info.verdict.ok:
-        line += f"\n    _{escape(info.verdict.reason)}_"
+        line += md("\n    _{}_", info.verdict.reason)
     return line
 
 
