@@ -44,8 +44,7 @@ from pathlib import PurePath
 from slack_sdk.errors import SlackApiError
 
 from bot import notify
-from bot.core.phone import format_number
-from bot.core.services import country_name
+from bot.core.phone import country_name, format_number
 from bot.notify import (
     DeliveryError,
     Notifier,
