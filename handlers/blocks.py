@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from handlers import ids
 from handlers import slack_limits as L
 from handlers.slack_limits import truncate
 
@@ -289,5 +290,5 @@ def delete_prompt(text: str, kind: str, name: str, value: str) -> list[dict]:
     """The question and a danger "Delete" button (action ``delete_<kind>``, carrying
     ``value``) that asks once more before it acts."""
     ask = confirm(f"Delete this {kind}?", f"“{name}” will be deleted.")
-    button_ = button("Delete", f"delete_{kind}", value, "danger", ask)
+    button_ = button("Delete", ids.delete(kind), value, "danger", ask)
     return [section(text), actions(button_, block_id="delete")]

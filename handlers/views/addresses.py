@@ -10,6 +10,7 @@ from bot.core.model import Address
 from bot.core.phone import country_name, region_name
 from bot.core.services import NumberInfo
 from handlers import blocks as B
+from handlers import ids
 from handlers import slack_limits as L
 from handlers.mrkdwn import md
 from handlers.views.numbers import number_line
@@ -42,7 +43,7 @@ def address_modal(address: Address | None = None) -> dict:
     metadata = {"address_id": a.id} if a else None
     obligations = B.option(OBLIGATIONS, "confirmed")
     return B.modal(
-        "address_form",
+        ids.ADDRESS_FORM,
         "Edit address" if a else "New address",
         [
             B.input_block(
@@ -148,7 +149,7 @@ def in_use_blocks(address: Address, linked: list[NumberInfo], can_move: bool) ->
         blocks.append(
             B.actions(
                 B.button(
-                    f"Move {them} to another address…", "open_address_move", address.id, "primary"
+                    f"Move {them} to another address…", ids.OPEN_ADDRESS_MOVE, address.id, "primary"
                 ),
                 block_id="address_in_use",
             )
@@ -163,14 +164,14 @@ def move_modal(address: Address, count: int) -> dict:
     keep = B.option(f"Keep {name}", "keep")
     numbers = "its number" if count == 1 else f"its {count} numbers"
     return B.modal(
-        "address_move_form",
+        ids.ADDRESS_MOVE_FORM,
         "Move numbers",
         [
             B.section(md("*{}*: {} move to the address you choose.", name, numbers)),
             B.input_block(
                 "target",
                 "Move to",
-                B.external_select("address_search", placeholder="Type an address name"),
+                B.external_select(ids.ADDRESS_SEARCH, placeholder="Type an address name"),
             ),
             B.input_block(
                 "then",

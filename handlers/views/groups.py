@@ -8,6 +8,7 @@ from bot.core.model import PURPOSES, Campaign, Group
 from bot.core.phone import country_name, format_number
 from bot.core.services import OWN_COUNTRY, CampaignPool, NumberInfo
 from handlers import blocks as B
+from handlers import ids
 from handlers import slack_limits as L
 from handlers.mrkdwn import join, md
 from handlers.views.addresses import country_option, country_option_groups
@@ -24,10 +25,6 @@ MAX_INITIAL = L.MAX_EXTERNAL_SELECT_OPTIONS  # initial_options of a multi select
 MAX_GROUP_CHECKBOXES = L.MAX_CHECKBOX_OPTIONS  # more groups than this: an external select
 POOL_PAGE_SIZE = 20  # numbers per page of `campaign show`, as `list`
 RESULT_WARNINGS = 40
-
-GROUP_MEMBER_SEARCH = "group_member_search"
-CAMPAIGN_MEMBER_SEARCH = "campaign_member_search"
-CAMPAIGN_GROUP_SEARCH = "campaign_group_search"
 
 
 def member_option(e164: str, infos: Mapping[str, NumberInfo]) -> dict:
@@ -62,7 +59,7 @@ def _numbers_inputs(
             "numbers",
             "Numbers",
             B.external_select(
-                "numbers_search",
+                ids.NUMBERS_SEARCH,
                 multi=True,
                 initial=initial or None,
                 placeholder="Type digits, an area or an address",
@@ -80,7 +77,7 @@ def _numbers_inputs(
             "numbers",
             "Add numbers",
             B.external_select(
-                "numbers_search", multi=True, placeholder="Type digits, an area or an address"
+                ids.NUMBERS_SEARCH, multi=True, placeholder="Type digits, an area or an address"
             ),
             optional=True,
         ),
@@ -97,10 +94,10 @@ def _numbers_inputs(
 def group_modal(group: Group | None, infos: Mapping[str, NumberInfo], name: str = "") -> dict:
     """The group form: editing ``group``, or a new one (its name prefilled with ``name``)."""
     members = group.numbers if group else []
-    number_blocks, meta = _numbers_inputs(members, infos, GROUP_MEMBER_SEARCH, "group")
+    number_blocks, meta = _numbers_inputs(members, infos, ids.GROUP_MEMBER_SEARCH, "group")
     metadata = {"g": group.id, **meta} if group else None
     return B.modal(
-        "group_form",
+        ids.GROUP_FORM,
         "Edit group" if group else "New group",
         [_name_input(group.name if group else name, "Sales DE"), *number_blocks],
         metadata=metadata,
@@ -187,7 +184,7 @@ def campaign_modal(
                 "groups",
                 "Groups",
                 B.external_select(
-                    CAMPAIGN_GROUP_SEARCH,
+                    ids.CAMPAIGN_GROUP_SEARCH,
                     multi=True,
                     initial=initial or None,
                     placeholder="Type a group name",
@@ -197,13 +194,13 @@ def campaign_modal(
             )
         )
     number_blocks, meta = _numbers_inputs(
-        c.numbers if c else [], infos, CAMPAIGN_MEMBER_SEARCH, "campaign"
+        c.numbers if c else [], infos, ids.CAMPAIGN_MEMBER_SEARCH, "campaign"
     )
     blocks += number_blocks
     if c:
         metadata.update(meta)
     return B.modal(
-        "campaign_form",
+        ids.CAMPAIGN_FORM,
         "Edit campaign" if c else "New campaign",
         blocks,
         metadata=metadata or None,
@@ -370,7 +367,7 @@ def campaign_detail(
     text = md("Campaign {}: pool of {}", c.name, pool.size)
     if pool.warnings:
         text += f", {len(pool.warnings)} left out"
-    edit = B.button("Edit campaign", "open_campaign_edit", c.id) if can_edit else None
+    edit = B.button("Edit campaign", ids.OPEN_CAMPAIGN_EDIT, c.id) if can_edit else None
     if not entries:
         blocks.append(B.section("No numbers yet: add numbers or groups with Edit."))
         if edit:
@@ -392,9 +389,9 @@ def campaign_detail(
             blocks.append(fix)
     buttons = []
     if page > 1:
-        buttons.append(B.button("◀ Previous", "campaign_page_prev", f"{page - 1}|{c.id}"))
+        buttons.append(B.button("◀ Previous", ids.CAMPAIGN_PAGE_PREV, f"{page - 1}|{c.id}"))
     if page < pages:
-        buttons.append(B.button("Next ▶", "campaign_page_next", f"{page + 1}|{c.id}"))
+        buttons.append(B.button("Next ▶", ids.CAMPAIGN_PAGE_NEXT, f"{page + 1}|{c.id}"))
     if edit:
         buttons.append(edit)
     if buttons:

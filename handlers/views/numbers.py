@@ -16,6 +16,7 @@ from bot.core.compliance import (
 from bot.core.phone import KIND_LABELS, country_name
 from bot.core.services import NumberDetail, NumberInfo, NumberPresentation
 from handlers import blocks as B
+from handlers import ids
 from handlers import slack_limits as L
 from handlers.mrkdwn import Mrkdwn, escape, join, md, user
 
@@ -137,13 +138,10 @@ def carried(e164s) -> str | None:
     return value
 
 
-EDIT_ADDRESS = re.compile(r"^open_address_edit(_\d+)?$")  # unique ids within one block
-
-
 def edit_address_button(address, n: int = 0) -> dict:
     """ "Edit <address>": the n-th of a block is open_address_edit_<n> (ids are unique
     within a block)."""
-    action_id = f"open_address_edit_{n}" if n else "open_address_edit"
+    action_id = f"{ids.OPEN_ADDRESS_EDIT}_{n}" if n else ids.OPEN_ADDRESS_EDIT
     return B.button(f"Edit {address.name}", action_id, address.id)
 
 
@@ -154,8 +152,8 @@ def fix_buttons(info: NumberInfo) -> list[dict]:
     if status == "ok":
         return []
     if status == "missing" or info.address is None:
-        return [B.button("Link to an address", "open_link", info.e164)]
-    buttons = [B.button("Link to another address", "open_link", info.e164)]
+        return [B.button("Link to an address", ids.OPEN_LINK, info.e164)]
+    buttons = [B.button("Link to another address", ids.OPEN_LINK, info.e164)]
     if status == "unverifiable":
         return [confirm_area_button(info), *buttons]
     return [*buttons, edit_address_button(info.address)]
@@ -177,7 +175,7 @@ def fixes_for(infos: list[NumberInfo], max_addresses: int = 5) -> dict | None:
     buttons = []
     if value:
         what = "it" if len(problems) == 1 else f"these {len(problems)}"
-        buttons.append(B.button(f"Link {what} to an address", "open_link", value))
+        buttons.append(B.button(f"Link {what} to an address", ids.OPEN_LINK, value))
     addresses = {}
     for i in problems:
         if i.address and i.verdict.status in ("wrong_country", "outside_area"):
@@ -195,12 +193,12 @@ def alert_actions(data: dict) -> dict:
     if numbers is None:  # a digest: the numbers it names
         numbers = [d["number"]["e164"] for d in data.get("shown", [])]
     value = carried(numbers) or (f"ref:{data['ref']}" if data.get("ref") else None)
-    buttons = [B.button("Link numbers", "open_link", value, style="primary")]
+    buttons = [B.button("Link numbers", ids.OPEN_LINK, value, style="primary")]
     if data.get("address_id"):
         buttons.append(
             B.button(
                 f"Edit {data.get('address', 'the address')}",
-                "open_address_edit",
+                ids.OPEN_ADDRESS_EDIT,
                 data["address_id"],
             )
         )
@@ -265,9 +263,9 @@ def number_list(
     if pages > 1 and pager_value is not None:
         buttons = []
         if page > 1:
-            buttons.append(B.button("◀ Previous", "list_page_prev", f"{page - 1}|{pager_value}"))
+            buttons.append(B.button("◀ Previous", ids.LIST_PAGE_PREV, f"{page - 1}|{pager_value}"))
         if page < pages:
-            buttons.append(B.button("Next ▶", "list_page_next", f"{page + 1}|{pager_value}"))
+            buttons.append(B.button("Next ▶", ids.LIST_PAGE_NEXT, f"{page + 1}|{pager_value}"))
         blocks.append(B.actions(*buttons, block_id="pager"))
     return blocks, f"{title}: {len(infos)}"
 
@@ -315,7 +313,7 @@ def confirm_area_button(info: NumberInfo) -> dict:
         "This is recorded in the audit log under your name.",
         ok="Confirm",
     )
-    return B.button("Confirm area by hand", "confirm_area", info.e164, confirm_with=dialog)
+    return B.button("Confirm area by hand", ids.CONFIRM_AREA, info.e164, confirm_with=dialog)
 
 
 def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> dict:
@@ -337,7 +335,7 @@ def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> 
             "numbers",
             "More numbers" if many else "Numbers",
             B.external_select(
-                "numbers_search",
+                ids.NUMBERS_SEARCH,
                 multi=True,
                 initial=None if many else [option_for(i) for i in initial] or None,
                 placeholder="Type digits, an area or an address",
@@ -348,15 +346,15 @@ def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> 
         B.input_block(
             "address",
             "Address",
-            B.external_select("address_search", placeholder="Type an address name"),
+            B.external_select(ids.ADDRESS_SEARCH, placeholder="Type an address name"),
         ),
     ]
-    return B.modal("link_form", "Link numbers", blocks, submit="Link", metadata=metadata)
+    return B.modal(ids.LINK_FORM, "Link numbers", blocks, submit="Link", metadata=metadata)
 
 
 def bulk_add_modal(metadata: dict | None = None) -> dict:
     return B.modal(
-        "bulk_add_form",
+        ids.BULK_ADD_FORM,
         "Add numbers",
         [
             B.input_block(
@@ -377,7 +375,7 @@ def bulk_add_modal(metadata: dict | None = None) -> dict:
             B.input_block(
                 "address",
                 "Address",
-                B.external_select("address_search", placeholder="Link them to an address"),
+                B.external_select(ids.ADDRESS_SEARCH, placeholder="Link them to an address"),
                 optional=True,
             ),
         ],
@@ -388,4 +386,4 @@ def bulk_add_modal(metadata: dict | None = None) -> dict:
 
 def result_modal(title: str, blocks: list[dict]) -> dict:
     """What a form turns into after a successful submit: the confirmation, and Done."""
-    return B.modal("result", title, blocks, submit=None, close="Done")
+    return B.modal(ids.RESULT, title, blocks, submit=None, close="Done")

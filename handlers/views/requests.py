@@ -9,6 +9,7 @@ from bot.core.model import Address, AuditEntry, Request
 from bot.core.phone import KIND_LABELS, country_phrase, format_number
 from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
 from handlers import blocks as B
+from handlers import ids
 from handlers import slack_limits as L
 from handlers.mrkdwn import escape, user
 from handlers.views.addresses import country_option, country_option_groups
@@ -53,7 +54,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
         "country",
         "Country",
         B.static_select(
-            "buy_country",
+            ids.BUY_COUNTRY,
             option_groups=list(country_option_groups()),
             initial=country,
             placeholder="Type a country",
@@ -63,7 +64,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
         "kind",
         "Kind",
         B.static_select(
-            "buy_kind",
+            ids.BUY_KIND,
             [kind_option(k) for k in PURCHASE_KINDS],
             initial=_selected(state, "kind"),
         ),
@@ -72,7 +73,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
         "address",
         "Address",
         B.external_select(
-            "request_address", initial=_selected(state, "address"), placeholder="Type a name"
+            ids.REQUEST_ADDRESS, initial=_selected(state, "address"), placeholder="Type a name"
         ),
         hint="The numbers will be linked to this address when they arrive.",
     )
@@ -115,7 +116,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
             hint="Why the numbers are needed (the approving manager reads this).",
         )
     )
-    return B.modal("buy_form", "Buy numbers", blocks, submit="Send request")
+    return B.modal(ids.BUY_FORM, "Buy numbers", blocks, submit="Send request")
 
 
 def mandate_modal() -> dict:
@@ -123,7 +124,7 @@ def mandate_modal() -> dict:
         return B.input_block(block_id, label, B.text_input(block_id, max_length=200), hint=hint)
 
     return B.modal(
-        "mandate_form",
+        ids.MANDATE_FORM,
         "Mandate numbers",
         [
             B.section(
@@ -148,7 +149,7 @@ def mandate_modal() -> dict:
             B.input_block(
                 "address",
                 "Address",
-                B.external_select("request_address", placeholder="Type a name"),
+                B.external_select(ids.REQUEST_ADDRESS, placeholder="Type a name"),
                 hint="The numbers will be linked to this address.",
             ),
         ],
@@ -158,7 +159,7 @@ def mandate_modal() -> dict:
 
 def reject_modal(request: Request) -> dict:
     return B.modal(
-        "request_reject_form",
+        ids.REQUEST_REJECT_FORM,
         "Reject request",
         [
             B.section(f"Reject request *{request.id}* of {user(request.requested_by)}?"),
@@ -186,7 +187,7 @@ def fulfil_modal(request: Request, address: Address | None) -> dict:
         "Fewer is fine: choose below whether more will come."
     )
     return B.modal(
-        "request_fulfil_form",
+        ids.REQUEST_FULFIL_FORM,
         "Fulfil request",
         [
             B.section("\n".join(summary_lines(request, address))),
@@ -293,13 +294,13 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
 def decision_buttons(request: Request) -> dict | None:
     if request.status == "pending":
         return B.actions(
-            B.button("Approve", "request_approve", request.id, "primary"),
-            B.button("Reject", "request_reject", request.id, "danger"),
+            B.button("Approve", ids.REQUEST_APPROVE, request.id, "primary"),
+            B.button("Reject", ids.REQUEST_REJECT, request.id, "danger"),
             block_id=f"decide_{request.id}",
         )
     if request.status == "approved" and request.kind == "purchase":
         return B.actions(
-            B.button("Enter allocated numbers", "request_fulfil", request.id, "primary"),
+            B.button("Enter allocated numbers", ids.REQUEST_FULFIL, request.id, "primary"),
             block_id=f"fulfil_{request.id}",
         )
     return None
@@ -565,15 +566,16 @@ def _membership(before: dict, after: dict, labels: dict[str, str]) -> str:
     if removed:
         parts.append(f"took out {_numbers(removed)}")
     old_g, new_g = before.get("groups") or [], after.get("groups") or []
-    for verb, ids in (
+    for verb, group_ids in (
         ("added", [g for g in new_g if g not in old_g]),
         ("took out", [g for g in old_g if g not in new_g]),
     ):
-        if ids:
+        if group_ids:
             names = ", ".join(
-                f"*{escape(labels[g])}*" if g in labels else "_a deleted group_" for g in ids[:5]
+                f"*{escape(labels[g])}*" if g in labels else "_a deleted group_"
+                for g in group_ids[:5]
             )
-            parts.append(f"{verb} the group{'s' if len(ids) > 1 else ''} {names}")
+            parts.append(f"{verb} the group{'s' if len(group_ids) > 1 else ''} {names}")
     return "; ".join(parts) or "saved it unchanged"
 
 
@@ -715,9 +717,9 @@ def audit_blocks(
     blocks += B.sections(lines)
     buttons = []
     if page > 1:
-        buttons.append(B.button("Previous", "audit_newer", _page_value(subject, page - 1)))
+        buttons.append(B.button("Previous", ids.AUDIT_NEWER, _page_value(subject, page - 1)))
     if more:
-        buttons.append(B.button("Next", "audit_older", _page_value(subject, page + 1)))
+        buttons.append(B.button("Next", ids.AUDIT_OLDER, _page_value(subject, page + 1)))
     if buttons:
         blocks.append(B.actions(*buttons, block_id="audit_pages"))
     return blocks, f"{title}: {note}"
