@@ -18,7 +18,7 @@ from bot.core.services import NumberDetail, NumberInfo, NumberPresentation
 from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
-from handlers.mrkdwn import Mrkdwn, escape, join, md, user
+from handlers.mrkdwn import Mrkdwn, join, md, user
 
 PAGE_SIZE = 20
 # E.164 numbers a button carries in its value ("+4989…,+4930…"): 100 × ≤16 + commas stays
@@ -49,14 +49,14 @@ def delivery_label(status: str) -> str:
     return f"{DELIVERY_ICONS.get(status, '')} {DELIVERY_LABELS.get(status, status)}".strip()
 
 
-def delivery_text(p: Presentation) -> str:
+def delivery_text(p: Presentation) -> Mrkdwn:
     """A presentation verdict in one line, with the dated rule ahead, if any:
     ":no_entry: Blocked: calls entering … (BNetzA, since 1 Dec 2022)"."""
     icon = DELIVERY_ICONS.get(p.status, "")
-    line = f"{icon} {escape(p.reason)}".strip()
+    line = Mrkdwn(md("{} {}", icon, p.reason).strip())  # escaped text, stripped: still safe
     ahead = p.upcoming
     if ahead is not None and not p.deliverable:  # a deliverable one names it in its reason
-        line += f"; then {escape(ahead.reason[:1].lower() + ahead.reason[1:])}"
+        line += md("; then {}", ahead.reason[:1].lower() + ahead.reason[1:])
     return line
 
 
@@ -75,7 +75,7 @@ def starts_text(reason: str, since: date | None = None) -> str:
 def campaign_verdict_lines(presentations: list[NumberPresentation]) -> list[str]:
     """ "• *Campaign* — :no_entry: Blocked: …" per campaign a number is in."""
     lines = [
-        f"• *{escape(np.campaign.name)}* — {delivery_text(np.presentation)}"
+        md("• *{}* — {}", np.campaign.name, delivery_text(np.presentation))
         for np in presentations[:MAX_CAMPAIGN_VERDICTS]
     ]
     extra = len(presentations) - MAX_CAMPAIGN_VERDICTS
@@ -88,7 +88,7 @@ def campaigns_note(verdicts: list, shown: int = 3) -> str:
     """Under a number of `list blocked`/`list restricted`: the campaigns and why
     ("    :no_entry: in *Sales FI*: Blocked: …"), a few, the rest counted."""
     lines = [
-        f"    {DELIVERY_ICONS.get(p.status, '')} in *{escape(c.name)}*: _{escape(p.reason)}_"
+        md("    {} in *{}*: _{}_", DELIVERY_ICONS.get(p.status, ""), c.name, p.reason)
         for c, p in verdicts[:shown]
     ]
     if len(verdicts) > shown:
@@ -282,17 +282,17 @@ def number_detail(
         B.header(info.display),
         B.fields(
             [
-                f"*Kind*\n{KIND_LABELS.get(n.kind, n.kind)}",
-                f"*Country*\n{country_name(n.country)}",
-                f"*Area*\n{escape(area_shown(info)) or '—'}",
-                f"*Address*\n{escape(info.address.name) if info.address else '—'}",
-                f"*Verdict*\n{verdict_label(v.status)}",
-                f"*Label*\n{escape(n.label) or '—'}",
-                f"*Groups*\n{escape(', '.join(g.name for g in detail.groups)) or '—'}",
-                f"*Campaigns*\n{escape(', '.join(c.name for c in detail.campaigns)) or '—'}",
+                md("*Kind*\n{}", KIND_LABELS.get(n.kind, n.kind)),
+                md("*Country*\n{}", country_name(n.country)),
+                md("*Area*\n{}", area_shown(info) or "—"),
+                md("*Address*\n{}", info.address.name if info.address else "—"),
+                md("*Verdict*\n{}", verdict_label(v.status)),
+                md("*Label*\n{}", n.label or "—"),
+                md("*Groups*\n{}", join(", ", (g.name for g in detail.groups)) or "—"),
+                md("*Campaigns*\n{}", join(", ", (c.name for c in detail.campaigns)) or "—"),
             ]
         ),
-        B.section(f"*Why:* {escape(v.reason)}"),
+        B.section(md("*Why:* {}", v.reason)),
     ]
     if n.area_confirmed_by and v.ok:
         blocks.append(B.context(f"Area confirmed by hand by {user(n.area_confirmed_by)}"))
