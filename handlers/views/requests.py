@@ -11,7 +11,7 @@ from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_
 from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape, user
+from handlers.mrkdwn import escape, md, user
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import number_line
 
@@ -275,14 +275,14 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
             f"{escape(d.get('signatory_name'))}, {escape(d.get('signatory_title'))}",
         ]
     else:
-        lines.append(f"Reason: _{escape(d.get('reason', ''))}_")
+        lines.append(md("Reason: _{}_", d.get("reason", "")))
     if d.get("warning"):
-        lines.append(f":warning: {escape(d['warning'])}")
+        lines.append(md(":warning: {}", d["warning"]))
     if request.decided_by:
         verb = "Rejected" if request.status == "rejected" else "Approved"
         line = f"{verb} by {user(request.decided_by)} on {slack_date(request.decided_at)}"
         if request.reason:
-            line += f": _{escape(request.reason)}_"
+            line += md(": _{}_", request.reason)
         lines.append(line)
     if request.status == "fulfilled":
         lines.append(
@@ -340,7 +340,7 @@ def requests_list(
             if r.decided_by:
                 line += f" by {user(r.decided_by)}"
             if r.reason:
-                line += f": _{escape(r.reason[:100])}_"
+                line += md(": _{}_", r.reason[:100])
             lines.append(line)
         blocks += B.sections(lines, limit=3)
     text = f"Requests: {len(pending)} open"
@@ -350,7 +350,7 @@ def requests_list(
 def decision_lines(decision: Decision) -> list[str]:
     r = decision.request
     if r.status == "rejected":
-        return [f"Request *{r.id}* rejected: _{escape(r.reason)}_. The requester was told."]
+        return [md("Request *{}* rejected: _{}_. The requester was told.", r.id, r.reason)]
     if r.status == "approved" and not r.numbers:
         return [f"Request *{r.id}* approved. Enter the numbers the carrier allocated."]
     added = B.plural(len(decision.added), "number")
@@ -371,7 +371,7 @@ def decision_lines(decision: Decision) -> list[str]:
             "entered the inventory."
         ]
     if decision.note:
-        lines.append(f":warning: {escape(decision.note)}")
+        lines.append(md(":warning: {}", decision.note))
     lines += [f"• {number_line(i)}" for i in decision.added[:30]]
     if len(decision.added) > 30:
         lines.append(f"… and {len(decision.added) - 30} more (`/numbers list`).")
@@ -473,7 +473,7 @@ def _one(key: str, value: object, labels: dict[str, str]) -> str:
     if key in ID_KEYS:
         name = labels.get(text)
         what = "address" if key == "address_id" else "group"
-        return f"*{escape(name)}*" if name is not None else f"_a deleted {what}_"
+        return md("*{}*", name) if name is not None else f"_a deleted {what}_"
     return escape(text[:80] + ("…" if len(text) > 80 else ""))
 
 
@@ -532,7 +532,7 @@ _FIELD_WORDS = {
 
 def _num(e164: object) -> str:
     text = str(e164 or "")
-    return f"*{format_number(text)}*" if text.startswith("+") else f"*{escape(text)}*"
+    return f"*{format_number(text)}*" if text.startswith("+") else md("*{}*", text)
 
 
 def _numbers(values: list | None, limit: int = 5) -> str:
@@ -543,21 +543,21 @@ def _numbers(values: list | None, limit: int = 5) -> str:
 
 def _named(kind: str, subject: str, data: dict | None, labels: dict[str, str]) -> str:
     name = labels.get(subject) or (data or {}).get("name")
-    return f"the {kind} *{escape(name)}*" if name else f"a {kind} that no longer exists"
+    return md("the {} *{}*", kind, name) if name else f"a {kind} that no longer exists"
 
 
 def _address_name(address_id: object, labels: dict[str, str]) -> str:
     if not address_id:
         return ""
     name = labels.get(str(address_id))
-    return f"*{escape(name)}*" if name is not None else "_a deleted address_"
+    return md("*{}*", name) if name is not None else "_a deleted address_"
 
 
 def _membership(before: dict, after: dict, labels: dict[str, str]) -> str:
     """What an edit of a group or campaign changed, in words."""
     parts = []
     if before.get("name") != after.get("name"):
-        parts.append(f"renamed it from *{escape(before.get('name'))}*")
+        parts.append(md("renamed it from *{}*", before.get("name")))
     old, new = before.get("numbers") or [], after.get("numbers") or []
     added = [n for n in new if n not in old]
     removed = [n for n in old if n not in new]
@@ -572,8 +572,7 @@ def _membership(before: dict, after: dict, labels: dict[str, str]) -> str:
     ):
         if group_ids:
             names = ", ".join(
-                f"*{escape(labels[g])}*" if g in labels else "_a deleted group_"
-                for g in group_ids[:5]
+                md("*{}*", labels[g]) if g in labels else "_a deleted group_" for g in group_ids[:5]
             )
             parts.append(f"{verb} the group{'s' if len(group_ids) > 1 else ''} {names}")
     return "; ".join(parts) or "saved it unchanged"
@@ -597,7 +596,7 @@ def _request_words(data: dict) -> str:
         count = len(d.get("numbers") or [])
         return f"a mandate for {B.plural(count, 'number')} of *{escape(d.get('company'))}*"
     kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
-    area = f" ({escape(d['area'])})" if d.get("area") else ""
+    area = md(" ({})", d["area"]) if d.get("area") else ""
     return (
         f"to buy {d.get('quantity')} {kind} number{'s' if d.get('quantity') != 1 else ''} in "
         f"{country_phrase(d.get('country', ''))}{area}"
@@ -615,7 +614,7 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
         if after.get("address_id"):
             text += f", linked to {_address_name(after['address_id'], labels)}"
         if after.get("label"):
-            text += f", labelled “{escape(after['label'])}”"
+            text += md(", labelled “{}”", after["label"])
         return text
     if action == "number.remove":
         return f"{who} removed {_num(subject)} from the inventory"
@@ -666,7 +665,7 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
         if after.get("self_approve"):
             return f"{who} allowed managers to approve their own requests"
         return f"{who} required another manager to approve a manager's own requests"
-    request = f"request *{escape(subject)}*"
+    request = md("request *{}*", subject)
     if action in ("request.purchase", "request.mandate"):
         return f"{who} asked {_request_words(after)} ({request})"
     if action == "request.approve":
