@@ -11,7 +11,7 @@ from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_
 from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape, md, user
+from handlers.mrkdwn import Mrkdwn, escape, md, user
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import number_line
 
@@ -103,8 +103,11 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
     if warning:
         blocks.append(
             B.context(
-                f":warning: *This address cannot satisfy the rules:* {escape(warning)}. "
-                "Choose another address, or say why in the reason."
+                md(
+                    ":warning: *This address cannot satisfy the rules:* {}. "
+                    "Choose another address, or say why in the reason.",
+                    warning,
+                )
             )
         )
         blocks[-1]["block_id"] = "address_warning"
@@ -236,19 +239,23 @@ def status_text(request: Request) -> str:
     return f"*{request.status}*"
 
 
-def _what(request: Request) -> str:
+def _what(request: Request) -> Mrkdwn:
     d = request.details
     if request.kind == "mandate":
         numbers = B.plural(len(d.get("numbers", [])), "number")
-        return f"mandate for {numbers} of *{escape(d.get('company'))}*"
+        return md("mandate for {} of *{}*", numbers, d.get("company"))
     kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
     area = ""
     if d.get("area") or d.get("prefixes"):
         shown = d.get("area") or ", ".join(d.get("prefixes", [])[:3])
-        area = f", area {escape(shown)}"
-    return (
-        f"purchase of {d.get('quantity')} {kind} number{'' if d.get('quantity') == 1 else 's'} in "
-        f"{country_phrase(d.get('country', ''))}{area}"
+        area = md(", area {}", shown)
+    return md(
+        "purchase of {} {} number{} in {}{}",
+        d.get("quantity"),
+        kind,
+        "" if d.get("quantity") == 1 else "s",
+        country_phrase(d.get("country", "")),
+        area,
     )
 
 
@@ -259,11 +266,7 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
         f"{icon} *{request.id}* · {_what(request)} · from {user(request.requested_by)} · "
         f"{status_text(request)}",
         "Address: "
-        + (
-            f"*{escape(address.name)}* ({escape(address.one_line())})"
-            if address
-            else "_no longer exists_"
-        ),
+        + (md("*{}* ({})", address.name, address.one_line()) if address else "_no longer exists_"),
     ]
     if request.kind == "mandate":
         numbers = d.get("numbers", [])
@@ -271,8 +274,12 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
         more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
         lines += [
             f"Numbers: {shown}{more}",
-            f"Business id: {escape(d.get('business_id'))} · Signatory: "
-            f"{escape(d.get('signatory_name'))}, {escape(d.get('signatory_title'))}",
+            md(
+                "Business id: {} · Signatory: {}, {}",
+                d.get("business_id"),
+                d.get("signatory_name"),
+                d.get("signatory_title"),
+            ),
         ]
     else:
         lines.append(md("Reason: _{}_", d.get("reason", "")))
