@@ -6,6 +6,7 @@ from collections import Counter
 
 from bot.core.errors import DomainError
 from handlers import blocks as B
+from handlers import ids
 from handlers.interactions import on_action, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
@@ -95,7 +96,7 @@ def move_lines(result) -> list[str]:
 def register(app, registry) -> None:
     registry.commands.add(address)
 
-    @on_submit(app, "address_form")
+    @on_submit(app, ids.ADDRESS_FORM)
     def _save(session, view, values, body, client):
         inventory = session.inventory
         fields = dict(values)
@@ -110,14 +111,14 @@ def register(app, registry) -> None:
         text = f"Address *{escape(created.name)}* created: {escape(V.address_line(created))}."
         return result_modal("Address created", [B.section(text)])
 
-    @on_action(app, "open_address_move")
+    @on_action(app, ids.OPEN_ADDRESS_MOVE)
     def _open_move(session, action, body, client, respond):
         inventory = session.inventory
         found = inventory.address_by_id(action.get("value") or "")
         count = len(inventory.address_numbers(found.id))
         client.views_open(trigger_id=body["trigger_id"], view=V.move_modal(found, count))
 
-    @on_submit(app, "address_move_form")
+    @on_submit(app, ids.ADDRESS_MOVE_FORM)
     def _move(session, view, values, body, client):
         inventory = session.inventory
         source = inventory.address_by_id(B.metadata(view).get("address_id") or "")
@@ -128,13 +129,13 @@ def register(app, registry) -> None:
         result = inventory.addresses.move_numbers(session.actor, source.name, target.name, delete)
         return result_modal("Numbers moved", B.sections(move_lines(result), limit=90))
 
-    @on_action(app, V_numbers.EDIT_ADDRESS)
+    @on_action(app, ids.OPEN_ADDRESS_EDIT_ANY)
     def _open_edit(session, action, body, client, respond):
         """ "Edit <address>" of a problem line or an alert: the address form, pre-filled."""
         found = session.inventory.address_by_id(action.get("value") or "")
         client.views_open(trigger_id=body["trigger_id"], view=V.address_modal(found))
 
-    @on_action(app, "delete_address")
+    @on_action(app, ids.DELETE_ADDRESS)
     def _delete(session, action, body, client, respond):
         inventory = session.inventory
         found = inventory.address_by_id(action["value"])

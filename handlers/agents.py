@@ -9,6 +9,7 @@ from bot.core.callerid import Resolution
 from bot.core.errors import DomainError
 from bot.core.model import Agent
 from handlers import blocks as B
+from handlers import ids
 from handlers.interactions import on_action
 from handlers.mrkdwn import escape, mention_user, user
 from handlers.router import Call, Reply, UsageError, subcommand
@@ -63,7 +64,7 @@ def agent_card(call: Call, agent: Agent, agents: Agents) -> list[dict]:
     blocks = [B.section(agent_line(agents.view(agent)))]
     if call.actor.is_manager:
         ask = B.confirm("Delete this agent?", f"“{agent.name}” will be deleted.")
-        delete = B.button("Delete", "delete_agent", agent.id, "danger", ask)
+        delete = B.button("Delete", ids.DELETE_AGENT, agent.id, "danger", ask)
         blocks.append(B.actions(delete, block_id="agent_actions"))
     return blocks
 
@@ -71,7 +72,7 @@ def agent_card(call: Call, agent: Agent, agents: Agents) -> list[dict]:
 def register(app, registry) -> None:
     registry.commands.add(agent, caller_id)
 
-    @on_action(app, "delete_agent")
+    @on_action(app, ids.DELETE_AGENT)
     def _delete(session, action, body, client, respond):
         agents = Agents(session.inventory)
         found = next((v.agent for v in agents.all() if v.agent.id == action.get("value")), None)

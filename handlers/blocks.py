@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from handlers import ids
 from handlers import slack_limits as L
 from handlers.slack_limits import truncate
 
@@ -229,7 +230,7 @@ def message(blocks: list[dict], text: str) -> dict:
         blocks = blocks[: L.MAX_MESSAGE_BLOCKS - 1] + [
             context(f"… {len(blocks) - L.MAX_MESSAGE_BLOCKS + 1} more not shown.")
         ]
-    return {"text": truncate(text, 3000), "blocks": blocks}
+    return {"text": truncate(text, L.MAX_MESSAGE_TEXT), "blocks": blocks}
 
 
 def form(view: dict) -> dict[str, Any]:
@@ -253,10 +254,10 @@ def form(view: dict) -> dict[str, Any]:
 
 
 def sections(lines: list[str], limit: int = 40) -> list[dict]:
-    """Lines packed into sections of at most ~2,900 characters, at most ``limit`` blocks."""
+    """Lines packed into sections that fit a section's text, at most ``limit`` blocks."""
     out, current = [], ""
     for line in lines:
-        if current and len(current) + len(line) > 2900:
+        if current and len(current) + len(line) + 1 > L.MAX_SECTION_TEXT:
             out.append(section(current))
             current = ""
         current += line + "\n"
@@ -281,7 +282,7 @@ def paged(title: str, lines: list[str], page: int, per_page: int = 40) -> tuple[
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
-    """"1 number", "2 numbers" (``words`` for an irregular plural: "1 entry", "2 entries")."""
+    """ "1 number", "2 numbers" (``words`` for an irregular plural: "1 entry", "2 entries")."""
     return f"{count} {word if count == 1 else words or word + 's'}"
 
 
@@ -289,5 +290,5 @@ def delete_prompt(text: str, kind: str, name: str, value: str) -> list[dict]:
     """The question and a danger "Delete" button (action ``delete_<kind>``, carrying
     ``value``) that asks once more before it acts."""
     ask = confirm(f"Delete this {kind}?", f"“{name}” will be deleted.")
-    button_ = button("Delete", f"delete_{kind}", value, "danger", ask)
+    button_ = button("Delete", ids.delete(kind), value, "danger", ask)
     return [section(text), actions(button_, block_id="delete")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.core.errors import DomainError
 from handlers import blocks as B
+from handlers import ids
+from handlers import slack_limits as L
 from handlers.groups import by_id, infos_of, member_options, name_and_page, removed_members
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
@@ -24,7 +26,9 @@ def campaign(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        return OpenModal(new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[:75]))
+        return OpenModal(
+            new_campaign_modal(inventory, " ".join(call.words[1:]).strip()[: L.MAX_NAME])
+        )
     if verb == "list":
         _, named = call.options()
         pools = [inventory.pool(c.name) for c in inventory.campaign_list()]
@@ -69,7 +73,7 @@ def _page(session, action, respond) -> None:
 def register(app, registry) -> None:
     registry.commands.add(campaign)
 
-    @on_submit(app, "campaign_form")
+    @on_submit(app, ids.CAMPAIGN_FORM)
     def _save(session, view, values, body, client):
         inventory = session.inventory
         meta = B.metadata(view)
@@ -86,35 +90,35 @@ def register(app, registry) -> None:
         )
         return V.campaign_result(pool, created=not meta.get("c"))
 
-    @on_action(app, "delete_campaign")
+    @on_action(app, ids.DELETE_CAMPAIGN)
     def _delete(session, action, body, client, respond):
         inventory = session.inventory
         found = by_id(inventory.campaign_list(), action["value"], "campaign")
         inventory.campaigns.delete(session.actor, found.name)
         respond(replace_original=True, text=f"Campaign {escape(found.name)} deleted.")
 
-    on_action(app, "campaign_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
-    on_action(app, "campaign_page_next")(lambda s, a, b, c, respond: _page(s, a, respond))
+    on_action(app, ids.CAMPAIGN_PAGE_PREV)(lambda s, a, b, c, respond: _page(s, a, respond))
+    on_action(app, ids.CAMPAIGN_PAGE_NEXT)(lambda s, a, b, c, respond: _page(s, a, respond))
 
-    @on_action(app, "open_campaign_edit")
+    @on_action(app, ids.OPEN_CAMPAIGN_EDIT)
     def _open_edit(session, action, body, client, respond):
         inventory = session.inventory
         found = by_id(inventory.campaign_list(), action.get("value") or "", "campaign")
         view = V.campaign_modal(found, inventory.group_list(), infos_of(inventory))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @on_action(app, "open_campaign_new")
+    @on_action(app, ids.OPEN_CAMPAIGN_NEW)
     def _open_new(session, action, body, client, respond):
         client.views_open(trigger_id=body["trigger_id"], view=new_campaign_modal(session.inventory))
 
-    @on_options(app, V.CAMPAIGN_MEMBER_SEARCH)
+    @on_options(app, ids.CAMPAIGN_MEMBER_SEARCH)
     def _members(session, text, body):
         meta = B.metadata(body.get("view") or {})
         inventory = session.inventory
         found = by_id(inventory.campaign_list(), meta.get("c", ""), "campaign")
         return member_options(inventory, found.numbers, text)
 
-    @on_options(app, V.CAMPAIGN_GROUP_SEARCH)
+    @on_options(app, ids.CAMPAIGN_GROUP_SEARCH)
     def _groups(session, text, body):
         wanted = " ".join(text.split()).casefold()
         found = [g for g in session.inventory.group_list() if wanted in g.name.casefold()]

@@ -9,6 +9,7 @@ address link changes or the address moves.
 from __future__ import annotations
 
 from bot.core.services import NumberInfo
+from handlers import ids
 from handlers.interactions import on_action
 from handlers.mrkdwn import escape, user
 from handlers.router import Call, Reply, UsageError, subcommand
@@ -38,7 +39,7 @@ def confirm_number(call: Call) -> Reply:
 def register(app, registry) -> None:
     registry.commands.add(confirm_number)
 
-    @on_action(app, "confirm_area")
+    @on_action(app, ids.CONFIRM_AREA)
     def _confirm(session, action, body, client, respond):
         info = session.inventory.numbers.confirm_area(session.actor, action.get("value") or "")
         respond(

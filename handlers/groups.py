@@ -7,6 +7,8 @@ from collections import Counter
 
 from bot.core.errors import NotFound
 from handlers import blocks as B
+from handlers import ids
+from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
@@ -61,7 +63,9 @@ def group(call: Call) -> Reply | OpenModal:
     verb = call.words[0].casefold() if call.words else ""
     inventory = call.inventory
     if verb == "new":
-        return OpenModal(V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[:75]))
+        return OpenModal(
+            V.group_modal(None, {}, name=" ".join(call.words[1:]).strip()[: L.MAX_NAME])
+        )
     if verb == "list":
         _, named = call.options()
         used_by = Counter(g for c in inventory.campaign_list() for g in c.groups)
@@ -92,7 +96,7 @@ def group(call: Call) -> Reply | OpenModal:
 def register(app, registry) -> None:
     registry.commands.add(group)
 
-    @on_submit(app, "group_form")
+    @on_submit(app, ids.GROUP_FORM)
     def _save(session, view, values, body, client):
         inventory = session.inventory
         meta = B.metadata(view)
@@ -112,18 +116,18 @@ def register(app, registry) -> None:
         )
         return result_modal("Group saved", [B.section(text)])
 
-    @on_action(app, "delete_group")
+    @on_action(app, ids.DELETE_GROUP)
     def _delete(session, action, body, client, respond):
         inventory = session.inventory
         found = by_id(inventory.group_list(), action["value"], "group")
         inventory.groups.delete(session.actor, found.name)
         respond(replace_original=True, text=f"Group {escape(found.name)} deleted.")
 
-    @on_action(app, "open_group_new")
+    @on_action(app, ids.OPEN_GROUP_NEW)
     def _open_new(session, action, body, client, respond):
         client.views_open(trigger_id=body["trigger_id"], view=V.group_modal(None, {}))
 
-    @on_options(app, V.GROUP_MEMBER_SEARCH)
+    @on_options(app, ids.GROUP_MEMBER_SEARCH)
     def _members(session, text, body):
         meta = B.metadata(body.get("view") or {})
         inventory = session.inventory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from handlers import ids
 from handlers.interactions import on_action
 from handlers.router import Call, Reply, subcommand
 from handlers.views import addresses as address_views
@@ -63,6 +64,6 @@ def register(app, registry, settings) -> None:
         except Exception:
             log.exception("App Home publish failed")
 
-    @on_action(app, "open_address_new")
+    @on_action(app, ids.OPEN_ADDRESS_NEW)
     def _new_address(session, action, body, client, respond):
         client.views_open(trigger_id=body["trigger_id"], view=address_views.address_modal())

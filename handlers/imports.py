@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from bot.core.errors import DomainError
 from bot.core.services import ImportResult
 from handlers import blocks as B
-from handlers import permissions
+from handlers import ids, permissions
 from handlers.interactions import form_errors, on_action
 from handlers.mrkdwn import escape
 from handlers.router import APOLOGY, Call, OpenModal, subcommand
@@ -43,7 +43,7 @@ def import_modal() -> dict:
         "max_files": 1,
     }
     return B.modal(
-        "import_form",
+        ids.IMPORT_FORM,
         "Import numbers",
         [
             B.section(
@@ -174,15 +174,15 @@ def summary_lines(name: str, result: ImportResult) -> list[str]:
 def register(app, registry) -> None:
     registry.commands.add(import_command)
 
-    @on_action(app, "open_import")
+    @on_action(app, ids.OPEN_IMPORT)
     def _open(session, action, body, client, respond):
         client.views_open(trigger_id=body["trigger_id"], view=import_modal())
 
-    @app.view("import_form")
+    @app.view(ids.IMPORT_FORM)
     def _submit(ack, body, view, client, context):
         session = context["session"]
         try:
-            permissions.check(session, permissions.VIEW, "import_form")
+            permissions.check(session, permissions.VIEW, ids.IMPORT_FORM)
             name, text = fetch_csv(client, str(chosen_file(view).get("id", "")))
         except DomainError as exc:
             ack(response_action="errors", errors=form_errors(exc, view))

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from bot.core.errors import DomainError, ValidationError
 from handlers import blocks as B
-from handlers import permissions
+from handlers import ids, permissions
+from handlers import slack_limits as L
 from handlers.mrkdwn import escape
 from handlers.router import APOLOGY, refusal
 
@@ -33,7 +34,7 @@ def form_errors(exc: DomainError, view: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
     for field, message in raw.items():
         block = field if field in inputs else fallback
-        errors[block] = (errors.get(block, "") + " " + message).strip()[:2000]
+        errors[block] = (errors.get(block, "") + " " + message).strip()[: L.MAX_INPUT_ERROR]
     return errors
 
 
@@ -43,7 +44,7 @@ def tell(body: dict, client, respond, text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
     else:
         if body.get("trigger_id"):
-            notice = B.modal("notice", "numbers-bot", [B.section(text)], submit=None, close="OK")
+            notice = B.modal(ids.NOTICE, "numbers-bot", [B.section(text)], submit=None, close="OK")
             try:
                 client.views_open(trigger_id=body["trigger_id"], view=notice)
                 return

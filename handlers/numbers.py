@@ -11,6 +11,8 @@ from bot.core.phone import country_name, format_number
 from bot.core.services import NumberInfo, resolve_country
 from bot.core.text import fold
 from handlers import blocks as B
+from handlers import ids
+from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit
 from handlers.mrkdwn import escape
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
@@ -176,7 +178,7 @@ def remove_number(call: Call) -> Reply:
         [
             B.section(text),
             B.actions(
-                B.button("Remove", "remove_number", detail.info.e164, "danger", confirm),
+                B.button("Remove", ids.REMOVE_NUMBER, detail.info.e164, "danger", confirm),
                 block_id="remove",
             ),
         ],
@@ -299,7 +301,9 @@ def add_and_link_button(result) -> dict | None:
         ok="Add and link",
     )
     ask.pop("style")
-    return B.button(text[:75], "add_and_link", f"{result.address.id}|{value}", "primary", ask)
+    return B.button(
+        text[: L.MAX_BUTTON_TEXT], ids.ADD_AND_LINK, f"{result.address.id}|{value}", "primary", ask
+    )
 
 
 def summary_text(lines: list[str]) -> str:
@@ -378,22 +382,22 @@ def split_pasted(text: str) -> list[tuple[int, str]]:
 def register(app, registry) -> None:
     registry.commands.add(list_numbers, show_number, add_numbers, remove_number, link, unlink)
 
-    on_action(app, "list_page_prev")(lambda s, a, b, c, respond: _page(s, a, respond))
-    on_action(app, "list_page_next")(lambda s, a, b, c, respond: _page(s, a, respond))
+    on_action(app, ids.LIST_PAGE_PREV)(lambda s, a, b, c, respond: _page(s, a, respond))
+    on_action(app, ids.LIST_PAGE_NEXT)(lambda s, a, b, c, respond: _page(s, a, respond))
 
-    @on_action(app, "remove_number")
+    @on_action(app, ids.REMOVE_NUMBER)
     def _remove(session, action, body, client, respond):
         number = session.inventory.numbers.remove(session.actor, action["value"])
         from bot.core.phone import format_number
 
         respond(replace_original=True, text=f"Removed {format_number(number.e164)}.")
 
-    @on_action(app, "open_link")
+    @on_action(app, ids.OPEN_LINK)
     def _open_link(session, action, body, client, respond):
         initial, metadata = carried_numbers(session.inventory, action.get("value") or "")
         client.views_open(trigger_id=body["trigger_id"], view=V.link_modal(initial, metadata))
 
-    @on_action(app, "add_and_link")
+    @on_action(app, ids.ADD_AND_LINK)
     def _add_and_link(session, action, body, client, respond):
         inventory = session.inventory
         address_id, _, numbers = (action.get("value") or "").partition("|")
@@ -426,11 +430,11 @@ def register(app, registry) -> None:
             blocks=B.sections(lines or ["Nothing was added."]),
         )
 
-    @on_action(app, "open_bulk_add")
+    @on_action(app, ids.OPEN_BULK_ADD)
     def _open_bulk(session, action, body, client, respond):
         client.views_open(trigger_id=body["trigger_id"], view=V.bulk_add_modal())
 
-    @on_submit(app, "link_form")
+    @on_submit(app, ids.LINK_FORM)
     def _link(session, view, values, body, client):
         inventory = session.inventory
         if not values.get("address"):
@@ -443,7 +447,7 @@ def register(app, registry) -> None:
         result = inventory.addresses.link(session.actor, numbers, address.name)
         return V.result_modal("Numbers linked", B.sections(link_lines(result)))
 
-    @on_submit(app, "bulk_add_form")
+    @on_submit(app, ids.BULK_ADD_FORM)
     def _bulk_add(session, view, values, body, client):
         inventory = session.inventory
         pasted = split_pasted(values.get("numbers", ""))
@@ -473,11 +477,11 @@ def register(app, registry) -> None:
         )
         return V.result_modal("Numbers added", B.sections(_report_added(result, lines_of)))
 
-    @on_options(app, "numbers_search")
+    @on_options(app, ids.NUMBERS_SEARCH)
     def _numbers(session, text, body):
         return [V.option_for(i) for i in session.inventory.search_numbers(text, 100)]
 
-    @on_options(app, "address_search")
+    @on_options(app, ids.ADDRESS_SEARCH)
     def _addresses(session, text, body):
         wanted = fold(text)  # "zur" finds "Zürich office"
         found = [a for a in session.inventory.address_list() if wanted in fold(a.name)]

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from handlers import ids
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -56,52 +58,52 @@ MANAGER_ONLY: dict[tuple[str, str], Rule] = {
     (COMMAND, "access grant"): Rule("grant or revoke the manager role"),
     (COMMAND, "access revoke"): Rule("grant or revoke the manager role"),
     (COMMAND, "digest"): Rule("post the digest to the channel", when=_with_channel),
-    (ACTION, "open_bulk_add"): Rule("add numbers"),
-    (ACTION, "remove_number"): Rule("remove numbers"),
-    (ACTION, "open_link"): Rule("link numbers"),
-    (ACTION, "add_and_link"): Rule("add numbers"),
-    (ACTION, "confirm_area"): Rule("confirm areas"),
-    (ACTION, "open_import"): Rule("import numbers"),
-    (ACTION, "open_address_new"): Rule("create addresses"),
-    (ACTION, "^open_address_edit(_\\d+)?$"): Rule("edit addresses"),
-    (ACTION, "open_address_move"): Rule("move numbers between addresses"),
-    (ACTION, "delete_address"): Rule("delete addresses"),
-    (ACTION, "open_group_new"): Rule("create groups"),
-    (ACTION, "delete_group"): Rule("delete groups"),
-    (ACTION, "open_campaign_new"): Rule("create campaigns"),
-    (ACTION, "open_campaign_edit"): Rule("edit campaigns"),
-    (ACTION, "delete_campaign"): Rule("delete campaigns"),
-    (ACTION, "delete_agent"): Rule("delete agents"),
-    (ACTION, "request_approve"): Rule("approve requests"),
-    (ACTION, "request_reject"): Rule("reject requests"),
-    (ACTION, "request_fulfil"): Rule("fulfil requests"),
-    (VIEW, "bulk_add_form"): Rule("add numbers"),
-    (VIEW, "link_form"): Rule("link numbers"),
-    (VIEW, "import_form"): Rule("import numbers"),
-    (VIEW, "address_form"): Rule("change addresses"),
-    (VIEW, "address_move_form"): Rule("move numbers between addresses"),
-    (VIEW, "group_form"): Rule("change groups"),
-    (VIEW, "campaign_form"): Rule("change campaigns"),
-    (VIEW, "request_reject_form"): Rule("reject requests"),
-    (VIEW, "request_fulfil_form"): Rule("fulfil requests"),
+    (ACTION, ids.OPEN_BULK_ADD): Rule("add numbers"),
+    (ACTION, ids.REMOVE_NUMBER): Rule("remove numbers"),
+    (ACTION, ids.OPEN_LINK): Rule("link numbers"),
+    (ACTION, ids.ADD_AND_LINK): Rule("add numbers"),
+    (ACTION, ids.CONFIRM_AREA): Rule("confirm areas"),
+    (ACTION, ids.OPEN_IMPORT): Rule("import numbers"),
+    (ACTION, ids.OPEN_ADDRESS_NEW): Rule("create addresses"),
+    (ACTION, ids.OPEN_ADDRESS_EDIT_PATTERN): Rule("edit addresses"),
+    (ACTION, ids.OPEN_ADDRESS_MOVE): Rule("move numbers between addresses"),
+    (ACTION, ids.DELETE_ADDRESS): Rule("delete addresses"),
+    (ACTION, ids.OPEN_GROUP_NEW): Rule("create groups"),
+    (ACTION, ids.DELETE_GROUP): Rule("delete groups"),
+    (ACTION, ids.OPEN_CAMPAIGN_NEW): Rule("create campaigns"),
+    (ACTION, ids.OPEN_CAMPAIGN_EDIT): Rule("edit campaigns"),
+    (ACTION, ids.DELETE_CAMPAIGN): Rule("delete campaigns"),
+    (ACTION, ids.DELETE_AGENT): Rule("delete agents"),
+    (ACTION, ids.REQUEST_APPROVE): Rule("approve requests"),
+    (ACTION, ids.REQUEST_REJECT): Rule("reject requests"),
+    (ACTION, ids.REQUEST_FULFIL): Rule("fulfil requests"),
+    (VIEW, ids.BULK_ADD_FORM): Rule("add numbers"),
+    (VIEW, ids.LINK_FORM): Rule("link numbers"),
+    (VIEW, ids.IMPORT_FORM): Rule("import numbers"),
+    (VIEW, ids.ADDRESS_FORM): Rule("change addresses"),
+    (VIEW, ids.ADDRESS_MOVE_FORM): Rule("move numbers between addresses"),
+    (VIEW, ids.GROUP_FORM): Rule("change groups"),
+    (VIEW, ids.CAMPAIGN_FORM): Rule("change campaigns"),
+    (VIEW, ids.REQUEST_REJECT_FORM): Rule("reject requests"),
+    (VIEW, ids.REQUEST_FULFIL_FORM): Rule("fulfil requests"),
 }
 
 # Buttons and forms anyone may use (reading, paging, asking a manager).
 EVERYONE: frozenset[tuple[str, str]] = frozenset(
     {
-        (ACTION, "list_page_prev"),
-        (ACTION, "list_page_next"),
-        (ACTION, "campaign_page_prev"),
-        (ACTION, "campaign_page_next"),
-        (ACTION, "open_buy"),
-        (ACTION, "open_mandate"),
-        (ACTION, "buy_country"),  # the request forms refresh as a choice changes
-        (ACTION, "buy_kind"),
-        (ACTION, "request_address"),
-        (ACTION, "audit_newer"),
-        (ACTION, "audit_older"),
-        (VIEW, "buy_form"),
-        (VIEW, "mandate_form"),
+        (ACTION, ids.LIST_PAGE_PREV),
+        (ACTION, ids.LIST_PAGE_NEXT),
+        (ACTION, ids.CAMPAIGN_PAGE_PREV),
+        (ACTION, ids.CAMPAIGN_PAGE_NEXT),
+        (ACTION, ids.OPEN_BUY),
+        (ACTION, ids.OPEN_MANDATE),
+        (ACTION, ids.BUY_COUNTRY),  # the request forms refresh as a choice changes
+        (ACTION, ids.BUY_KIND),
+        (ACTION, ids.REQUEST_ADDRESS),
+        (ACTION, ids.AUDIT_NEWER),
+        (ACTION, ids.AUDIT_OLDER),
+        (VIEW, ids.BUY_FORM),
+        (VIEW, ids.MANDATE_FORM),
     }
 )
 

@@ -13,6 +13,8 @@ from bot.core.model import Request
 from bot.core.phone import format_number
 from bot.core.requests import AlreadyDecided, Decision, OwnRequest, Requests
 from handlers import blocks as B
+from handlers import ids
+from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit, tell
 from handlers.mrkdwn import escape, user
 from handlers.numbers import split_pasted
@@ -110,7 +112,7 @@ def audit_reply(session, subject: str, page: int) -> Reply:
     missing -= V.entry_names(entries).keys()
     if missing:  # deleted objects: their names as the log last recorded them
         labels = {**service.recorded_names(missing), **labels}
-    blocks, text = V.audit_blocks(entries, title[:150], page, more, labels, subject)
+    blocks, text = V.audit_blocks(entries, title[: L.MAX_HEADER_TEXT], page, more, labels, subject)
     return Reply(text, blocks)
 
 
@@ -175,13 +177,13 @@ def register(app, registry, settings) -> None:
     registry.commands.add(buy, mandate, list_requests, audit, export)
     registry.home_sections.append(_pending_on_home)
 
-    @on_submit(app, "buy_form")
+    @on_submit(app, ids.BUY_FORM)
     def _buy(session, view, values, body, client):
         service = _service(session)
         request = service.create_purchase(session.actor, values)
         return _sent(client, service, request, notify_channel, settings.managers)
 
-    @on_submit(app, "mandate_form")
+    @on_submit(app, ids.MANDATE_FORM)
     def _mandate(session, view, values, body, client):
         service = _service(session)
         fields = dict(values)
@@ -191,7 +193,7 @@ def register(app, registry, settings) -> None:
 
     def _refresh(session, action, body, client, respond):
         view = body.get("view") or {}
-        if view.get("callback_id") != "buy_form":
+        if view.get("callback_id") != ids.BUY_FORM:
             return
         warning = _service(session).draft_warning(B.form(view))
         state = (view.get("state") or {}).get("values", {})
@@ -199,10 +201,10 @@ def register(app, registry, settings) -> None:
             view_id=view["id"], hash=view.get("hash"), view=V.buy_modal(state, warning)
         )
 
-    for action_id in ("buy_country", "buy_kind", "request_address"):
+    for action_id in (ids.BUY_COUNTRY, ids.BUY_KIND, ids.REQUEST_ADDRESS):
         on_action(app, action_id)(_refresh)
 
-    @on_options(app, "request_address")
+    @on_options(app, ids.REQUEST_ADDRESS)
     def _addresses(session, text, body):
         wanted = text.casefold().strip()
         found = [a for a in session.inventory.address_list() if wanted in a.name.casefold()]
@@ -217,20 +219,20 @@ def register(app, registry, settings) -> None:
         reply = audit_reply(session, subject, page)
         respond(**{**reply.payload(), "replace_original": True})
 
-    for action_id in ("audit_newer", "audit_older"):
+    for action_id in (ids.AUDIT_NEWER, ids.AUDIT_OLDER):
         on_action(app, action_id)(_audit_page)
 
-    @on_action(app, "open_buy")
+    @on_action(app, ids.OPEN_BUY)
     def _open_buy(session, action, body, client, respond):
         _service(session).check_rate(session.user_id)
         client.views_open(trigger_id=body["trigger_id"], view=V.buy_modal())
 
-    @on_action(app, "open_mandate")
+    @on_action(app, ids.OPEN_MANDATE)
     def _open_mandate(session, action, body, client, respond):
         _service(session).check_rate(session.user_id)
         client.views_open(trigger_id=body["trigger_id"], view=V.mandate_modal())
 
-    @on_action(app, "request_approve")
+    @on_action(app, ids.REQUEST_APPROVE)
     def _approve(session, action, body, client, respond):
         service = _service(session)
         try:
@@ -254,7 +256,7 @@ def register(app, registry, settings) -> None:
         else:
             tell(body, client, respond, "\n".join(V.decision_lines(decision)))
 
-    @on_action(app, "request_fulfil")
+    @on_action(app, ids.REQUEST_FULFIL)
     def _open_fulfil(session, action, body, client, respond):
         service = _service(session)
         request = service.get(action.get("value") or "")
@@ -264,7 +266,7 @@ def register(app, registry, settings) -> None:
         view = V.fulfil_modal(request, service.address_of(request))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @on_action(app, "request_reject")
+    @on_action(app, ids.REQUEST_REJECT)
     def _open_reject(session, action, body, client, respond):
         request = _service(session).get(action.get("value") or "")
         if request.status != "pending":
@@ -272,7 +274,7 @@ def register(app, registry, settings) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=V.reject_modal(request))
 
-    @on_submit(app, "request_reject_form")
+    @on_submit(app, ids.REQUEST_REJECT_FORM)
     def _reject(session, view, values, body, client):
         service = _service(session)
         request_id = B.metadata(view).get("request_id", "")
@@ -283,7 +285,7 @@ def register(app, registry, settings) -> None:
         lines = V.decision_lines(Decision(request))
         return result_modal("Request rejected", B.sections(lines))
 
-    @on_submit(app, "request_fulfil_form")
+    @on_submit(app, ids.REQUEST_FULFIL_FORM)
     def _fulfil(session, view, values, body, client):
         service = _service(session)
         request_id = B.metadata(view).get("request_id", "")

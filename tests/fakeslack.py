@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
 
-from handlers.slack_limits import message_problems, view_problems
+from tests.slack_payloads import message_problems, view_problems
 
 BOT_TOKEN = "xoxb-test"
 TEAM_ID = "T1"

@@ -10,7 +10,9 @@ from bot.core.model import Address
 from bot.core.phone import country_name, region_name
 from bot.core.services import NumberInfo
 from handlers import blocks as B
-from handlers.mrkdwn import escape
+from handlers import ids
+from handlers import slack_limits as L
+from handlers.mrkdwn import md
 from handlers.views.numbers import number_line
 
 OBLIGATIONS = "This is the real business address of the numbers' user"
@@ -22,7 +24,10 @@ def country_option_groups() -> tuple[dict, ...]:
     groups: dict[str, list[dict]] = {}
     for c in sorted(pycountry.countries, key=lambda c: c.name):
         groups.setdefault(c.name[0], []).append(B.option(f"{c.name} ({c.alpha_2})", c.alpha_2))
-    return tuple({"label": B.plain(letter, 75), "options": opts} for letter, opts in groups.items())
+    return tuple(
+        {"label": B.plain(letter, L.MAX_OPTION_GROUP_LABEL), "options": opts}
+        for letter, opts in groups.items()
+    )
 
 
 def country_option(code: str) -> dict | None:
@@ -38,13 +43,15 @@ def address_modal(address: Address | None = None) -> dict:
     metadata = {"address_id": a.id} if a else None
     obligations = B.option(OBLIGATIONS, "confirmed")
     return B.modal(
-        "address_form",
+        ids.ADDRESS_FORM,
         "Edit address" if a else "New address",
         [
             B.input_block(
                 "name",
                 "Name",
-                B.text_input("name", a.name if a else None, placeholder="HQ Munich", max_length=75),
+                B.text_input(
+                    "name", a.name if a else None, placeholder="HQ Munich", max_length=L.MAX_NAME
+                ),
                 hint="How the address is referred to everywhere else.",
             ),
             B.input_block(
@@ -97,18 +104,18 @@ def address_detail(address: Address, numbers: list[NumberInfo]) -> list[dict]:
         B.header(a.name),
         B.fields(
             [
-                f"*Customer*\n{escape(a.customer_name)}",
-                f"*Street*\n{escape(a.street)}",
-                f"*Postal code / City*\n{escape(a.postal_code)} {escape(a.city)}",
-                f"*Region*\n{escape(region_name(a.region)) or '—'}",
-                f"*Country*\n{country_name(a.country)}",
-                f"*Numbers linked*\n{len(numbers)}",
+                md("*Customer*\n{}", a.customer_name),
+                md("*Street*\n{}", a.street),
+                md("*Postal code / City*\n{} {}", a.postal_code, a.city),
+                md("*Region*\n{}", region_name(a.region) or "—"),
+                md("*Country*\n{}", country_name(a.country)),
+                md("*Numbers linked*\n{}", len(numbers)),
             ]
         ),
     ]
     blocks += [B.section(number_line(i)) for i in numbers[:30]]
     if len(numbers) > 30:
-        blocks.append(B.context(f"… and {len(numbers) - 30} more numbers."))
+        blocks.append(B.context(md("… and {} more numbers.", len(numbers) - 30)))
     return blocks
 
 
@@ -121,8 +128,7 @@ def address_line(a: Address) -> str:
 
 def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]:
     return [
-        f"• *{escape(a.name)}* — {escape(address_line(a))} · "
-        f"{B.plural(counts.get(a.id, 0), 'number')}"
+        md("• *{}* — {} · {}", a.name, address_line(a), B.plural(counts.get(a.id, 0), "number"))
         for a in addresses
     ]
 
@@ -130,20 +136,20 @@ def address_lines(addresses: list[Address], counts: dict[str, int]) -> list[str]
 def in_use_blocks(address: Address, linked: list[NumberInfo], can_move: bool) -> list[dict]:
     """Why an address in use cannot be deleted (its numbers), and the way on: move them."""
     are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
-    lines = [f":no_entry: *{escape(address.name)}* cannot be deleted: {are} linked to it:"]
-    lines += [f"• {number_line(i)}" for i in linked[:20]]
+    lines = [md(":no_entry: *{}* cannot be deleted: {} linked to it:", address.name, are)]
+    lines += [md("• {}", number_line(i)) for i in linked[:20]]
     if len(linked) > 20:
         lines.append(f"… and {len(linked) - 20} more.")
     blocks = B.sections(lines, limit=10)
     if can_move:
         them = "it" if len(linked) == 1 else "them"
         blocks.append(
-            B.section(f"Move {them} to another address; then {escape(address.name)} can go.")
+            B.section(md("Move {} to another address; then {} can go.", them, address.name))
         )
         blocks.append(
             B.actions(
                 B.button(
-                    f"Move {them} to another address…", "open_address_move", address.id, "primary"
+                    f"Move {them} to another address…", ids.OPEN_ADDRESS_MOVE, address.id, "primary"
                 ),
                 block_id="address_in_use",
             )
@@ -158,14 +164,14 @@ def move_modal(address: Address, count: int) -> dict:
     keep = B.option(f"Keep {name}", "keep")
     numbers = "its number" if count == 1 else f"its {count} numbers"
     return B.modal(
-        "address_move_form",
+        ids.ADDRESS_MOVE_FORM,
         "Move numbers",
         [
-            B.section(f"*{escape(name)}*: {numbers} move to the address you choose."),
+            B.section(md("*{}*: {} move to the address you choose.", name, numbers)),
             B.input_block(
                 "target",
                 "Move to",
-                B.external_select("address_search", placeholder="Type an address name"),
+                B.external_select(ids.ADDRESS_SEARCH, placeholder="Type an address name"),
             ),
             B.input_block(
                 "then",

@@ -8,8 +8,9 @@ from bot.core.model import PURPOSES, Campaign, Group
 from bot.core.phone import country_name, format_number
 from bot.core.services import OWN_COUNTRY, CampaignPool, NumberInfo
 from handlers import blocks as B
+from handlers import ids
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import join, md
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import (
     delivery_note,
@@ -25,10 +26,6 @@ MAX_GROUP_CHECKBOXES = L.MAX_CHECKBOX_OPTIONS  # more groups than this: an exter
 POOL_PAGE_SIZE = 20  # numbers per page of `campaign show`, as `list`
 RESULT_WARNINGS = 40
 
-GROUP_MEMBER_SEARCH = "group_member_search"
-CAMPAIGN_MEMBER_SEARCH = "campaign_member_search"
-CAMPAIGN_GROUP_SEARCH = "campaign_group_search"
-
 
 def member_option(e164: str, infos: Mapping[str, NumberInfo]) -> dict:
     info = infos.get(e164)
@@ -43,7 +40,7 @@ def _name_input(initial: str | None, placeholder: str) -> dict:
     return B.input_block(
         "name",
         "Name",
-        B.text_input("name", initial or None, placeholder=placeholder, max_length=75),
+        B.text_input("name", initial or None, placeholder=placeholder, max_length=L.MAX_NAME),
     )
 
 
@@ -62,7 +59,7 @@ def _numbers_inputs(
             "numbers",
             "Numbers",
             B.external_select(
-                "numbers_search",
+                ids.NUMBERS_SEARCH,
                 multi=True,
                 initial=initial or None,
                 placeholder="Type digits, an area or an address",
@@ -80,7 +77,7 @@ def _numbers_inputs(
             "numbers",
             "Add numbers",
             B.external_select(
-                "numbers_search", multi=True, placeholder="Type digits, an area or an address"
+                ids.NUMBERS_SEARCH, multi=True, placeholder="Type digits, an area or an address"
             ),
             optional=True,
         ),
@@ -97,10 +94,10 @@ def _numbers_inputs(
 def group_modal(group: Group | None, infos: Mapping[str, NumberInfo], name: str = "") -> dict:
     """The group form: editing ``group``, or a new one (its name prefilled with ``name``)."""
     members = group.numbers if group else []
-    number_blocks, meta = _numbers_inputs(members, infos, GROUP_MEMBER_SEARCH, "group")
+    number_blocks, meta = _numbers_inputs(members, infos, ids.GROUP_MEMBER_SEARCH, "group")
     metadata = {"g": group.id, **meta} if group else None
     return B.modal(
-        "group_form",
+        ids.GROUP_FORM,
         "Edit group" if group else "New group",
         [_name_input(group.name if group else name, "Sales DE"), *number_blocks],
         metadata=metadata,
@@ -116,7 +113,10 @@ def _origin_input(origin: str | None) -> dict:
     """Where calls enter the network: "each number's own country" first, then every
     country grouped by first letter (option groups keep each list under 100)."""
     own = B.option(OWN_COUNTRY_LABEL, OWN_COUNTRY)
-    groups = [{"label": B.plain("Default", 75), "options": [own]}, *country_option_groups()]
+    groups = [
+        {"label": B.plain("Default", L.MAX_OPTION_GROUP_LABEL), "options": [own]},
+        *country_option_groups(),
+    ]
     return B.input_block(
         "origin",
         ORIGIN_LABEL,
@@ -146,7 +146,7 @@ def campaign_settings_line(campaign: Campaign) -> str:
     """Both presentation settings of a campaign, in one line."""
     where = country_name(campaign.origin) if campaign.origin else OWN_COUNTRY_LABEL.lower()
     purpose = PURPOSE_LABELS.get(campaign.purpose, campaign.purpose).lower()
-    return f"Calls enter the phone network in *{escape(where)}* · purpose *{purpose}*"
+    return md("Calls enter the phone network in *{}* · purpose *{}*", where, purpose)
 
 
 def campaign_modal(
@@ -184,7 +184,7 @@ def campaign_modal(
                 "groups",
                 "Groups",
                 B.external_select(
-                    CAMPAIGN_GROUP_SEARCH,
+                    ids.CAMPAIGN_GROUP_SEARCH,
                     multi=True,
                     initial=initial or None,
                     placeholder="Type a group name",
@@ -194,13 +194,13 @@ def campaign_modal(
             )
         )
     number_blocks, meta = _numbers_inputs(
-        c.numbers if c else [], infos, CAMPAIGN_MEMBER_SEARCH, "campaign"
+        c.numbers if c else [], infos, ids.CAMPAIGN_MEMBER_SEARCH, "campaign"
     )
     blocks += number_blocks
     if c:
         metadata.update(meta)
     return B.modal(
-        "campaign_form",
+        ids.CAMPAIGN_FORM,
         "Edit campaign" if c else "New campaign",
         blocks,
         metadata=metadata or None,
@@ -210,8 +210,8 @@ def campaign_modal(
 # ---------------------------------------------------------------------------- groups
 def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str]:
     return [
-        f"• *{escape(g.name)}* — {B.plural(len(g.numbers), 'number')}"
-        + (f" · in {B.plural(used_by[g.id], 'campaign')}" if used_by.get(g.id) else "")
+        md("• *{}* — {}", g.name, B.plural(len(g.numbers), "number"))
+        + (md(" · in {}", B.plural(used_by[g.id], "campaign")) if used_by.get(g.id) else md(""))
         for g in groups
     ]
 
@@ -219,21 +219,24 @@ def group_lines(groups: Sequence[Group], used_by: Mapping[str, int]) -> list[str
 def group_detail(group: Group, members: Sequence[NumberInfo], page: int) -> tuple[list, str]:
     lines = [f"• {number_line(i)}" for i in members]
     blocks, _ = B.paged(f"Group {group.name}", lines, page, per_page=20)
-    return blocks, f"Group {escape(group.name)}: {B.plural(len(members), 'number')}"
+    return blocks, md("Group {}: {}", group.name, B.plural(len(members), "number"))
 
 
 # ------------------------------------------------------------------------- campaigns
 def warning_line(info: NumberInfo, why: str) -> str:
-    return f"• *{info.display}* — {escape(why)}"
+    return md("• *{}* — {}", info.display, why)
 
 
 def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
     lines = []
     for p in pools:
         c = p.campaign
-        line = (
-            f"• *{escape(c.name)}* — {B.plural(len(p.groups), 'group')}, "
-            f"{B.plural(len(c.numbers), 'number')} · pool {p.size}"
+        line = md(
+            "• *{}* — {}, {} · pool {}",
+            c.name,
+            B.plural(len(p.groups), "group"),
+            B.plural(len(c.numbers), "number"),
+            p.size,
         )
         if p.warnings:
             line += f" · :warning: {len(p.warnings)} left out"
@@ -243,10 +246,12 @@ def campaign_lines(pools: Sequence[CampaignPool]) -> list[str]:
 
 def _pool_summary(pool: CampaignPool) -> str:
     c = pool.campaign
-    return (
-        f"*{escape(c.name)}*: a caller-ID pool of *{B.plural(pool.size, 'usable number')}*, "
-        f"from {B.plural(len(pool.groups), 'group')} and "
-        f"{B.plural(len(c.numbers), 'number')} of its own."
+    return md(
+        "*{}*: a caller-ID pool of *{}*, from {} and {} of its own.",
+        c.name,
+        B.plural(pool.size, "usable number"),
+        B.plural(len(pool.groups), "group"),
+        B.plural(len(c.numbers), "number"),
     )
 
 
@@ -263,7 +268,7 @@ def campaign_result(pool: CampaignPool, created: bool) -> dict:
         if len(warnings) > RESULT_WARNINGS:
             lines.append(
                 f"… and {len(warnings) - RESULT_WARNINGS} more: "
-                f"`/numbers campaign show {escape(pool.campaign.name)}`."
+                + md("`/numbers campaign show {}`.", pool.campaign.name)
             )
     else:
         lines.append("Every number can be used as caller ID.")
@@ -275,7 +280,7 @@ def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
     """A number of a campaign: what `list` shows, where it comes from (the campaign's own,
     which groups), and whether it is in the usable pool or left out and why."""
     via = pool.via.get(info.e164, [])
-    groups = escape(", ".join(via))
+    groups = join(", ", via)
     group_word = "group" if len(via) == 1 else "groups"
     if pool.own(info.e164):
         source = "own number" + (f", also from {group_word} {groups}" if via else "")
@@ -288,7 +293,7 @@ def pool_line(pool: CampaignPool, info: NumberInfo, why: str | None) -> str:
     elif why == info.verdict.reason or (calls and presentation and why == presentation.reason):
         state = ":no_entry: *left out* (see why above)"
     else:
-        state = f":no_entry: *left out:* _{escape(why)}_"
+        state = md(":no_entry: *left out:* _{}_", why)
     calls = f"\n{calls}" if calls else ""
     return f"{number_line(info)}{calls}\n    {source} · {state}"
 
@@ -342,7 +347,7 @@ def campaign_detail(
     will not reach callees; Previous/Next and Edit (managers). At most 20 numbers, each with
     its fix buttons: 2 × 20 + 7 blocks, under Slack's 50."""
     c = pool.campaign
-    group_names = ", ".join(escape(g.name) for g in pool.groups) or "—"
+    group_names = join(", ", (g.name for g in pool.groups)) or "—"
     blocks = [
         B.header(f"Campaign {c.name}"),
         B.fields(
@@ -359,10 +364,10 @@ def campaign_detail(
     if summary:
         blocks.append(B.section("\n".join(summary)))
     entries = [(i, why) for i, why in pool.warnings] + [(i, None) for i in pool.usable]
-    text = f"Campaign {escape(c.name)}: pool of {pool.size}"
+    text = md("Campaign {}: pool of {}", c.name, pool.size)
     if pool.warnings:
         text += f", {len(pool.warnings)} left out"
-    edit = B.button("Edit campaign", "open_campaign_edit", c.id) if can_edit else None
+    edit = B.button("Edit campaign", ids.OPEN_CAMPAIGN_EDIT, c.id) if can_edit else None
     if not entries:
         blocks.append(B.section("No numbers yet: add numbers or groups with Edit."))
         if edit:
@@ -384,9 +389,9 @@ def campaign_detail(
             blocks.append(fix)
     buttons = []
     if page > 1:
-        buttons.append(B.button("◀ Previous", "campaign_page_prev", f"{page - 1}|{c.id}"))
+        buttons.append(B.button("◀ Previous", ids.CAMPAIGN_PAGE_PREV, f"{page - 1}|{c.id}"))
     if page < pages:
-        buttons.append(B.button("Next ▶", "campaign_page_next", f"{page + 1}|{c.id}"))
+        buttons.append(B.button("Next ▶", ids.CAMPAIGN_PAGE_NEXT, f"{page + 1}|{c.id}"))
     if edit:
         buttons.append(edit)
     if buttons:

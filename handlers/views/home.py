@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.core.compliance import STATUS_LABELS
 from bot.core.services import NumberInfo, Summary
 from handlers import blocks as B
+from handlers import ids
+from handlers import slack_limits as L
 from handlers.mrkdwn import user
 from handlers.views.numbers import DELIVERY_ICONS, STATUS_ICONS, fixes_for, number_line
 
@@ -16,17 +18,17 @@ def main_buttons(is_manager: bool = True) -> dict:
     numbers (a manager approves)."""
     if not is_manager:
         return B.actions(
-            B.button("Request numbers", "open_buy", style="primary"),
-            B.button("File a mandate", "open_mandate"),
+            B.button("Request numbers", ids.OPEN_BUY, style="primary"),
+            B.button("File a mandate", ids.OPEN_MANDATE),
             block_id="main_buttons",
         )
     return B.actions(
-        B.button("New address", "open_address_new", style="primary"),
-        B.button("Link numbers", "open_link"),
-        B.button("Add numbers", "open_bulk_add"),
-        B.button("Import CSV", "open_import"),
-        B.button("New group", "open_group_new"),
-        B.button("New campaign", "open_campaign_new"),
+        B.button("New address", ids.OPEN_ADDRESS_NEW, style="primary"),
+        B.button("Link numbers", ids.OPEN_LINK),
+        B.button("Add numbers", ids.OPEN_BULK_ADD),
+        B.button("Import CSV", ids.OPEN_IMPORT),
+        B.button("New group", ids.OPEN_GROUP_NEW),
+        B.button("New campaign", ids.OPEN_CAMPAIGN_NEW),
         block_id="main_buttons",
     )
 
@@ -122,7 +124,7 @@ def home_view(
                 "to get the daily digest and change alerts there."
             )
         )
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "blocks": blocks[: L.MAX_VIEW_BLOCKS]}
 
 
 def overview(

@@ -16,8 +16,9 @@ from bot.core.compliance import (
 from bot.core.phone import KIND_LABELS, country_name
 from bot.core.services import NumberDetail, NumberInfo, NumberPresentation
 from handlers import blocks as B
+from handlers import ids
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape, user
+from handlers.mrkdwn import Mrkdwn, join, md, user
 
 PAGE_SIZE = 20
 # E.164 numbers a button carries in its value ("+4989…,+4930…"): 100 × ≤16 + commas stays
@@ -48,14 +49,14 @@ def delivery_label(status: str) -> str:
     return f"{DELIVERY_ICONS.get(status, '')} {DELIVERY_LABELS.get(status, status)}".strip()
 
 
-def delivery_text(p: Presentation) -> str:
+def delivery_text(p: Presentation) -> Mrkdwn:
     """A presentation verdict in one line, with the dated rule ahead, if any:
     ":no_entry: Blocked: calls entering … (BNetzA, since 1 Dec 2022)"."""
     icon = DELIVERY_ICONS.get(p.status, "")
-    line = f"{icon} {escape(p.reason)}".strip()
+    line = Mrkdwn(md("{} {}", icon, p.reason).strip())  # escaped text, stripped: still safe
     ahead = p.upcoming
     if ahead is not None and not p.deliverable:  # a deliverable one names it in its reason
-        line += f"; then {escape(ahead.reason[:1].lower() + ahead.reason[1:])}"
+        line += md("; then {}", ahead.reason[:1].lower() + ahead.reason[1:])
     return line
 
 
@@ -74,7 +75,7 @@ def starts_text(reason: str, since: date | None = None) -> str:
 def campaign_verdict_lines(presentations: list[NumberPresentation]) -> list[str]:
     """ "• *Campaign* — :no_entry: Blocked: …" per campaign a number is in."""
     lines = [
-        f"• *{escape(np.campaign.name)}* — {delivery_text(np.presentation)}"
+        md("• *{}* — {}", np.campaign.name, delivery_text(np.presentation))
         for np in presentations[:MAX_CAMPAIGN_VERDICTS]
     ]
     extra = len(presentations) - MAX_CAMPAIGN_VERDICTS
@@ -87,7 +88,7 @@ def campaigns_note(verdicts: list, shown: int = 3) -> str:
     """Under a number of `list blocked`/`list restricted`: the campaigns and why
     ("    :no_entry: in *Sales FI*: Blocked: …"), a few, the rest counted."""
     lines = [
-        f"    {DELIVERY_ICONS.get(p.status, '')} in *{escape(c.name)}*: _{escape(p.reason)}_"
+        md("    {} in *{}*: _{}_", DELIVERY_ICONS.get(p.status, ""), c.name, p.reason)
         for c, p in verdicts[:shown]
     ]
     if len(verdicts) > shown:
@@ -113,17 +114,18 @@ def area_shown(info: NumberInfo) -> str:
     return n.area
 
 
-def number_line(info: NumberInfo) -> str:
+def number_line(info: NumberInfo) -> Mrkdwn:
     n = info.number
-    parts = [f"*{info.display}*", KIND_LABELS.get(n.kind, n.kind)]
+    parts = [md("*{}*", info.display), KIND_LABELS.get(n.kind, n.kind)]
     if n.area:
-        parts.append(escape(area_shown(info)))
-    parts.append(f"address: {escape(info.address.name)}" if info.address else "no address")
+        parts.append(area_shown(info))
+    parts.append(md("address: {}", info.address.name) if info.address else "no address")
     if n.label:
-        parts.append(f"“{escape(n.label)}”")
-    line = " · ".join(parts) + f" · {verdict_label(info.verdict.status)}"
+        parts.append(md("“{}”", n.label))
+    parts.append(verdict_label(info.verdict.status))
+    line = join(" · ", parts)
     if not info.verdict.ok:
-        line += f"\n    _{escape(info.verdict.reason)}_"
+        line += md("\n    _{}_", info.verdict.reason)
     return line
 
 
@@ -136,13 +138,10 @@ def carried(e164s) -> str | None:
     return value
 
 
-EDIT_ADDRESS = re.compile(r"^open_address_edit(_\d+)?$")  # unique ids within one block
-
-
 def edit_address_button(address, n: int = 0) -> dict:
     """ "Edit <address>": the n-th of a block is open_address_edit_<n> (ids are unique
     within a block)."""
-    action_id = f"open_address_edit_{n}" if n else "open_address_edit"
+    action_id = f"{ids.OPEN_ADDRESS_EDIT}_{n}" if n else ids.OPEN_ADDRESS_EDIT
     return B.button(f"Edit {address.name}", action_id, address.id)
 
 
@@ -153,8 +152,8 @@ def fix_buttons(info: NumberInfo) -> list[dict]:
     if status == "ok":
         return []
     if status == "missing" or info.address is None:
-        return [B.button("Link to an address", "open_link", info.e164)]
-    buttons = [B.button("Link to another address", "open_link", info.e164)]
+        return [B.button("Link to an address", ids.OPEN_LINK, info.e164)]
+    buttons = [B.button("Link to another address", ids.OPEN_LINK, info.e164)]
     if status == "unverifiable":
         return [confirm_area_button(info), *buttons]
     return [*buttons, edit_address_button(info.address)]
@@ -176,7 +175,7 @@ def fixes_for(infos: list[NumberInfo], max_addresses: int = 5) -> dict | None:
     buttons = []
     if value:
         what = "it" if len(problems) == 1 else f"these {len(problems)}"
-        buttons.append(B.button(f"Link {what} to an address", "open_link", value))
+        buttons.append(B.button(f"Link {what} to an address", ids.OPEN_LINK, value))
     addresses = {}
     for i in problems:
         if i.address and i.verdict.status in ("wrong_country", "outside_area"):
@@ -194,12 +193,12 @@ def alert_actions(data: dict) -> dict:
     if numbers is None:  # a digest: the numbers it names
         numbers = [d["number"]["e164"] for d in data.get("shown", [])]
     value = carried(numbers) or (f"ref:{data['ref']}" if data.get("ref") else None)
-    buttons = [B.button("Link numbers", "open_link", value, style="primary")]
+    buttons = [B.button("Link numbers", ids.OPEN_LINK, value, style="primary")]
     if data.get("address_id"):
         buttons.append(
             B.button(
                 f"Edit {data.get('address', 'the address')}",
-                "open_address_edit",
+                ids.OPEN_ADDRESS_EDIT,
                 data["address_id"],
             )
         )
@@ -264,9 +263,9 @@ def number_list(
     if pages > 1 and pager_value is not None:
         buttons = []
         if page > 1:
-            buttons.append(B.button("◀ Previous", "list_page_prev", f"{page - 1}|{pager_value}"))
+            buttons.append(B.button("◀ Previous", ids.LIST_PAGE_PREV, f"{page - 1}|{pager_value}"))
         if page < pages:
-            buttons.append(B.button("Next ▶", "list_page_next", f"{page + 1}|{pager_value}"))
+            buttons.append(B.button("Next ▶", ids.LIST_PAGE_NEXT, f"{page + 1}|{pager_value}"))
         blocks.append(B.actions(*buttons, block_id="pager"))
     return blocks, f"{title}: {len(infos)}"
 
@@ -283,17 +282,17 @@ def number_detail(
         B.header(info.display),
         B.fields(
             [
-                f"*Kind*\n{KIND_LABELS.get(n.kind, n.kind)}",
-                f"*Country*\n{country_name(n.country)}",
-                f"*Area*\n{escape(area_shown(info)) or '—'}",
-                f"*Address*\n{escape(info.address.name) if info.address else '—'}",
-                f"*Verdict*\n{verdict_label(v.status)}",
-                f"*Label*\n{escape(n.label) or '—'}",
-                f"*Groups*\n{escape(', '.join(g.name for g in detail.groups)) or '—'}",
-                f"*Campaigns*\n{escape(', '.join(c.name for c in detail.campaigns)) or '—'}",
+                md("*Kind*\n{}", KIND_LABELS.get(n.kind, n.kind)),
+                md("*Country*\n{}", country_name(n.country)),
+                md("*Area*\n{}", area_shown(info) or "—"),
+                md("*Address*\n{}", info.address.name if info.address else "—"),
+                md("*Verdict*\n{}", verdict_label(v.status)),
+                md("*Label*\n{}", n.label or "—"),
+                md("*Groups*\n{}", join(", ", (g.name for g in detail.groups)) or "—"),
+                md("*Campaigns*\n{}", join(", ", (c.name for c in detail.campaigns)) or "—"),
             ]
         ),
-        B.section(f"*Why:* {escape(v.reason)}"),
+        B.section(md("*Why:* {}", v.reason)),
     ]
     if n.area_confirmed_by and v.ok:
         blocks.append(B.context(f"Area confirmed by hand by {user(n.area_confirmed_by)}"))
@@ -314,7 +313,7 @@ def confirm_area_button(info: NumberInfo) -> dict:
         "This is recorded in the audit log under your name.",
         ok="Confirm",
     )
-    return B.button("Confirm area by hand", "confirm_area", info.e164, confirm_with=dialog)
+    return B.button("Confirm area by hand", ids.CONFIRM_AREA, info.e164, confirm_with=dialog)
 
 
 def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> dict:
@@ -336,7 +335,7 @@ def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> 
             "numbers",
             "More numbers" if many else "Numbers",
             B.external_select(
-                "numbers_search",
+                ids.NUMBERS_SEARCH,
                 multi=True,
                 initial=None if many else [option_for(i) for i in initial] or None,
                 placeholder="Type digits, an area or an address",
@@ -347,15 +346,15 @@ def link_modal(initial: list[NumberInfo] = (), metadata: dict | None = None) -> 
         B.input_block(
             "address",
             "Address",
-            B.external_select("address_search", placeholder="Type an address name"),
+            B.external_select(ids.ADDRESS_SEARCH, placeholder="Type an address name"),
         ),
     ]
-    return B.modal("link_form", "Link numbers", blocks, submit="Link", metadata=metadata)
+    return B.modal(ids.LINK_FORM, "Link numbers", blocks, submit="Link", metadata=metadata)
 
 
 def bulk_add_modal(metadata: dict | None = None) -> dict:
     return B.modal(
-        "bulk_add_form",
+        ids.BULK_ADD_FORM,
         "Add numbers",
         [
             B.input_block(
@@ -365,16 +364,18 @@ def bulk_add_modal(metadata: dict | None = None) -> dict:
                     "numbers",
                     multiline=True,
                     placeholder="+49 89 1234567\n+358 9 1234567, +1 415 555 2671",
-                    max_length=3000,
+                    max_length=L.MAX_INPUT_LENGTH,
                 ),
                 hint="One per line or separated by commas, in any common format. "
                 "Numbers without + are read as numbers of the default country.",
             ),
-            B.input_block("label", "Label", B.text_input("label", max_length=75), optional=True),
+            B.input_block(
+                "label", "Label", B.text_input("label", max_length=L.MAX_NAME), optional=True
+            ),
             B.input_block(
                 "address",
                 "Address",
-                B.external_select("address_search", placeholder="Link them to an address"),
+                B.external_select(ids.ADDRESS_SEARCH, placeholder="Link them to an address"),
                 optional=True,
             ),
         ],
@@ -385,4 +386,4 @@ def bulk_add_modal(metadata: dict | None = None) -> dict:
 
 def result_modal(title: str, blocks: list[dict]) -> dict:
     """What a form turns into after a successful submit: the confirmation, and Done."""
-    return B.modal("result", title, blocks, submit=None, close="Done")
+    return B.modal(ids.RESULT, title, blocks, submit=None, close="Done")

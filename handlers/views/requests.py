@@ -9,7 +9,9 @@ from bot.core.model import Address, AuditEntry, Request
 from bot.core.phone import KIND_LABELS, country_phrase, format_number
 from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_of
 from handlers import blocks as B
-from handlers.mrkdwn import escape, user
+from handlers import ids
+from handlers import slack_limits as L
+from handlers.mrkdwn import Mrkdwn, escape, md, user
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import number_line
 
@@ -52,7 +54,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
         "country",
         "Country",
         B.static_select(
-            "buy_country",
+            ids.BUY_COUNTRY,
             option_groups=list(country_option_groups()),
             initial=country,
             placeholder="Type a country",
@@ -62,7 +64,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
         "kind",
         "Kind",
         B.static_select(
-            "buy_kind",
+            ids.BUY_KIND,
             [kind_option(k) for k in PURCHASE_KINDS],
             initial=_selected(state, "kind"),
         ),
@@ -71,7 +73,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
         "address",
         "Address",
         B.external_select(
-            "request_address", initial=_selected(state, "address"), placeholder="Type a name"
+            ids.REQUEST_ADDRESS, initial=_selected(state, "address"), placeholder="Type a name"
         ),
         hint="The numbers will be linked to this address when they arrive.",
     )
@@ -101,8 +103,11 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
     if warning:
         blocks.append(
             B.context(
-                f":warning: *This address cannot satisfy the rules:* {escape(warning)}. "
-                "Choose another address, or say why in the reason."
+                md(
+                    ":warning: *This address cannot satisfy the rules:* {}. "
+                    "Choose another address, or say why in the reason.",
+                    warning,
+                )
             )
         )
         blocks[-1]["block_id"] = "address_warning"
@@ -114,7 +119,7 @@ def buy_modal(state: dict | None = None, warning: str | None = None) -> dict:
             hint="Why the numbers are needed (the approving manager reads this).",
         )
     )
-    return B.modal("buy_form", "Buy numbers", blocks, submit="Send request")
+    return B.modal(ids.BUY_FORM, "Buy numbers", blocks, submit="Send request")
 
 
 def mandate_modal() -> dict:
@@ -122,7 +127,7 @@ def mandate_modal() -> dict:
         return B.input_block(block_id, label, B.text_input(block_id, max_length=200), hint=hint)
 
     return B.modal(
-        "mandate_form",
+        ids.MANDATE_FORM,
         "Mandate numbers",
         [
             B.section(
@@ -136,7 +141,7 @@ def mandate_modal() -> dict:
                     "numbers",
                     multiline=True,
                     placeholder="+49 89 1234567\n+49 30 1234567",
-                    max_length=3000,
+                    max_length=L.MAX_INPUT_LENGTH,
                 ),
                 hint="One per line or separated by commas, in any common format.",
             ),
@@ -147,7 +152,7 @@ def mandate_modal() -> dict:
             B.input_block(
                 "address",
                 "Address",
-                B.external_select("request_address", placeholder="Type a name"),
+                B.external_select(ids.REQUEST_ADDRESS, placeholder="Type a name"),
                 hint="The numbers will be linked to this address.",
             ),
         ],
@@ -157,7 +162,7 @@ def mandate_modal() -> dict:
 
 def reject_modal(request: Request) -> dict:
     return B.modal(
-        "request_reject_form",
+        ids.REQUEST_REJECT_FORM,
         "Reject request",
         [
             B.section(f"Reject request *{request.id}* of {user(request.requested_by)}?"),
@@ -185,7 +190,7 @@ def fulfil_modal(request: Request, address: Address | None) -> dict:
         "Fewer is fine: choose below whether more will come."
     )
     return B.modal(
-        "request_fulfil_form",
+        ids.REQUEST_FULFIL_FORM,
         "Fulfil request",
         [
             B.section("\n".join(summary_lines(request, address))),
@@ -196,7 +201,7 @@ def fulfil_modal(request: Request, address: Address | None) -> dict:
                     "numbers",
                     multiline=True,
                     placeholder="+49 89 1234567\n+49 89 1234568",
-                    max_length=3000,
+                    max_length=L.MAX_INPUT_LENGTH,
                 ),
                 optional=bool(request.numbers),  # closing after a partial delivery
                 hint=numbers_hint,
@@ -234,19 +239,23 @@ def status_text(request: Request) -> str:
     return f"*{request.status}*"
 
 
-def _what(request: Request) -> str:
+def _what(request: Request) -> Mrkdwn:
     d = request.details
     if request.kind == "mandate":
         numbers = B.plural(len(d.get("numbers", [])), "number")
-        return f"mandate for {numbers} of *{escape(d.get('company'))}*"
+        return md("mandate for {} of *{}*", numbers, d.get("company"))
     kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
     area = ""
     if d.get("area") or d.get("prefixes"):
         shown = d.get("area") or ", ".join(d.get("prefixes", [])[:3])
-        area = f", area {escape(shown)}"
-    return (
-        f"purchase of {d.get('quantity')} {kind} number{'' if d.get('quantity') == 1 else 's'} in "
-        f"{country_phrase(d.get('country', ''))}{area}"
+        area = md(", area {}", shown)
+    return md(
+        "purchase of {} {} number{} in {}{}",
+        d.get("quantity"),
+        kind,
+        "" if d.get("quantity") == 1 else "s",
+        country_phrase(d.get("country", "")),
+        area,
     )
 
 
@@ -257,11 +266,7 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
         f"{icon} *{request.id}* · {_what(request)} · from {user(request.requested_by)} · "
         f"{status_text(request)}",
         "Address: "
-        + (
-            f"*{escape(address.name)}* ({escape(address.one_line())})"
-            if address
-            else "_no longer exists_"
-        ),
+        + (md("*{}* ({})", address.name, address.one_line()) if address else "_no longer exists_"),
     ]
     if request.kind == "mandate":
         numbers = d.get("numbers", [])
@@ -269,18 +274,22 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
         more = f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
         lines += [
             f"Numbers: {shown}{more}",
-            f"Business id: {escape(d.get('business_id'))} · Signatory: "
-            f"{escape(d.get('signatory_name'))}, {escape(d.get('signatory_title'))}",
+            md(
+                "Business id: {} · Signatory: {}, {}",
+                d.get("business_id"),
+                d.get("signatory_name"),
+                d.get("signatory_title"),
+            ),
         ]
     else:
-        lines.append(f"Reason: _{escape(d.get('reason', ''))}_")
+        lines.append(md("Reason: _{}_", d.get("reason", "")))
     if d.get("warning"):
-        lines.append(f":warning: {escape(d['warning'])}")
+        lines.append(md(":warning: {}", d["warning"]))
     if request.decided_by:
         verb = "Rejected" if request.status == "rejected" else "Approved"
         line = f"{verb} by {user(request.decided_by)} on {slack_date(request.decided_at)}"
         if request.reason:
-            line += f": _{escape(request.reason)}_"
+            line += md(": _{}_", request.reason)
         lines.append(line)
     if request.status == "fulfilled":
         lines.append(
@@ -292,13 +301,13 @@ def summary_lines(request: Request, address: Address | None) -> list[str]:
 def decision_buttons(request: Request) -> dict | None:
     if request.status == "pending":
         return B.actions(
-            B.button("Approve", "request_approve", request.id, "primary"),
-            B.button("Reject", "request_reject", request.id, "danger"),
+            B.button("Approve", ids.REQUEST_APPROVE, request.id, "primary"),
+            B.button("Reject", ids.REQUEST_REJECT, request.id, "danger"),
             block_id=f"decide_{request.id}",
         )
     if request.status == "approved" and request.kind == "purchase":
         return B.actions(
-            B.button("Enter allocated numbers", "request_fulfil", request.id, "primary"),
+            B.button("Enter allocated numbers", ids.REQUEST_FULFIL, request.id, "primary"),
             block_id=f"fulfil_{request.id}",
         )
     return None
@@ -338,7 +347,7 @@ def requests_list(
             if r.decided_by:
                 line += f" by {user(r.decided_by)}"
             if r.reason:
-                line += f": _{escape(r.reason[:100])}_"
+                line += md(": _{}_", r.reason[:100])
             lines.append(line)
         blocks += B.sections(lines, limit=3)
     text = f"Requests: {len(pending)} open"
@@ -348,7 +357,7 @@ def requests_list(
 def decision_lines(decision: Decision) -> list[str]:
     r = decision.request
     if r.status == "rejected":
-        return [f"Request *{r.id}* rejected: _{escape(r.reason)}_. The requester was told."]
+        return [md("Request *{}* rejected: _{}_. The requester was told.", r.id, r.reason)]
     if r.status == "approved" and not r.numbers:
         return [f"Request *{r.id}* approved. Enter the numbers the carrier allocated."]
     added = B.plural(len(decision.added), "number")
@@ -369,7 +378,7 @@ def decision_lines(decision: Decision) -> list[str]:
             "entered the inventory."
         ]
     if decision.note:
-        lines.append(f":warning: {escape(decision.note)}")
+        lines.append(md(":warning: {}", decision.note))
     lines += [f"• {number_line(i)}" for i in decision.added[:30]]
     if len(decision.added) > 30:
         lines.append(f"… and {len(decision.added) - 30} more (`/numbers list`).")
@@ -471,7 +480,7 @@ def _one(key: str, value: object, labels: dict[str, str]) -> str:
     if key in ID_KEYS:
         name = labels.get(text)
         what = "address" if key == "address_id" else "group"
-        return f"*{escape(name)}*" if name is not None else f"_a deleted {what}_"
+        return md("*{}*", name) if name is not None else f"_a deleted {what}_"
     return escape(text[:80] + ("…" if len(text) > 80 else ""))
 
 
@@ -530,7 +539,7 @@ _FIELD_WORDS = {
 
 def _num(e164: object) -> str:
     text = str(e164 or "")
-    return f"*{format_number(text)}*" if text.startswith("+") else f"*{escape(text)}*"
+    return f"*{format_number(text)}*" if text.startswith("+") else md("*{}*", text)
 
 
 def _numbers(values: list | None, limit: int = 5) -> str:
@@ -541,21 +550,21 @@ def _numbers(values: list | None, limit: int = 5) -> str:
 
 def _named(kind: str, subject: str, data: dict | None, labels: dict[str, str]) -> str:
     name = labels.get(subject) or (data or {}).get("name")
-    return f"the {kind} *{escape(name)}*" if name else f"a {kind} that no longer exists"
+    return md("the {} *{}*", kind, name) if name else f"a {kind} that no longer exists"
 
 
 def _address_name(address_id: object, labels: dict[str, str]) -> str:
     if not address_id:
         return ""
     name = labels.get(str(address_id))
-    return f"*{escape(name)}*" if name is not None else "_a deleted address_"
+    return md("*{}*", name) if name is not None else "_a deleted address_"
 
 
 def _membership(before: dict, after: dict, labels: dict[str, str]) -> str:
     """What an edit of a group or campaign changed, in words."""
     parts = []
     if before.get("name") != after.get("name"):
-        parts.append(f"renamed it from *{escape(before.get('name'))}*")
+        parts.append(md("renamed it from *{}*", before.get("name")))
     old, new = before.get("numbers") or [], after.get("numbers") or []
     added = [n for n in new if n not in old]
     removed = [n for n in old if n not in new]
@@ -564,15 +573,15 @@ def _membership(before: dict, after: dict, labels: dict[str, str]) -> str:
     if removed:
         parts.append(f"took out {_numbers(removed)}")
     old_g, new_g = before.get("groups") or [], after.get("groups") or []
-    for verb, ids in (
+    for verb, group_ids in (
         ("added", [g for g in new_g if g not in old_g]),
         ("took out", [g for g in old_g if g not in new_g]),
     ):
-        if ids:
+        if group_ids:
             names = ", ".join(
-                f"*{escape(labels[g])}*" if g in labels else "_a deleted group_" for g in ids[:5]
+                md("*{}*", labels[g]) if g in labels else "_a deleted group_" for g in group_ids[:5]
             )
-            parts.append(f"{verb} the group{'s' if len(ids) > 1 else ''} {names}")
+            parts.append(f"{verb} the group{'s' if len(group_ids) > 1 else ''} {names}")
     return "; ".join(parts) or "saved it unchanged"
 
 
@@ -594,7 +603,7 @@ def _request_words(data: dict) -> str:
         count = len(d.get("numbers") or [])
         return f"a mandate for {B.plural(count, 'number')} of *{escape(d.get('company'))}*"
     kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
-    area = f" ({escape(d['area'])})" if d.get("area") else ""
+    area = md(" ({})", d["area"]) if d.get("area") else ""
     return (
         f"to buy {d.get('quantity')} {kind} number{'s' if d.get('quantity') != 1 else ''} in "
         f"{country_phrase(d.get('country', ''))}{area}"
@@ -612,7 +621,7 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
         if after.get("address_id"):
             text += f", linked to {_address_name(after['address_id'], labels)}"
         if after.get("label"):
-            text += f", labelled “{escape(after['label'])}”"
+            text += md(", labelled “{}”", after["label"])
         return text
     if action == "number.remove":
         return f"{who} removed {_num(subject)} from the inventory"
@@ -663,7 +672,7 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
         if after.get("self_approve"):
             return f"{who} allowed managers to approve their own requests"
         return f"{who} required another manager to approve a manager's own requests"
-    request = f"request *{escape(subject)}*"
+    request = md("request *{}*", subject)
     if action in ("request.purchase", "request.mandate"):
         return f"{who} asked {_request_words(after)} ({request})"
     if action == "request.approve":
@@ -714,9 +723,9 @@ def audit_blocks(
     blocks += B.sections(lines)
     buttons = []
     if page > 1:
-        buttons.append(B.button("Previous", "audit_newer", _page_value(subject, page - 1)))
+        buttons.append(B.button("Previous", ids.AUDIT_NEWER, _page_value(subject, page - 1)))
     if more:
-        buttons.append(B.button("Next", "audit_older", _page_value(subject, page + 1)))
+        buttons.append(B.button("Next", ids.AUDIT_OLDER, _page_value(subject, page + 1)))
     if buttons:
         blocks.append(B.actions(*buttons, block_id="audit_pages"))
     return blocks, f"{title}: {note}"

@@ -23,7 +23,7 @@ from bot.notify import (
     plain_info,
 )
 from handlers.notifications import notification_message
-from handlers.slack_limits import message_problems
+from tests.slack_payloads import message_problems
 
 TEAM = "T1"
 MANAGER = Actor("UMANAGER", is_manager=True)

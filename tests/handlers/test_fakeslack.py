@@ -1,4 +1,5 @@
-"""Tests of the Slack test helpers (tests/fakeslack.py) and of handlers/slack_limits.py."""
+"""Tests of the Slack test helpers: tests/fakeslack.py and the payload checker
+(tests/slack_payloads.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from handlers import slack_limits as L
-from handlers.slack_limits import message_problems, truncate, view_problems
+from handlers.slack_limits import truncate
 from tests.fakeslack import FakeSlack, Modal, SlackSender, assert_within_limits
+from tests.slack_payloads import message_problems, view_problems
 
 SECRET = "test-signing-secret"
 
