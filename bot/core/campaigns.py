@@ -24,9 +24,6 @@ class Campaigns:
         self.inventory = inventory
         self.repo = inventory.repo
 
-    def _members(self, texts: Sequence[str]) -> list[str]:
-        return [n.e164 for n in self.inventory.existing_numbers(texts)] if texts else []
-
     def save(
         self,
         actor: Actor,
@@ -54,7 +51,7 @@ class Campaigns:
             )
             chosen_origin = _campaign_origin(origin) if origin is not None else None
             chosen_purpose = _campaign_purpose(purpose) if purpose is not None else None
-            members = self._members(numbers)
+            members = self.inventory.member_keys(numbers)
             group_ids = []
             for group_name in groups:
                 group = self.inventory.group(group_name)

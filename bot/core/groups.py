@@ -28,9 +28,6 @@ class Groups:
         self.inventory = inventory
         self.repo = inventory.repo
 
-    def _members(self, texts: Sequence[str]) -> list[str]:
-        return [n.e164 for n in self.inventory.existing_numbers(texts)] if texts else []
-
     def save(
         self,
         actor: Actor,
@@ -45,7 +42,7 @@ class Groups:
             name = unique_name(
                 "group", name, self.inventory.views().group_by_name, current.id if current else None
             )
-            members = self._members(numbers)
+            members = self.inventory.member_keys(numbers)
             group = Group(id=current.id if current else new_id(), name=name, numbers=members)
             self.repo.groups.save(group)
             self.inventory.audit_change(

@@ -746,6 +746,10 @@ class ReadModel:
             raise DomainError("; ".join(problems[:10]) + more(len(problems) - 10), field="numbers")
         return found
 
+    def member_keys(self, texts: Sequence[str]) -> list[str]:
+        """The E.164 keys of a group's or campaign's typed members (``existing_numbers``)."""
+        return [n.e164 for n in self.existing_numbers(texts)] if texts else []
+
     def grants(self) -> set[str]:
         return self.repo.grants()
 
