@@ -62,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _digest_counts(data: dict) -> str:
+    """ "3 numbers need attention, 2 blocked in a campaign" (what the digest says)."""
+    count = data["count"]
+    parts = [
+        f"{count} number{'' if count == 1 else 's'} {'needs' if count == 1 else 'need'} attention"
+    ]
+    if data.get("blocked"):
+        parts.append(f"{data['blocked']} blocked in a campaign")
+    if data.get("restricted"):
+        parts.append(f"{data['restricted']} restricted")
+    return ", ".join(parts)
+
+
 def post_digests(settings: Settings, team: str | None) -> int:
     """`numbers-bot digest`: queue and post the digest of one or every workspace now.
 
@@ -92,7 +105,7 @@ def post_digests(settings: Settings, team: str | None) -> int:
         if data is None:
             print(f"{team_id}: nothing needs attention, no digest posted.")
         elif entry_id in delivery.sent:
-            print(f"{team_id}: digest posted ({data['count']} numbers need attention).")
+            print(f"{team_id}: digest posted ({_digest_counts(data)}).")
         if delivery.failed:
             print(
                 f"{team_id}: {len(delivery.failed)} notifications could not be posted; "

@@ -315,6 +315,30 @@ def test_cli_digest_posts_and_counts_as_todays(nbot, fake, monkeypatch, capsys):
     assert len(posts(fake, "digest")) == 1
 
 
+def test_cli_digest_names_numbers_blocked_in_a_campaign(nbot, fake, monkeypatch, capsys):
+    """A digest posted only because a campaign's number is blocked says so on the command
+    line too (it said "0 numbers need attention")."""
+    from tests.e2e.test_numbers import address_fields
+
+    inventory = nbot.inventory()
+    boss = Actor(MANAGER, True)
+    inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10117"))
+    inventory.numbers.add(boss, [berlin(1)], address_name="HQ Berlin")
+    inventory.campaigns.save(boss, "From Finland", [berlin(1)], origin="FI")
+    for key, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": fake.url,
+        "NUMBERS_DATA_DIR": str(nbot.settings.data_dir),
+        "NUMBERS_NOTIFY_CHANNEL": CHANNEL,
+        "NUMBERS_DEFAULT_REGION": "DE",
+    }.items():
+        monkeypatch.setenv(key, value)
+    assert cli_main(["digest"]) == 0
+    out = capsys.readouterr().out
+    assert "digest posted (0 numbers need attention, 1 blocked in a campaign)" in out
+
+
 # ------------------------------------------------------------------------- no channel
 def test_no_channel_no_posts(bot, fake):
     r = bot.command(f"add {berlin(1)}")
