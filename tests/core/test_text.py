@@ -3,10 +3,19 @@ quotes and spaces. Each key is what one kind of caller compares by."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from bot.core.compliance import _words as place_words
-from bot.core.text import casefold, fold, fold_alnum, fold_words, unquote
+from bot.core.text import casefold, fold, unquote
+
+fold_words = partial(fold, keep="words")
+fold_alnum = partial(fold, keep="alnum")
+
+
+def place_words(text: str) -> tuple[str, ...]:
+    return tuple(fold(text, keep="ascii").split())
+
 
 # (text, unquote, casefold, fold, fold_words, fold_alnum, place words)
 CASES = [
@@ -143,3 +152,8 @@ def test_umlauts_fold_to_the_bare_vowel_not_to_e_spellings():
     # München/Muenchen is the area matcher's job (it adds the -e spelling as a form).
     assert fold("Müller") != fold("Mueller")
     assert place_words("Müller") == ("muller",)
+
+
+def test_an_unknown_keep_is_refused():
+    with pytest.raises(ValueError, match="keep="):
+        fold("x", keep="spaces")  # type: ignore[arg-type]
