@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.errors import DomainError
+from bot.core.text import fold
 from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
@@ -120,6 +121,6 @@ def register(app, registry) -> None:
 
     @on_options(app, ids.CAMPAIGN_GROUP_SEARCH)
     def _groups(session, text, body):
-        wanted = " ".join(text.split()).casefold()
-        found = [g for g in session.inventory.group_list() if wanted in g.name.casefold()]
+        wanted = fold(text)  # "munchen" finds "HQ München"
+        found = [g for g in session.inventory.group_list() if wanted in fold(g.name)]
         return [V.group_option(g) for g in found[:100]]

@@ -12,6 +12,7 @@ from bot.core.errors import DomainError
 from bot.core.model import Request
 from bot.core.phone import format_number
 from bot.core.requests import AlreadyDecided, Decision, OwnRequest, Requests
+from bot.core.text import fold
 from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
@@ -206,8 +207,8 @@ def register(app, registry, settings) -> None:
 
     @on_options(app, ids.REQUEST_ADDRESS)
     def _addresses(session, text, body):
-        wanted = text.casefold().strip()
-        found = [a for a in session.inventory.address_list() if wanted in a.name.casefold()]
+        wanted = fold(text)  # "zur" finds "Zürich office", as in handlers.numbers
+        found = [a for a in session.inventory.address_list() if wanted in fold(a.name)]
         return [B.option(a.name, a.id, f"{a.city}, {a.country}") for a in found[:100]]
 
     def _audit_page(session, action, body, client, respond):

@@ -31,7 +31,7 @@ from bot.core.compliance import Delivery, Presentation, Rules
 from bot.core.model import Agent
 from bot.core.phone import Kind, PhoneNumber, country_phrase, format_number
 from bot.core.services import NumberInfo
-from bot.core.text import fold_alnum
+from bot.core.text import fold
 
 __all__ = [
     "RULE_AGENT",
@@ -120,7 +120,7 @@ def _subdivisions(country: str) -> tuple[dict[str, str], set[str]]:
     for sub in subs:
         short = sub.code.split("-", 1)[1]
         codes.add(short)
-        by_name.setdefault(fold_alnum(sub.name), short)
+        by_name.setdefault(fold(sub.name, keep="alnum"), short)
     return by_name, codes
 
 
@@ -141,9 +141,9 @@ def state_of(country: str, area: str) -> str:
             tail = area.rsplit(sep, 1)[1].strip()
             if tail.upper() in codes:
                 return tail.upper()
-            if fold_alnum(tail) in by_name:
-                return by_name[fold_alnum(tail)]
-    return by_name.get(fold_alnum(area), "")
+            if fold(tail, keep="alnum") in by_name:
+                return by_name[fold(tail, keep="alnum")]
+    return by_name.get(fold(area, keep="alnum"), "")
 
 
 # --------------------------------------------------------------------------- resolving

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -35,6 +34,7 @@ import pycountry
 
 from bot.core.model import PURPOSES
 from bot.core.phone import KIND_LABELS, Kind, country_phrase, format_number, region_name
+from bot.core.text import fold
 
 __all__ = [
     "CONFIDENCES",
@@ -934,20 +934,14 @@ def _from_part(what: str) -> str:
 
 # =========================================================================== area matching
 
-_FOLD = str.maketrans(
-    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
-)
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 _UMLAUT_SPELLING = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
 _UMLAUTS = re.compile("[äöüÄÖÜ]")
 
 
 @lru_cache(maxsize=65_536)
 def _words(text: str) -> tuple[str, ...]:
-    """Lower-case ASCII words: accents, case, punctuation and spacing ignored."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return tuple(w for w in _NON_WORD.split(stripped.translate(_FOLD)) if w)
+    """Lower-case ASCII words: accents, case, punctuation and spacing ignored (text.fold)."""
+    return tuple(fold(text, keep="ascii").split())
 
 
 def _same_place(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

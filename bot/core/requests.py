@@ -49,7 +49,7 @@ from bot.core.phone import (
 from bot.core.ports import Repository
 from bot.core.readmodel import NumberInfo
 from bot.core.services import Inventory
-from bot.core.text import clean_field, fold_words
+from bot.core.text import clean_field, fold
 
 REQUEST_KINDS = ("purchase", "mandate")
 PURCHASE_KINDS = ("local", "mobile", "toll_free", "national")
@@ -141,10 +141,10 @@ def _place_index(calling_code: int) -> dict[str, tuple[str, ...]]:
         if not key.startswith(cc):
             continue
         for desc in set(names.values()):
-            folded = fold_words(desc)
+            folded = fold(desc, keep="words")
             forms = {folded}
             if "," in desc:
-                forms.add(fold_words(desc.split(",")[0]))
+                forms.add(fold(desc.split(",")[0], keep="words"))
             for form in forms:
                 if form:
                     index.setdefault(form, []).append(key)
@@ -296,7 +296,7 @@ def resolve_area(country: str, kind: str, text: str) -> Area:
             "(digits) or leave it empty.",
             field="area",
         )
-    wanted = fold_words(raw)
+    wanted = fold(raw, keep="words")
     keys = _place_index(cc).get(wanted, ())
     prefixes, names = [], ()
     for key in keys:
@@ -786,8 +786,8 @@ class Requests:
                 got = KIND_LABELS.get(parsed.kind, parsed.kind).lower()
                 return f"{shown} is a {got} number, not {KIND_LABELS[kind].lower()}"
             if details.get("area_by_name"):
-                wanted = {fold_words(n) for n in details.get("area_names") or ()}
-                if not wanted.intersection(fold_words(n) for n in parsed.area_names):
+                wanted = {fold(n, keep="words") for n in details.get("area_names") or ()}
+                if not wanted.intersection(fold(n, keep="words") for n in parsed.area_names):
                     where = parsed.area or "an unknown area"
                     return f"{shown} is a number of {where}, not of {details.get('area')}"
             elif prefixes and not any(e164.startswith(f"+{cc}{p}") for p in prefixes):

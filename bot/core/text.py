@@ -6,7 +6,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from bot.core.errors import DomainError
 
@@ -22,30 +22,50 @@ def unquote(text: str) -> str:
 
 
 def casefold(name: str) -> str:
-    """The key a name is found by: spaces, case and surrounding quotes do not count."""
+    """The key a name is found by: spaces, case and surrounding quotes do not count.
+
+    Use it for the identity of names (groups, campaigns, addresses, agents, regions typed
+    by name): "“HQ  Munich”" and "hq munich" are one name, "München" and "Munchen" two."""
     return " ".join(unquote(name).split()).casefold()
 
 
-def fold(text: str) -> str:
-    """Text for searching: case and accents folded, spaces removed ("München" -> "munchen")."""
-    decomposed = unicodedata.normalize("NFKD", "".join((text or "").split()))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+# Letters NFKD does not take apart, spelled in ASCII for area matching ("Ærøskøbing").
+_ASCII = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+_NON_ASCII_WORD = re.compile(r"[^0-9a-z]+")
+Keep = Literal["punctuation", "words", "alnum", "ascii"]
 
 
-def fold_words(text: str) -> str:
-    """Words for matching place names: accents and case folded, "ß" as "ss", punctuation as
-    spaces ("Frankfurt (Oder)" -> "frankfurt oder")."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("ß", "ss")
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+def fold(text: str, *, keep: Keep = "punctuation") -> str:
+    """Text for loose matching: case and accents folded ("München" -> "munchen"; umlauts
+    become the bare vowel, "ß" becomes "ss"). Use it to search and suggest, and to match
+    places; use ``casefold`` for the identity of a name. ``keep`` says what else stays:
 
-
-def fold_alnum(text: str) -> str:
-    """Letters and digits only, case and accents folded ("Baden-Württemberg" ->
-    "badenwurttemberg"): region names and codes compared whatever their punctuation."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())
+    - "punctuation": spaces removed, punctuation kept ("Frankfurt a.M." -> "frankfurta.m."):
+      names searched as typed, for suggestions;
+    - "words": punctuation as spaces, words single-spaced ("Bolzano/Bozen" ->
+      "bolzano bozen"): place names of addresses and requests;
+    - "alnum": letters and digits only ("Baden-Württemberg" -> "badenwurttemberg"):
+      region names and codes whatever their punctuation;
+    - "ascii": ASCII words single-spaced, "ø", "æ", "ł", "þ"... spelled out and other
+      letters dropped ("Ærøskøbing" -> "aeroskobing"): compliance's area matching.
+    """
+    text = text or ""
+    if keep == "punctuation":
+        decomposed = unicodedata.normalize("NFKD", "".join(text.split()))
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    if keep == "words":
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+        return " ".join(re.sub(r"[^\w]+", " ", text.replace("ß", "ss")).split())
+    if keep == "alnum":
+        return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if ch.isalnum())
+    if keep == "ascii":
+        decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_ASCII))
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return " ".join(w for w in _NON_ASCII_WORD.split(stripped.translate(_ASCII)) if w)
+    raise ValueError(f"keep={keep!r}: punctuation, words, alnum or ascii")
 
 
 def clean_field(

@@ -225,6 +225,17 @@ def test_campaign_with_many_groups_uses_external_select(bot):
     assert bot.fake.modal().callback_id == "group_form"
 
 
+def test_group_search_folds_accents_and_spaces(bot):
+    add_numbers(bot, MUNICH[0])
+    for i in range(10):
+        save_group(bot, f"Team {i:02d}", [E164[0]])
+    save_group(bot, "Zürich Desk", [E164[0]])
+    modal = open_form(bot, "campaign new")
+    groups = modal.element("Groups")
+    r = bot.sender.options(groups["action_id"], "zurich d", view=modal)
+    assert [o["text"]["text"] for o in r.json["options"]] == ["Zürich Desk"]
+
+
 def test_non_manager_refused(bot):
     add_numbers(bot, MUNICH[0])
     save_group(bot, "Sales", [E164[0]])
