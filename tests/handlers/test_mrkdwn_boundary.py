@@ -41,4 +41,4 @@ def test_escape_calls_only_go_down():
         for path in HANDLERS.rglob("*.py")
         if path.name != "mrkdwn.py"
     )
-    assert calls <= 23
+    assert calls <= 10
