@@ -8,7 +8,7 @@ from bot.core.errors import DomainError
 from handlers import blocks as B
 from handlers import ids
 from handlers.interactions import on_action, on_submit
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import Mrkdwn, md
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
 from handlers.views import addresses as V
 from handlers.views import numbers as V_numbers
@@ -39,7 +39,7 @@ def address(call: Call) -> Reply | OpenModal:
     if verb == "show":
         found = inventory.address(_name(call, "see"))
         return Reply(
-            escape(found.name), V.address_detail(found, inventory.address_numbers(found.id))
+            md("{}", found.name), V.address_detail(found, inventory.address_numbers(found.id))
         )
     if verb == "edit":
         return OpenModal(V.address_modal(inventory.address(_name(call, "edit"))))
@@ -50,8 +50,10 @@ def address(call: Call) -> Reply | OpenModal:
             # The service refuses too; answering here lists the numbers and offers the move.
             blocks = V.in_use_blocks(found, linked, can_move=True)
             are = "1 number is" if len(linked) == 1 else f"{len(linked)} numbers are"
-            return Reply(f"{escape(found.name)} cannot be deleted: {are} linked to it.", blocks)
-        text = f"Delete the address *{escape(found.name)}*?"
+            return Reply(
+                md("{} cannot be deleted: {} linked to it.", found.name, Mrkdwn(are)), blocks
+            )
+        text = md("Delete the address *{}*?", found.name)
         return Reply(text, B.delete_prompt(text, "address", found.name, found.id))
     raise UsageError("address", f"I don't know “{verb[:30]}”." if verb else "")
 
@@ -83,10 +85,11 @@ def effect_lines(change) -> list[str]:
 def move_lines(result) -> list[str]:
     """What a move did: the numbers moved and their verdicts now, and whether the old
     address was deleted."""
-    source, target = escape(result.source.name), escape(result.target.name)
+    source, target = result.source.name, result.target.name
     moved = result.moved
-    lines = [f"Moved {B.plural(len(moved), 'number')} from *{source}* to *{target}*."]
-    lines.append(f"*{source}* is deleted." if result.deleted else f"*{source}* is kept.")
+    count = Mrkdwn(B.plural(len(moved), "number"))
+    lines = [md("Moved {} from *{}* to *{}*.", count, source, target)]
+    lines.append(md("*{}* is deleted." if result.deleted else "*{}* is kept.", source))
     if moved:
         lines.append("Their verdicts now:")
         lines += V_numbers.verdict_lines(moved)
@@ -105,10 +108,10 @@ def register(app, registry) -> None:
         if address_id:
             current = inventory.address_by_id(address_id)
             change = inventory.addresses.update(session.actor, current.name, fields)
-            lines = [f"Address *{escape(change.address.name)}* saved."] + effect_lines(change)
+            lines = [md("Address *{}* saved.", change.address.name), *effect_lines(change)]
             return result_modal("Address saved", B.sections(lines))
         created = inventory.addresses.create(session.actor, fields)
-        text = f"Address *{escape(created.name)}* created: {escape(V.address_line(created))}."
+        text = md("Address *{}* created: {}.", created.name, V.address_line(created))
         return result_modal("Address created", [B.section(text)])
 
     @on_action(app, ids.OPEN_ADDRESS_MOVE)
@@ -140,4 +143,4 @@ def register(app, registry) -> None:
         inventory = session.inventory
         found = inventory.address_by_id(action["value"])
         inventory.addresses.delete(session.actor, found.name)
-        respond(replace_original=True, text=f"Address {escape(found.name)} deleted.")
+        respond(replace_original=True, text=md("Address {} deleted.", found.name))

@@ -11,7 +11,7 @@ from bot.core.model import Agent
 from handlers import blocks as B
 from handlers import ids
 from handlers.interactions import on_action
-from handlers.mrkdwn import escape, mention_user, user
+from handlers.mrkdwn import Mrkdwn, md, mention_user, user
 from handlers.router import Call, Reply, UsageError, subcommand
 from handlers.views.numbers import verdict_label
 
@@ -20,9 +20,9 @@ MAX_LEFT_OUT = 20
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
-def agent_name(agent: Agent) -> str:
+def agent_name(agent: Agent) -> Mrkdwn:
     """The agent for mrkdwn: a mention when it is a Slack user, else its escaped name."""
-    return user(agent.slack_user) if agent.slack_user else f"*{escape(agent.name)}*"
+    return user(agent.slack_user) if agent.slack_user else md("*{}*", agent.name)
 
 
 def _mentioned(call: Call, word: str) -> str | None:
@@ -37,10 +37,10 @@ def agent_line(view: AgentView) -> str:
     if not agent.caller_id:
         return f"• {agent_name(agent)} · no own caller ID (the campaign's pool decides)"
     if view.info is None:
-        return f"• {agent_name(agent)} · :warning: {escape(view.reason)}"
+        return md("• {} · :warning: {}", agent_name(agent), view.reason)
     label = verdict_label(view.info.verdict.status) if view.usable else ":no_entry: Not usable"
     line = f"• {agent_name(agent)} · *{view.info.display}* · {label}"
-    line += f"\n    _{escape(view.reason)}_"
+    line += md("\n    _{}_", view.reason)
     return line + "".join(f"\n    {b}" for b in blocked_lines(view))
 
 
@@ -50,7 +50,7 @@ BLOCKED_SHOWN = 3
 def blocked_lines(view: AgentView) -> list[str]:
     """The campaigns whose calls showing the agent's own caller ID would be blocked."""
     lines = [
-        f":no_entry: Would be blocked in *{escape(c.name)}*: {escape(p.reason)}"
+        md(":no_entry: Would be blocked in *{}*: {}", c.name, p.reason)
         for c, p in view.blocked_in[:BLOCKED_SHOWN]
     ]
     extra = len(view.blocked_in) - BLOCKED_SHOWN
@@ -144,32 +144,32 @@ def agent(call: Call) -> Reply:
     else:
         text = f"{who} now presents {shown} as own caller ID."
     if view.usable:
-        text += f"\n:white_check_mark: {escape(view.reason)}"
+        text += md("\n:white_check_mark: {}", view.reason)
         lines = blocked_lines(view)
         if lines:
             text += "\n" + "\n".join(lines)
             text += "\nCalls of those campaigns fall back to the campaign's pool."
     else:
-        text += (
-            f"\n:warning: It is not compliant yet, so calls fall back to the campaign's pool: "
-            f"{escape(view.reason)}"
+        text += md(
+            "\n:warning: It is not compliant yet, so calls fall back to the campaign's pool: {}",
+            view.reason,
         )
     return Reply(text)
 
 
 def resolution_lines(campaign: str, resolution: Resolution, agent: Agent | None) -> list[str]:
     def shown(text: str) -> str:
-        text = escape(text)
+        text = md("{}", text)
         if agent is not None and agent.slack_user:
             text = text.replace(f"Agent {agent.name}", f"Agent {user(agent.slack_user)}")
         return text
 
-    lines = [f"*Caller ID for campaign “{escape(campaign)}”*"]
+    lines = [md("*Caller ID for campaign “{}”*", campaign)]
     chosen = resolution.chosen
     if chosen is None:
         lines.append(":no_entry: No number can be presented: the campaign has no usable number.")
     else:
-        area = f" ({escape(chosen.number.area)})" if chosen.number.area else ""
+        area = md(" ({})", chosen.number.area) if chosen.number.area else ""
         lines.append(
             f":telephone_receiver: *{chosen.display}*{area} — chosen by: {shown(resolution.rule)}"
         )

@@ -9,7 +9,7 @@ from handlers import ids
 from handlers import slack_limits as L
 from handlers.groups import by_id, infos_of, member_options, name_and_page, removed_members
 from handlers.interactions import on_action, on_options, on_submit
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import md
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
 from handlers.views import groups as V
 
@@ -43,9 +43,9 @@ def campaign(call: Call) -> Reply | OpenModal:
         return OpenModal(V.campaign_modal(found, inventory.group_list(), infos_of(inventory)))
     if verb == "delete":
         found = inventory.campaign(name_and_page(call, "campaign", "delete")[0])
-        text = (
-            f"Delete the campaign *{escape(found.name)}*? Its groups and numbers stay "
-            "in the inventory."
+        text = md(
+            "Delete the campaign *{}*? Its groups and numbers stay in the inventory.",
+            found.name,
         )
         return Reply(text, B.delete_prompt(text, "campaign", found.name, found.id))
     raise UsageError("campaign", f"I don't know “{verb[:30]}”." if verb else "")
@@ -96,7 +96,7 @@ def register(app, registry) -> None:
         inventory = session.inventory
         found = by_id(inventory.campaign_list(), action["value"], "campaign")
         inventory.campaigns.delete(session.actor, found.name)
-        respond(replace_original=True, text=f"Campaign {escape(found.name)} deleted.")
+        respond(replace_original=True, text=md("Campaign {} deleted.", found.name))
 
     on_action(app, ids.CAMPAIGN_PAGE_PREV)(lambda s, a, b, c, respond: _page(s, a, respond))
     on_action(app, ids.CAMPAIGN_PAGE_NEXT)(lambda s, a, b, c, respond: _page(s, a, respond))

@@ -11,12 +11,12 @@ from __future__ import annotations
 from bot.core.services import NumberInfo
 from handlers import ids
 from handlers.interactions import on_action
-from handlers.mrkdwn import escape, user
+from handlers.mrkdwn import md, user
 from handlers.router import Call, Reply, UsageError, subcommand
 
 
 def confirmed_text(info: NumberInfo, user_id: str) -> str:
-    address = escape(info.address.name) if info.address else "its address"
+    address = md("{}", info.address.name) if info.address else "its address"
     return (
         f":white_check_mark: {user(user_id)} confirmed by hand that *{address}* lies within "
         f"the area of *{info.display}*. Its verdict is now OK; the audit log records it."

@@ -10,7 +10,7 @@ from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import Mrkdwn, md
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
 from handlers.views import groups as V
 from handlers.views.numbers import option_for, result_modal
@@ -83,8 +83,10 @@ def group(call: Call) -> Reply | OpenModal:
     if verb == "delete":
         found = inventory.group(name_and_page(call, "group", "delete")[0])
         campaigns = [c for c in inventory.campaign_list() if found.id in c.groups]
-        text = (
-            f"Delete the group *{escape(found.name)}* ({B.plural(len(found.numbers), 'number')})?"
+        text = md(
+            "Delete the group *{}* ({})?",
+            found.name,
+            Mrkdwn(B.plural(len(found.numbers), "number")),
         )
         if campaigns:
             text += f" It leaves {B.plural(len(campaigns), 'campaign')}."
@@ -104,15 +106,18 @@ def register(app, registry) -> None:
         if not meta.get("g"):
             created = inventory.groups.save(session.actor, name, values.get("numbers") or [])
             count = B.plural(len(created.numbers), "number")
-            text = f"Group *{escape(created.name)}* created with {count}."
+            text = md("Group *{}* created with {}.", created.name, Mrkdwn(count))
             return result_modal("Group created", [B.section(text)])
         chosen, removed = values.get("numbers") or [], removed_members(values, meta)
         change = inventory.groups.edit(session.actor, meta["g"], name, chosen, removed)
         saved = change.group
         before, after = set(change.before.numbers), set(saved.numbers)
-        text = (
-            f"Group *{escape(saved.name)}* saved: {B.plural(len(saved.numbers), 'number')} "
-            f"({len(after - before)} added, {len(before - after)} removed)."
+        text = md(
+            "Group *{}* saved: {} ({} added, {} removed).",
+            saved.name,
+            Mrkdwn(B.plural(len(saved.numbers), "number")),
+            len(after - before),
+            len(before - after),
         )
         return result_modal("Group saved", [B.section(text)])
 
@@ -121,7 +126,7 @@ def register(app, registry) -> None:
         inventory = session.inventory
         found = by_id(inventory.group_list(), action["value"], "group")
         inventory.groups.delete(session.actor, found.name)
-        respond(replace_original=True, text=f"Group {escape(found.name)} deleted.")
+        respond(replace_original=True, text=md("Group {} deleted.", found.name))
 
     @on_action(app, ids.OPEN_GROUP_NEW)
     def _open_new(session, action, body, client, respond):

@@ -22,7 +22,7 @@ from bot.core.services import ImportResult
 from handlers import blocks as B
 from handlers import ids, permissions
 from handlers.interactions import form_errors, on_action
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import Mrkdwn, md
 from handlers.router import APOLOGY, Call, OpenModal, subcommand
 from handlers.views.numbers import number_line, result_modal
 
@@ -150,7 +150,7 @@ def fetch_csv(client, file_id: str) -> tuple[str, str]:
 def summary_lines(name: str, result: ImportResult) -> list[str]:
     attention = [i for i in result.added if not i.verdict.ok]
     lines = [
-        f"*{escape(name)}*: imported {B.plural(len(result.added), 'number')}"
+        md("*{}*: imported {}", name, Mrkdwn(B.plural(len(result.added), "number")))
         + (f" ({len(attention)} need attention)" if attention else "")
         + f", {len(result.skipped)} skipped, "
         + B.plural(len(result.errors), "line")
@@ -160,8 +160,8 @@ def summary_lines(name: str, result: ImportResult) -> list[str]:
         lines.append(f"• {number_line(info)}")
     if len(attention) > 10:
         lines.append(f"… and {len(attention) - 10} more (`/numbers list attention`).")
-    problems = [(n, escape(why)) for n, why in result.errors] + [
-        (n, f"skipped: {escape(why)}") for n, why in result.skipped
+    problems = [(n, md("{}", why)) for n, why in result.errors] + [
+        (n, md("skipped: {}", why)) for n, why in result.skipped
     ]
     problems.sort()
     for line, why in problems[:MAX_LINES_SHOWN]:
@@ -191,12 +191,12 @@ def register(app, registry) -> None:
             log.exception("import form failed")
             ack(response_action="errors", errors=form_errors(DomainError(APOLOGY), view))
             return
-        note = f"Importing *{escape(name)}*… The summary comes here and as a direct message."
+        note = md("Importing *{}*… The summary comes here and as a direct message.", name)
         ack(response_action="update", view=result_modal("Importing", [B.section(note)]))
         try:  # after the ack: a big file takes longer than Slack waits
             lines = summary_lines(name, session.inventory.csv.import_csv(session.actor, text))
         except DomainError as exc:
-            lines = [f":warning: {escape(name)}: {escape(exc.message)}"]
+            lines = [md(":warning: {}: {}", name, exc.message)]
         except Exception:
             log.exception("import of an uploaded CSV failed")
             lines = [APOLOGY]

@@ -16,7 +16,7 @@ from bot.core.errors import DomainError, ValidationError
 from handlers import blocks as B
 from handlers import ids, permissions
 from handlers import slack_limits as L
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import md
 from handlers.router import APOLOGY, refusal
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def on_action(app, action_id: str):
                 permissions.check(context["session"], permissions.ACTION, action_id)
                 fn(context["session"], action, body, client, respond)
             except DomainError as exc:
-                tell(body, client, respond, f":warning: {escape(refusal(exc))}")
+                tell(body, client, respond, md(":warning: {}", refusal(exc)))
             except Exception:
                 log.exception("action %s failed", action_id)
                 tell(body, client, respond, APOLOGY)

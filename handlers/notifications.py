@@ -54,7 +54,7 @@ from bot.notify import (
     request_from_plain,
 )
 from handlers import blocks as B
-from handlers.mrkdwn import escape, user
+from handlers.mrkdwn import Mrkdwn, md, user
 from handlers.router import Call, Later, Reply, subcommand
 from handlers.views import requests as RV
 from handlers.views.numbers import (
@@ -117,7 +117,7 @@ def digest_message(data: dict) -> dict:
             f"*{delivery_label('blocked')} in a campaign*\n{blocked:,}",
             f"*{delivery_label('restricted')} in a campaign*\n{restricted:,}",
         ]
-    countries = [f"{escape(country_name(code))} {n:,}" for code, n in data["by_country"].items()]
+    countries = [md("{} {:,}", country_name(code), n) for code, n in data["by_country"].items()]
     if data.get("other_countries"):
         countries.append(f"other countries {data['other_countries']:,}")
     blocks = [B.header(f"Daily digest: {title}"), B.fields(statuses)]
@@ -139,9 +139,9 @@ def digest_message(data: dict) -> dict:
     return B.message(blocks, f"Numbers digest: {title}")
 
 
-def _count(count: int, word: str = "number") -> str:
+def _count(count: int, word: str = "number") -> Mrkdwn:
     """ "1 number", "1,200 numbers"."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+    return Mrkdwn(f"{count:,} {word}{'' if count == 1 else 's'}")
 
 
 def _rules_name(data: dict) -> str:
@@ -165,13 +165,17 @@ def numbers_added_message(data: dict) -> dict:
 
 def address_failing_message(data: dict) -> dict:
     count = data["count"]
-    name = escape(data["address"])
+    name = data["address"]
     # The fallback text is mrkdwn too (Slack turns <!channel> in it into a ping).
-    text = f"{_count(count)} no longer comply after the address {name} changed"
+    text = md("{} no longer comply after the address {} changed", _count(count), name)
     blocks = [
         B.section(
-            f":warning: {user(data['by'])} edited the address *{name}*: "
-            f"{_count(count, 'linked number')} that were OK no longer are."
+            md(
+                ":warning: {} edited the address *{}*: {} that were OK no longer are.",
+                user(data["by"]),
+                name,
+                _count(count, "linked number"),
+            )
         ),
         *_number_lines(data),
         _link_button(data),
@@ -185,8 +189,11 @@ def rules_failing_message(data: dict) -> dict:
     rules = _rules_name(data)
     blocks = [
         B.section(
-            f":warning: The compliance rules changed ({escape(rules)}): "
-            f"{_count(count, 'linked number')} that were OK no longer are."
+            md(
+                ":warning: The compliance rules changed ({}): {} that were OK no longer are.",
+                rules,
+                _count(count, "linked number"),
+            )
         ),
         *_number_lines(data),
         _link_button(data),
@@ -202,8 +209,8 @@ def _campaign_lines(data: dict) -> list[dict]:
         more = c["count"] - len(c["numbers"])
         if more > 0:
             numbers += f" and {more:,} more"
-        lines.append(f"• *{escape(c['name'])}* ({c['count']:,}): {numbers}")
-        lines += [f"    _{escape(why)}_" for why in c.get("reasons", [])]
+        lines.append(md("• *{}* ({:,}): {}", c["name"], c["count"], Mrkdwn(numbers)))
+        lines += [md("    _{}_", why) for why in c.get("reasons", [])]
     if data.get("more_campaigns"):
         lines.append(f"… and {data['more_campaigns']:,} more campaigns.")
     return B.sections(lines, limit=10)
@@ -250,8 +257,12 @@ def rules_blocking_message(data: dict) -> dict:
     text = f"{_count(count)} that campaigns use are blocked after the compliance rules changed"
     blocks = [
         B.section(
-            f":no_entry: The compliance rules changed ({escape(_rules_name(data))}): "
-            f"calls showing {_count(count)} that campaigns use no longer reach callees."
+            md(
+                ":no_entry: The compliance rules changed ({}): "
+                "calls showing {} that campaigns use no longer reach callees.",
+                _rules_name(data),
+                _count(count),
+            )
         ),
         *_campaign_lines(data),
     ]
@@ -275,11 +286,11 @@ def request_followup_message(data: dict) -> dict:
     verb = {"approved": "approved", "rejected": "rejected", "fulfilled": "fulfilled"}.get(
         r.status, r.status
     )
-    line = f"Request *{escape(r.id)}* was {verb}"
+    line = md("Request *{}* was {}", r.id, Mrkdwn(verb))
     if r.decided_by:
         line += f" (decided by {user(r.decided_by)})"
     if r.status == "rejected" and r.reason:
-        line += f": _{escape(r.reason)}_"
+        line += md(": _{}_", r.reason)
     elif r.status == "fulfilled":
         line += f": {_count(len(r.numbers))} entered the inventory"
     return B.message([B.section(line + ".")], f"Request {r.id} was {verb}")

@@ -14,7 +14,7 @@ from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import Mrkdwn, md
 from handlers.router import Call, OpenModal, Reply, UsageError, subcommand
 from handlers.views import numbers as V
 
@@ -51,7 +51,7 @@ def _list_reply(session, status: str, country: str | None, group: str | None, pa
     blocks, text = V.number_list(
         infos, title, page, pager, fixes=session.actor.is_manager, note=note
     )
-    return Reply(escape(text), blocks)  # the title holds a typed group name
+    return Reply(md("{}", text), blocks)  # the title holds a typed group name
 
 
 @subcommand(
@@ -109,9 +109,9 @@ def _report_added(result, lines_of: dict[int, int] | None = None) -> list[str]:
     inventory, added (with its verdict). ``lines_of``: entry index -> line of the pasted
     text, for the bulk form."""
 
-    def where(index: int, text: str) -> str:
+    def where(index: int, text: str) -> Mrkdwn:
         line = f"line {lines_of.get(index, index)}: " if lines_of is not None else ""
-        return f"{line}{escape(text)}"
+        return md("{}{}", Mrkdwn(line), text)
 
     head = f"Added {B.plural(len(result.added), 'number')}." if result.added else "Nothing added."
     if result.invalid and result.added:
@@ -124,12 +124,12 @@ def _report_added(result, lines_of: dict[int, int] | None = None) -> list[str]:
         need = "needs" if len(attention) == 1 else "need"
         lines.append(f":warning: {len(attention)} of them {need} attention.")
     for index, text, why in result.invalid[:MAX_RESULT_LINES]:
-        lines.append(f"• :x: {where(index, text)} — not added: {escape(why)}")
+        lines.append(md("• :x: {} — not added: {}", where(index, text), why))
     lines += _more(len(result.invalid), "not added")
     for e164 in result.already[:MAX_RESULT_LINES]:
         index, text = result.typed.get(e164, (0, e164))
         line = f"line {lines_of.get(index, index)}: " if lines_of is not None else ""
-        typed = "" if text.lstrip("( ").startswith("+") else f" (typed {escape(text)})"
+        typed = "" if text.lstrip("( ").startswith("+") else md(" (typed {})", text)
         lines.append(
             f"• {line}*{format_number(e164)}*{typed} is already in the inventory: left as it was."
         )
@@ -214,7 +214,7 @@ def _not_linkable_lines(result, verb: str) -> list[str]:
         unknown = [format_number(e) for e in result.unknown]
         are = _they(len(unknown), "is", "are")
         lines.append(f"Not {verb}: {_names(unknown)} {are} not in the inventory.")
-    lines += [f"Not {verb}: {escape(text)} — {escape(why)}" for text, why in result.invalid]
+    lines += [md("Not {}: {} — {}", Mrkdwn(verb), text, why) for text, why in result.invalid]
     return lines
 
 
@@ -234,11 +234,11 @@ def _attention_lines(result, still: str) -> list[str]:
 def link_lines(result, attention: bool = True) -> list[str]:
     """What a link did: the numbers linked (and where they were before), those already
     linked there, those not linked and why."""
-    target = f"*{escape(result.address.name)}*"
+    target = md("*{}*", result.address.name)
     lines = []
     if result.changed:
         moved = [
-            f"{i.display} (was {escape(result.previous[i.e164].name)})"
+            md("{} (was {})", Mrkdwn(i.display), result.previous[i.e164].name)
             if result.previous.get(i.e164)
             else i.display
             for i in result.changed
@@ -265,11 +265,18 @@ def unlink_lines(result) -> list[str]:
     if len(by_address) == 1:
         ((name, infos),) = by_address.items()
         lines.append(
-            f"Unlinked {B.plural(len(infos), 'number')} from *{escape(name)}*: {_names(infos)}."
+            md(
+                "Unlinked {} from *{}*: {}.",
+                Mrkdwn(B.plural(len(infos), "number")),
+                name,
+                Mrkdwn(_names(infos)),
+            )
         )
     elif by_address:
         lines.append(f"Unlinked {B.plural(len(result.changed), 'number')}:")
-        lines += [f"• from *{escape(name)}*: {_names(infos)}" for name, infos in by_address.items()]
+        lines += [
+            md("• from *{}*: {}", name, Mrkdwn(_names(infos))) for name, infos in by_address.items()
+        ]
     if result.unchanged:
         n = len(result.unchanged)
         what = "nothing to unlink" if not result.changed else "left as it was"
@@ -409,14 +416,17 @@ def register(app, registry) -> None:
         lines = []
         if result.added:
             lines.append(
-                f"Added {_names(result.added)} to the inventory, linked to "
-                f"*{escape(address.name)}*."
+                md(
+                    "Added {} to the inventory, linked to *{}*.",
+                    Mrkdwn(_names(result.added)),
+                    address.name,
+                )
             )
         if result.already:
             # Added meanwhile (a second click, another manager): link those as well.
             linked = inventory.addresses.link(session.actor, result.already, address.name)
             lines += link_lines(linked, attention=False)
-        lines += [f"{escape(t)} — {escape(why)}" for _, t, why in result.invalid]
+        lines += [md("{} — {}", t, why) for _, t, why in result.invalid]
         attention = [i for i in result.added if not i.verdict.ok]
         if attention:
             lines.append(

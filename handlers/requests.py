@@ -17,7 +17,7 @@ from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
 from handlers.interactions import on_action, on_options, on_submit, tell
-from handlers.mrkdwn import escape, user
+from handlers.mrkdwn import md, user
 from handlers.numbers import split_pasted
 from handlers.router import Call, Later, OpenModal, Reply, UsageError, subcommand
 from handlers.views import requests as V
@@ -253,7 +253,7 @@ def register(app, registry, settings) -> None:
                 view=V.fulfil_modal(request, service.address_of(request)),
             )
             if decision.note:
-                tell({**body, "trigger_id": None}, client, respond, escape(decision.note))
+                tell({**body, "trigger_id": None}, client, respond, md("{}", decision.note))
         else:
             tell(body, client, respond, "\n".join(V.decision_lines(decision)))
 
@@ -316,5 +316,5 @@ def _sent(
     else:
         lines.append("Managers see it with `/numbers requests` and on the bot's Home tab.")
     if request.details.get("warning"):
-        lines.append(f":warning: {escape(request.details['warning'])}")
+        lines.append(md(":warning: {}", request.details["warning"]))
     return result_modal("Request sent", B.sections(lines))

@@ -22,7 +22,7 @@ from typing import Any
 from bot.core.errors import DomainError
 from handlers import blocks as B
 from handlers import permissions
-from handlers.mrkdwn import escape, mention_user, unescape
+from handlers.mrkdwn import md, mention_user, unescape
 from handlers.session import Session
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def split(text: str) -> list[str]:
 
 
 def help_reply(commands: Commands, hint: str | None = None) -> Reply:
-    lines = [f"*{escape(hint)}*\n" if hint else "", "*`/numbers` — what you can do*"]
+    lines = [md("*{}*\n", hint) if hint else "", "*`/numbers` — what you can do*"]
     seen = []
     # The order of PRODUCT.md's grammar (a team lead's work flow); others after it.
     ordered = [n for n in HELP_ORDER if n in commands.by_word] + [
@@ -247,8 +247,8 @@ def near_miss_reply(hint: str, entry: Subcommand, rest: list[str]) -> Reply:
     whole help."""
     meant = " ".join([entry.name, *(f'"{w}"' if " " in w else w for w in rest)])[:200]
     text = (
-        f"{escape(hint)} Did you mean `/numbers {escape(meant)}`?\n"
-        f"`/numbers {entry.usage}` — {entry.summary}, for example "
+        md("{} Did you mean `/numbers {}`?\n", hint, meant)
+        + f"`/numbers {entry.usage}` — {entry.summary}, for example "
         f"`/numbers {entry.example}`.\n`/numbers help` lists everything."
     )
     return Reply(text)
@@ -276,7 +276,7 @@ def numbers_command(commands: Commands):
     def warning(exc: DomainError) -> Reply:
         if isinstance(exc, UsageError):
             exc = exc.with_usage(commands)
-        return Reply(f":warning: {escape(refusal(exc))}")
+        return Reply(md(":warning: {}", refusal(exc)))
 
     def listener(ack, body, client, context, respond):
         session: Session = context["session"]

@@ -11,7 +11,7 @@ from bot.core.requests import MAX_QUANTITY, PURCHASE_KINDS, Decision, remaining_
 from handlers import blocks as B
 from handlers import ids
 from handlers import slack_limits as L
-from handlers.mrkdwn import Mrkdwn, escape, md, user
+from handlers.mrkdwn import Mrkdwn, join, md, user
 from handlers.views.addresses import country_option, country_option_groups
 from handlers.views.numbers import number_line
 
@@ -389,9 +389,12 @@ def requester_notice(request: Request) -> str:
     """The DM that tells the requester what was decided."""
     what = _what(request)
     if request.status == "rejected":
-        return (
-            f"Your request *{request.id}* ({what}) was rejected by {user(request.decided_by)}: "
-            f"_{escape(request.reason)}_"
+        return md(
+            "Your request *{}* ({}) was rejected by {}: _{}_",
+            Mrkdwn(request.id),
+            Mrkdwn(what),
+            user(request.decided_by),
+            request.reason,
         )
     if request.status == "approved" and not request.numbers:
         return (
@@ -440,7 +443,7 @@ def slack_date(iso: str | None) -> str:
     try:
         when = datetime.fromisoformat(str(iso))
     except ValueError:
-        return escape(iso)
+        return md("{}", iso)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -481,7 +484,7 @@ def _one(key: str, value: object, labels: dict[str, str]) -> str:
         name = labels.get(text)
         what = "address" if key == "address_id" else "group"
         return md("*{}*", name) if name is not None else f"_a deleted {what}_"
-    return escape(text[:80] + ("…" if len(text) > 80 else ""))
+    return md("{}", text[:80] + ("…" if len(text) > 80 else ""))
 
 
 def _value(value: object, key: str = "", labels: dict[str, str] | None = None) -> str:
@@ -592,7 +595,7 @@ def _fields_changed(before: dict, after: dict) -> str:
             continue
         old, new = before.get(key) or "–", after.get(key) or "–"
         parts.append(
-            f"{_FIELD_WORDS.get(key, key)} {escape(str(old)[:80])} → {escape(str(new)[:80])}"
+            md("{} {} → {}", Mrkdwn(_FIELD_WORDS.get(key, key)), str(old)[:80], str(new)[:80])
         )
     return "; ".join(parts) or "nothing visible"
 
@@ -601,7 +604,7 @@ def _request_words(data: dict) -> str:
     d = data.get("details") or {}
     if data.get("kind") == "mandate":
         count = len(d.get("numbers") or [])
-        return f"a mandate for {B.plural(count, 'number')} of *{escape(d.get('company'))}*"
+        return md("a mandate for {} of *{}*", Mrkdwn(B.plural(count, "number")), d.get("company"))
     kind = KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")).lower()
     area = md(" ({})", d["area"]) if d.get("area") else ""
     return (
@@ -641,9 +644,7 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
         kind, verb = action.split(".", 1)
         thing = _named(kind, subject, after or before, labels)
         if verb == "create" and kind == "address":
-            where = ", ".join(
-                escape(str(after.get(k))) for k in ("city", "country") if after.get(k)
-            )
+            where = join(", ", (str(after.get(k)) for k in ("city", "country") if after.get(k)))
             return f"{who} created {thing}" + (f" ({where})" if where else "")
         if verb == "create" and kind in ("group", "campaign"):
             count = len(after.get("numbers") or [])
@@ -678,7 +679,7 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
     if action == "request.approve":
         return f"{who} approved {request}"
     if action == "request.reject":
-        return f"{who} rejected {request}: _{escape(after.get('reason', ''))}_"
+        return md("{} rejected {}: _{}_", Mrkdwn(who), request, after.get("reason", ""))
     if action == "request.fulfil":
         numbers = after.get("numbers") or []
         text = f"{who} entered {B.plural(len(numbers), 'number')} for {request}"
@@ -691,7 +692,9 @@ def describe(entry: AuditEntry, labels: dict[str, str]) -> str:
         if after.get("remaining"):
             return text + f"; {after['remaining']} still to come"
         return text
-    return f"{who} · {escape(action)} · {escape(subject)} · {changes(before, after, labels)}"
+    return md(
+        "{} · {} · {} · {}", Mrkdwn(who), action, subject, Mrkdwn(changes(before, after, labels))
+    )
 
 
 def audit_blocks(
