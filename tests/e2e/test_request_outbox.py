@@ -122,6 +122,10 @@ def test_post_and_dms_survive_failures_and_restarts_exactly_once(harness, fake):
     assert f"It is posted to <#{CHANNEL}>" in texts(sent.json["view"])
     assert Requests(bot.inventory()).get("R1").status == "pending"
     fake.wait_for("chat.postMessage", count=3, timeout=10)
+    # The failed attempt is recorded before the stop (a stop releases a post in flight).
+    wait_until(
+        lambda: [e for e in unsent(bot, "request_posted") if e["attempts"]], "a failed attempt"
+    )
     bot.stop()
     (entry,) = unsent(bot, "request_posted")
     assert entry["attempts"] >= 1 and entry["channel"] == CHANNEL
@@ -144,6 +148,9 @@ def test_post_and_dms_survive_failures_and_restarts_exactly_once(harness, fake):
     wait_until(
         lambda: [c for c in fake.calls_to("chat.postMessage") if c.body["channel"] == READER],
         "a DM attempt",
+    )
+    wait_until(
+        lambda: [e for e in unsent(bot, "request_notice") if e["attempts"]], "a failed DM"
     )
     bot.stop()
     (notice,) = unsent(bot, "request_notice")
