@@ -153,6 +153,13 @@ def _load_shared(raw: bytes) -> Any:
 _SHARED_MAX = 40  # longer strings (street names, reasons) rarely repeat
 
 
+def _audit_needles(subjects: set[str] | None) -> list[bytes] | None:
+    """What a line about one of ``subjects`` contains (a cheap test before parsing it)."""
+    if subjects is None:
+        return None
+    return [f'"subject":{_dumps(s)}'.encode() for s in sorted(subjects)]
+
+
 def _parse_line(line: bytes) -> dict | None:
     """The record of a whole journal line (without its newline), or None if damaged."""
     if len(line) < 10 or line[8:9] != b" ":
@@ -387,16 +394,8 @@ class AtomicJSONStorage(Storage):
     def _audit_file(self, subjects: set[str] | None) -> Iterator[dict]:
         if not self._audit_end:
             return
-        needles = (
-            None
-            if subjects is None
-            else [f'"subject":{_dumps(s)}'.encode() for s in sorted(subjects)]
-        )
-        try:
-            f = open(self.audit_path, "rb")  # noqa: SIM115
-        except FileNotFoundError:
-            raise self._audit_missing() from None
-        with f:
+        needles = _audit_needles(subjects)
+        with self._open_audit() as f:
             remaining, carry = self._audit_end, b""
             while remaining:
                 chunk = f.read(min(_AUDIT_CHUNK, remaining))
@@ -410,17 +409,7 @@ class AtomicJSONStorage(Storage):
                 text, carry = carry + chunk[:cut], chunk[cut:]
                 if needles is not None and not any(n in text for n in needles):
                     continue
-                for line in text.split(b"\n")[:-1]:
-                    if needles is not None and not any(n in line for n in needles):
-                        continue
-                    entry = _parse_line(line)
-                    if entry is None:
-                        raise StorageFailure(
-                            f"{self.audit_path} is damaged; restore it from a backup."
-                        )
-                    entry.pop("seq", None)
-                    if subjects is None or entry.get("subject") in subjects:
-                        yield entry
+                yield from self._audit_lines(text.split(b"\n")[:-1], needles, subjects)
             if carry:
                 raise self._audit_missing()
 
@@ -454,16 +443,8 @@ class AtomicJSONStorage(Storage):
         """The audit file's valid part, newest line first (see ``audit_newest``)."""
         if not self._audit_end:
             return
-        needles = (
-            None
-            if subjects is None
-            else [f'"subject":{_dumps(s)}'.encode() for s in sorted(subjects)]
-        )
-        try:
-            f = open(self.audit_path, "rb")  # noqa: SIM115
-        except FileNotFoundError:
-            raise self._audit_missing() from None
-        with f:
+        needles = _audit_needles(subjects)
+        with self._open_audit() as f:
             end, carry = self._audit_end, b""
             while end > 0:
                 start = max(0, end - _AUDIT_BACK_CHUNK)
@@ -483,17 +464,29 @@ class AtomicJSONStorage(Storage):
                     carry = b""
                 if needles is not None and not any(n in data for n in needles):
                     continue
-                for line in reversed(data.split(b"\n")[:-1]):
-                    if needles is not None and not any(n in line for n in needles):
-                        continue
-                    entry = _parse_line(line)
-                    if entry is None:
-                        raise StorageFailure(
-                            f"{self.audit_path} is damaged; restore it from a backup."
-                        )
-                    entry.pop("seq", None)
-                    if subjects is None or entry.get("subject") in subjects:
-                        yield entry
+                lines = reversed(data.split(b"\n")[:-1])
+                yield from self._audit_lines(lines, needles, subjects)
+
+    def _open_audit(self):
+        try:
+            return open(self.audit_path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise self._audit_missing() from None
+
+    def _audit_lines(
+        self, lines: Iterable[bytes], needles: list[bytes] | None, subjects: set[str] | None
+    ) -> Iterator[dict]:
+        """The entries of whole audit-file lines (in the order given), only those about
+        ``subjects`` if given; a damaged line is refused, never skipped."""
+        for line in lines:
+            if needles is not None and not any(n in line for n in needles):
+                continue
+            entry = _parse_line(line)
+            if entry is None:
+                raise StorageFailure(f"{self.audit_path} is damaged; restore it from a backup.")
+            entry.pop("seq", None)
+            if subjects is None or entry.get("subject") in subjects:
+                yield entry
 
     def _audit_missing(self, expected: int | None = None) -> StorageFailure:
         expected = self._audit_end if expected is None else expected
