@@ -294,8 +294,8 @@ def test_digest_command_posts_at_once(nbot, fake):
     assert len(posts(fake, "digest")) == 1
 
 
-def test_cli_digest_posts_and_counts_as_todays(nbot, fake, monkeypatch, capsys):
-    nbot.inventory().numbers.add(Actor(MANAGER, True), [berlin(1)])
+def cli_digest(nbot, fake, monkeypatch) -> int:
+    """`numbers-bot digest` run as an operator would, on the running bot's data dir."""
     for key, value in {
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "secret",
@@ -305,7 +305,12 @@ def test_cli_digest_posts_and_counts_as_todays(nbot, fake, monkeypatch, capsys):
         "NUMBERS_DEFAULT_REGION": "DE",
     }.items():
         monkeypatch.setenv(key, value)
-    assert cli_main(["digest"]) == 0
+    return cli_main(["digest"])
+
+
+def test_cli_digest_posts_and_counts_as_todays(nbot, fake, monkeypatch, capsys):
+    nbot.inventory().numbers.add(Actor(MANAGER, True), [berlin(1)])
+    assert cli_digest(nbot, fake, monkeypatch) == 0
     assert "digest posted" in capsys.readouterr().out
     assert len(posts(fake, "digest")) == 1 and len(posts(fake, "added")) == 1
     # the running bot, later that day, does not post a second one
@@ -325,16 +330,7 @@ def test_cli_digest_names_numbers_blocked_in_a_campaign(nbot, fake, monkeypatch,
     inventory.addresses.create(boss, address_fields("HQ Berlin", "Berlin", "10117"))
     inventory.numbers.add(boss, [berlin(1)], address_name="HQ Berlin")
     inventory.campaigns.save(boss, "From Finland", [berlin(1)], origin="FI")
-    for key, value in {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "secret",
-        "SLACK_API_URL": fake.url,
-        "NUMBERS_DATA_DIR": str(nbot.settings.data_dir),
-        "NUMBERS_NOTIFY_CHANNEL": CHANNEL,
-        "NUMBERS_DEFAULT_REGION": "DE",
-    }.items():
-        monkeypatch.setenv(key, value)
-    assert cli_main(["digest"]) == 0
+    assert cli_digest(nbot, fake, monkeypatch) == 0
     out = capsys.readouterr().out
     assert "digest posted (0 numbers need attention, 1 blocked in a campaign)" in out
 
