@@ -423,3 +423,38 @@ def message_problems(text: str | None, blocks: list[dict] | None) -> list[str]:
         if total > MAX_MESSAGE_BLOCKS_TEXT:
             c.add("blocks", f"block text {total} > {MAX_MESSAGE_BLOCKS_TEXT} (msg_blocks_too_long)")
     return c.problems
+
+
+def rendered_texts(value) -> list[str]:
+    """The strings Slack parses for mentions and links: mrkdwn texts and plain strings
+    (a message's ``text``, a file comment); plain_text objects are shown as typed."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in rendered_texts(v)]
+    if isinstance(value, dict):
+        if value.get("type") == "plain_text":
+            return []
+        skip = (
+            "type",
+            "action_id",
+            "block_id",
+            "callback_id",
+            "value",
+            "private_metadata",
+            "initial_value",
+            "url",
+            "image_url",
+            "trigger_id",
+            "channel",
+            "ts",
+            "user",
+            "external_id",
+            "hash",
+            "view_id",
+            "filename",
+            "title",
+            "id",
+        )
+        return [s for k, v in value.items() if k not in skip for s in rendered_texts(v)]
+    return []

@@ -19,6 +19,7 @@ from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import READER, RunningBot, bot_settings, start_bot, stop_bot
 from tests.slack_driver import new_address
+from tests.slack_payloads import rendered_texts
 
 CHANNEL = "C0NOTIFY"
 NAME = "<!channel> HQ <@U0123ABCD>"
@@ -52,27 +53,12 @@ def wait_for_post(fake, mark: str, timeout: float = 10) -> dict:
     raise AssertionError(f"nothing posted with {mark!r}: {posted(fake)}")
 
 
-def _rendered(value) -> list[str]:
-    """The strings Slack parses for mentions: mrkdwn texts (plain_text is shown as typed:
-    a button labelled "Edit <!channel>" pings nobody)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for v in value for s in _rendered(v)]
-    if isinstance(value, dict):
-        if value.get("type") == "plain_text":
-            return []
-        return [s for k, v in value.items() if k not in ("type", "action_id", "block_id")
-                for s in _rendered(v)]
-    return []
-
-
 def assert_no_live_mention(fake) -> None:
     bodies = posted(fake)
     assert bodies
     for body in bodies:
         for part in ("text", "blocks"):
-            for shown in _rendered(body.get(part, "")):
+            for shown in rendered_texts(body.get(part, "")):
                 for mention in LIVE:
                     assert mention not in shown, f"{part} of a post has a live {mention}: {body}"
 

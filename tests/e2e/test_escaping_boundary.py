@@ -25,6 +25,7 @@ from handlers import notifications
 from handlers.notifications import WorkerConfig
 from tests.conftest import MANAGER, READER, RunningBot, bot_settings, start_bot, stop_bot
 from tests.slack_driver import new_address, open_form
+from tests.slack_payloads import rendered_texts
 
 CHANNEL = "C0NOTIFY"
 EVIL = "<!channel> <!here> <@U0123ABCD> <https://example.com|click> & co"
@@ -79,41 +80,6 @@ def nbot(fake, tmp_path, monkeypatch):
         stop_bot(server)
 
 
-def _rendered(value) -> list[str]:
-    """The strings Slack parses for mentions and links: mrkdwn texts and plain strings
-    (a message's ``text``, a file comment); plain_text objects are shown as typed."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for v in value for s in _rendered(v)]
-    if isinstance(value, dict):
-        if value.get("type") == "plain_text":
-            return []
-        skip = (
-            "type",
-            "action_id",
-            "block_id",
-            "callback_id",
-            "value",
-            "private_metadata",
-            "initial_value",
-            "url",
-            "image_url",
-            "trigger_id",
-            "channel",
-            "ts",
-            "user",
-            "external_id",
-            "hash",
-            "view_id",
-            "filename",
-            "title",
-            "id",
-        )
-        return [s for k, v in value.items() if k not in skip for s in _rendered(v)]
-    return []
-
-
 def _payloads(bot) -> list[tuple[str, dict]]:
     out = [(c.method, c.body) for c in bot.fake.calls if c.method in SENT]
     return out + [("http answer", a) for a in bot.answers]
@@ -123,7 +89,7 @@ def assert_nothing_live(bot) -> None:
     payloads = _payloads(bot)
     assert payloads
     for method, body in payloads:
-        for shown in _rendered(body):
+        for shown in rendered_texts(body):
             for mention in LIVE:
                 assert mention not in shown, f"{method} has a live {mention}: {shown!r}"
             assert not RAW_AMP.search(shown), f"{method} has a raw &: {shown!r}"
@@ -276,7 +242,7 @@ def test_the_check_sees_a_live_mention_and_skips_plain_text():
             {"type": "header", "text": {"type": "plain_text", "text": EVIL}},
         ],
     }
-    shown = _rendered(message)
+    shown = rendered_texts(message)
     assert f"x {EVIL}" in shown and EVIL not in shown
     assert any(m in s for s in shown for m in LIVE) and any(RAW_AMP.search(s) for s in shown)
-    assert not any(m in s for s in _rendered({"text": typed(EVIL)}) for m in LIVE)
+    assert not any(m in s for s in rendered_texts({"text": typed(EVIL)}) for m in LIVE)
